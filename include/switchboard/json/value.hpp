@@ -1,0 +1,231 @@
+#pragma once
+// sb::json::value: any JSON document, for payloads whose shape is not known at compile time.
+// Objects keep their members in document order (duplicates included) so writing reproduces the input;
+// lookups by key return the last member of that name, as typed reads do ("last wins").
+
+#include <switchboard/json/read.hpp>
+#include <switchboard/json/write.hpp>
+
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace sb::json {
+
+enum class kind { null, boolean, integer, unsigned_integer, number, string, array, object };
+
+class value {
+ public:
+  using array = std::vector<value>;
+  using object = std::vector<std::pair<std::string, value>>;
+  using storage = std::variant<std::nullptr_t, bool, std::int64_t, std::uint64_t, double, std::string, array, object>;
+
+  value() = default;
+  value(std::nullptr_t) {}
+  value(bool b) : data_(b) {}
+  template <class I>
+    requires(std::is_integral_v<I> && !std::is_same_v<I, bool> && !std::is_same_v<I, char>)
+  value(I i) {
+    if constexpr (std::is_signed_v<I>)
+      data_ = static_cast<std::int64_t>(i);
+    else if (static_cast<std::uint64_t>(i) <= static_cast<std::uint64_t>(INT64_MAX))
+      data_ = static_cast<std::int64_t>(i);
+    else
+      data_ = static_cast<std::uint64_t>(i);
+  }
+  value(double d) : data_(d) {}
+  value(const char* s) : data_(std::string(s)) {}
+  value(std::string_view s) : data_(std::string(s)) {}
+  value(std::string s) : data_(std::move(s)) {}
+  value(array a) : data_(std::move(a)) {}
+  value(object o) : data_(std::move(o)) {}
+
+  kind type() const { return static_cast<kind>(data_.index()); }
+  bool is_null() const { return type() == kind::null; }
+  bool is_bool() const { return type() == kind::boolean; }
+  bool is_number() const { return type() == kind::integer || type() == kind::unsigned_integer || type() == kind::number; }
+  bool is_string() const { return type() == kind::string; }
+  bool is_array() const { return type() == kind::array; }
+  bool is_object() const { return type() == kind::object; }
+
+  template <class T>
+  T* get_if() { return std::get_if<T>(&data_); }
+  template <class T>
+  const T* get_if() const { return std::get_if<T>(&data_); }
+
+  // Numbers of any stored kind as double.
+  double as_double() const {
+    if (auto* i = get_if<std::int64_t>()) return static_cast<double>(*i);
+    if (auto* u = get_if<std::uint64_t>()) return static_cast<double>(*u);
+    if (auto* d = get_if<double>()) return *d;
+    return 0.0;
+  }
+
+  // The last member named `key`, or nullptr (also when this is not an object).
+  const value* find(std::string_view key) const {
+    const auto* members = get_if<object>();
+    if (!members) return nullptr;
+    for (auto it = members->rbegin(); it != members->rend(); ++it)
+      if (it->first == key) return &it->second;
+    return nullptr;
+  }
+  value* find(std::string_view key) { return const_cast<value*>(std::as_const(*this).find(key)); }
+
+  // Object member access that inserts null when absent (this becomes an object if it was null).
+  value& operator[](std::string_view key) {
+    if (is_null()) data_ = object{};
+    if (value* found = find(key)) return *found;
+    auto& members = std::get<object>(data_);
+    members.emplace_back(std::string(key), value{});
+    return members.back().second;
+  }
+  value& operator[](std::size_t index) { return std::get<array>(data_).at(index); }
+  const value& operator[](std::size_t index) const { return std::get<array>(data_).at(index); }
+
+  std::size_t size() const {
+    if (auto* a = get_if<array>()) return a->size();
+    if (auto* o = get_if<object>()) return o->size();
+    return 0;
+  }
+
+  storage& data() { return data_; }
+  const storage& data() const { return data_; }
+
+  friend bool operator==(const value& a, const value& b) { return a.data_ == b.data_; }
+
+ private:
+  storage data_;
+};
+
+namespace detail {
+
+inline void read_dynamic_number(value& out, const char*& it, read_context& ctx) {
+  const char* start = it;
+  if (!scan_number(it, ctx)) return;
+  bool integral = true;
+  for (const char* p = start; p < it; ++p)
+    if (*p == '.' || *p == 'e' || *p == 'E') integral = false;
+  if (integral) {
+    const char* p = start;
+    std::int64_t i{};
+    if (std::from_chars(p, it, i).ptr == it) {
+      out = value(i);
+      return;
+    }
+    std::uint64_t u{};
+    if (*start != '-' && std::from_chars(p, it, u).ptr == it) {
+      out = value(u);
+      return;
+    }
+  }
+  double d{};
+  const char* p = start;
+  read_floating(d, p, ctx);
+  out = value(d);
+}
+
+inline void read_dynamic(value& out, const char*& it, read_context& ctx) {
+  switch (peek_kind(it, ctx.end)) {
+    case token_kind::null:
+      if (!match_literal(it, ctx.end, "null", 4)) return ctx.fail(errc::syntax, it, "null");
+      out = value{};
+      return;
+    case token_kind::boolean: {
+      bool b{};
+      read_value(b, it, ctx);
+      if (ctx.failed()) ctx.code = errc::syntax;  // not a type mismatch: the bytes are not JSON
+      out = value(b);
+      return;
+    }
+    case token_kind::integer:
+    case token_kind::number: return read_dynamic_number(out, it, ctx);
+    case token_kind::string: {
+      std::string s;
+      read_std_string(s, it, ctx);
+      out = value(std::move(s));
+      return;
+    }
+    case token_kind::array: {
+      value::array elements;
+      read_array(it, ctx, [&](std::size_t) {
+        read_dynamic(elements.emplace_back(), it, ctx);
+        return true;
+      });
+      out = value(std::move(elements));
+      return;
+    }
+    case token_kind::object: {
+      value::object members;
+      read_object(it, ctx, [&](std::string_view key, const char*, const scanned_string& s) {
+        std::string name;
+        if (s.escaped) {
+          name.resize(static_cast<std::size_t>(s.last - s.first));
+          name.resize(static_cast<std::size_t>(unescape(s.first, s.last, name.data()) - name.data()));
+        } else {
+          name = key;
+        }
+        members.emplace_back(std::move(name), value{});
+        read_dynamic(members.back().second, it, ctx);
+        return true;
+      });
+      out = value(std::move(members));
+      return;
+    }
+    case token_kind::invalid: return ctx.fail(errc::syntax, it, "a JSON value");
+  }
+}
+
+}  // namespace detail
+
+template <>
+struct codec<value> {
+  static void read(value& out, reader& in) { detail::read_dynamic(out, in.position(), in.context()); }
+
+  template <class W>
+  static void write(const value& v, W& out) {
+    std::visit(
+        [&](const auto& alternative) {
+          using A = std::decay_t<decltype(alternative)>;
+          if constexpr (std::is_same_v<A, value::object>) {
+            out.open('{');
+            bool first = true;
+            for (const auto& [key, member] : alternative) {
+              if (!first) out.put(',');
+              out.newline();
+              detail::write_string(key, out);
+              out.put(':');
+              if constexpr (detail::options_of<W>::value.pretty) out.put(' ');
+              codec<value>::write(member, out);
+              if (out.failed()) return out.push_key(key);
+              first = false;
+            }
+            out.close('}', first);
+          } else if constexpr (std::is_same_v<A, value::array>) {
+            out.open('[');
+            std::size_t index = 0;
+            for (const auto& element : alternative) {
+              if (index != 0) out.put(',');
+              out.newline();
+              codec<value>::write(element, out);
+              if (out.failed()) return out.push_index(index);
+              ++index;
+            }
+            out.close(']', index == 0);
+          } else {
+            out.write(alternative);
+          }
+        },
+        v.data());
+  }
+};
+
+// Parses any JSON text into a value (convenience over read()).
+inline error parse(std::string_view text, value& out, const read_options& options = {}) {
+  return read(out, text, options);
+}
+
+}  // namespace sb::json

@@ -1,0 +1,22 @@
+# Builds and runs tests/consumers/<MODE> the way an outside project would use switchboard.
+file(REMOVE_RECURSE "${WORK}")
+set(consumer "${SOURCE_DIR}/tests/consumers/${MODE}")
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "failed: ${ARGN}\n${out}\n${err}")
+  endif()
+endfunction()
+set(common -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_BUILD_TYPE=Release)
+if(MODE STREQUAL "find_package")
+  run(${CMAKE_COMMAND} -S "${SOURCE_DIR}" -B "${WORK}/lib" ${common}
+      -DSWITCHBOARD_BUILD_TESTS=OFF -DSWITCHBOARD_BUILD_EXAMPLES=OFF -DSWITCHBOARD_BUILD_BENCHMARKS=OFF
+      -DSWITCHBOARD_INSTALL=ON)
+  run(${CMAKE_COMMAND} --install "${WORK}/lib" --prefix "${WORK}/prefix")
+  run(${CMAKE_COMMAND} -S "${consumer}" -B "${WORK}/build" ${common} "-DCMAKE_PREFIX_PATH=${WORK}/prefix")
+else()
+  run(${CMAKE_COMMAND} -S "${consumer}" -B "${WORK}/build" ${common} "-DSWITCHBOARD_SOURCE_DIR=${SOURCE_DIR}")
+endif()
+run(${CMAKE_COMMAND} --build "${WORK}/build" -j2)
+run("${WORK}/build/consumer")
+message(STATUS "consumer (${MODE}) built and ran")

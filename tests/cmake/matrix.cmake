@@ -1,0 +1,21 @@
+# A nested build of the whole project with another compiler or with sanitizers; its ctest must pass.
+if(VARIANT STREQUAL "clang")
+  set(flags -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug)
+elseif(VARIANT STREQUAL "sanitizers")
+  set(flags -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=Debug
+      "-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
+      -DSWITCHBOARD_TEST_SINGLE_HEADER=OFF)
+else()
+  message(FATAL_ERROR "unknown VARIANT ${VARIANT}")
+endif()
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${VARIANT}: failed: ${ARGN}")
+  endif()
+endfunction()
+run(${CMAKE_COMMAND} -S "${SOURCE_DIR}" -B "${WORK}" -G Ninja ${flags} -DSWITCHBOARD_WERROR=ON
+    -DSWITCHBOARD_BUILD_BENCHMARKS=OFF -DSWITCHBOARD_TEST_MATRIX=OFF)
+run(${CMAKE_COMMAND} --build "${WORK}" -j2)
+run(${CMAKE_CTEST_COMMAND} --test-dir "${WORK}" --output-on-failure -j2
+    -E "^(consumer\\.|single_header\\.fresh|packaging\\.)")
