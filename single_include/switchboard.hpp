@@ -1505,7 +1505,14 @@ void read_growable(Sequence& out, const char*& it, read_context& ctx) {
   } else {
     // Existing elements are read into again, so a reused container keeps their capacity.
     read_array(it, ctx, [&](std::size_t index) {
-      if (index < out.size()) {
+      if constexpr (std::is_same_v<Sequence, std::vector<bool, typename Sequence::allocator_type>>) {
+        bool element = false;  // std::vector<bool> hands out proxies, not bool&
+        read_value(element, it, ctx);
+        if (index < out.size())
+          out[index] = element;
+        else
+          out.push_back(element);
+      } else if (index < out.size()) {
         read_value(out[index], it, ctx);
       } else {
         read_value(out.emplace_back(), it, ctx);
@@ -1614,10 +1621,7 @@ inline void fail_duplicate(std::string_view key, const char* key_start, read_con
 }
 
 template <class Map>
-void read_map(Map& out, const char*& it, read_context& ctx) {
-  static_assert(string_keyed<Map>,
-                "switchboard: a std::map or std::unordered_map has a JSON form only with std::string or "
-                "std::string_view keys (JSON object keys are strings)");
+void read_string_map(Map& out, const char*& it, read_context& ctx) {
   out.clear();
   read_object(it, ctx, [&](std::string_view key, const char* key_start, const scanned_string& s) {
     if constexpr (std::is_same_v<typename Map::key_type, std::string_view>) {
@@ -1647,6 +1651,14 @@ void read_map(Map& out, const char*& it, read_context& ctx) {
     read_value(out[std::move(stored_key)], it, ctx);
     return true;
   });
+}
+
+template <class Map>
+void read_map(Map& out, const char*& it, read_context& ctx) {
+  static_assert(string_keyed<Map>,
+                "switchboard: a std::map or std::unordered_map has a JSON form only with std::string or "
+                "std::string_view keys (JSON object keys are strings)");
+  if constexpr (string_keyed<Map>) read_string_map(out, it, ctx);
 }
 
 template <class T, std::size_t I>
@@ -1716,8 +1728,10 @@ void read_aggregate(T& out, const char*& it, read_context& ctx) {
 template <class Variant>
 void read_variant(Variant& out, const char*& it, read_context& ctx);
 
-// Parses "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)" as a UTC instant.
-inline bool parse_iso8601(std::string_view text, std::chrono::sys_time<std::chrono::nanoseconds>& out) {
+// Parses "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)" as a UTC instant: whole seconds (which hold
+// any year 0000-9999, unlike nanoseconds) and the fraction of the second below them.
+inline bool parse_iso8601(std::string_view text, std::chrono::sys_seconds& whole,
+                          std::chrono::nanoseconds& fraction) {
   const auto number = [&](std::size_t pos, std::size_t width, int& value) {
     if (pos + width > text.size()) return false;
     value = 0;
@@ -1749,7 +1763,8 @@ inline bool parse_iso8601(std::string_view text, std::chrono::sys_time<std::chro
     ++pos;
   } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
     int oh, om;
-    if (!number(pos + 1, 2, oh) || pos + 3 >= text.size() || text[pos + 3] != ':' || !number(pos + 4, 2, om))
+    if (!number(pos + 1, 2, oh) || pos + 3 >= text.size() || text[pos + 3] != ':' || !number(pos + 4, 2, om) ||
+        oh > 23 || om > 59)
       return false;
     offset_minutes = (text[pos] == '-' ? -1 : 1) * (oh * 60 + om);
     pos += 6;
@@ -1758,7 +1773,8 @@ inline bool parse_iso8601(std::string_view text, std::chrono::sys_time<std::chro
   }
   if (pos != text.size()) return false;
   using namespace std::chrono;
-  out = sys_days{date} + hours{hour} + minutes{minute - offset_minutes} + seconds{second} + nanoseconds{nanos};
+  whole = sys_days{date} + hours{hour} + minutes{minute - offset_minutes} + seconds{second};
+  fraction = nanoseconds{nanos};
   return true;
 }
 
@@ -1769,10 +1785,20 @@ void read_time_point(TimePoint& out, const char*& it, read_context& ctx) {
     const char* start = it;
     scanned_string s;
     if (!scan_expected_string(it, ctx, s, "an ISO 8601 date-time string")) return;
-    std::chrono::sys_time<std::chrono::nanoseconds> instant;
-    if (s.escaped || !parse_iso8601({s.first, static_cast<std::size_t>(s.last - s.first)}, instant))
+    std::chrono::sys_seconds whole;
+    std::chrono::nanoseconds fraction;
+    if (s.escaped || !parse_iso8601({s.first, static_cast<std::size_t>(s.last - s.first)}, whole, fraction))
       return ctx.fail(errc::unexpected_type, start, "an ISO 8601 date-time like \"2026-11-21T23:00:58Z\"");
-    out = std::chrono::time_point_cast<duration_type>(instant);
+    using double_seconds = std::chrono::duration<double>;
+    const double seconds = static_cast<double>(whole.time_since_epoch().count());
+    if (seconds >= double_seconds(duration_type::max()).count() ||
+        seconds <= double_seconds(duration_type::min()).count())
+      return ctx.fail_with(errc::out_of_range, start,
+                           "date-time " + std::string(s.first, static_cast<std::size_t>(s.last - s.first)) +
+                               " out of range for the target time point's duration");
+    // Rounded down, as dropping the extra fraction digits would: 23:59:59.9995 is 23:59:59.999 in ms.
+    out = TimePoint(std::chrono::floor<duration_type>(whole.time_since_epoch()) +
+                    std::chrono::floor<duration_type>(fraction));
   } else {
     typename duration_type::rep count{};
     read_value(count, it, ctx);
@@ -1780,41 +1806,59 @@ void read_time_point(TimePoint& out, const char*& it, read_context& ctx) {
   }
 }
 
+template <class... T>
+struct type_list {};
+
+template <class T, class... Outer>
+consteval bool is_outer(type_list<Outer...>) {
+  return (std::is_same_v<T, Outer> || ...);
+}
+
+template <class T, class... Outer>
+type_list<T, Outer...> with_outer(type_list<Outer...>);
+
 // Whether T has a JSON form; checked at the public entry points so a misuse gives one clear message.
-template <class T>
+// Outer lists the aggregates whose fields are being checked, so that a recursive type terminates.
+// Maps with other keys than strings, and spans, pass here: read_map and read_value then fail with a
+// static_assert that names the actual problem.
+template <class T, class Outer = type_list<>>
 consteval bool readable();
 
-template <class Tuple, std::size_t... I>
+template <class Tuple, class Outer, std::size_t... I>
 consteval bool all_readable(std::index_sequence<I...>) {
-  return (readable<std::remove_cv_t<std::tuple_element_t<I, Tuple>>>() && ...);
+  return (readable<std::remove_cv_t<std::tuple_element_t<I, Tuple>>, Outer>() && ...);
 }
 
-template <class T, std::size_t... I>
+template <class T, class Outer, std::size_t... I>
 consteval bool fields_readable(std::index_sequence<I...>) {
-  return (readable<boost::pfr::tuple_element_t<field_table<T>[I].index, T>>() && ...);
+  return (readable<boost::pfr::tuple_element_t<field_table<T>[I].index, T>, Outer>() && ...);
 }
 
-template <class T>
+template <class T, class Outer>
 consteval bool readable() {
-  if constexpr (has_codec<T> || boolean<T> || character<T> || integer<T> || floating<T> || enumeration<T> ||
-                owning_string<T> || string_view_like<T> || null_type<T> || raw_json<T> || dynamic_value<T>)
+  if constexpr (is_outer<T>(Outer{}))
+    return true;  // a recursive type: the outer check covers its other fields
+  else if constexpr (has_codec<T> || boolean<T> || character<T> || integer<T> || floating<T> || enumeration<T> ||
+                     owning_string<T> || string_view_like<T> || null_type<T> || raw_json<T> || dynamic_value<T>)
     return true;
-  else if constexpr (duration<T> || time_point<T>)
+  else if constexpr (duration<T> || time_point<T> || span_sequence<T>)
     return true;
   else if constexpr (optional_like<T>)
-    return readable<typename T::value_type>();
+    return readable<typename T::value_type, Outer>();
   else if constexpr (smart_pointer<T>)
-    return readable<typename T::element_type>();
+    return readable<typename T::element_type, Outer>();
   else if constexpr (growable_sequence<T> || fixed_sequence<T>)
-    return readable<typename T::value_type>();
+    return readable<typename T::value_type, Outer>();
   else if constexpr (string_map<T>)
-    return string_keyed<T> && readable<typename T::mapped_type>();
+    return readable<typename T::mapped_type, Outer>();
   else if constexpr (tuple_like<T>)
-    return all_readable<T>(std::make_index_sequence<std::tuple_size_v<T>>{});
+    return all_readable<T, Outer>(std::make_index_sequence<std::tuple_size_v<T>>{});
   else if constexpr (variant_like<T>)
-    return []<class... A>(std::variant<A...>*) { return (readable<A>() && ...); }(static_cast<T*>(nullptr));
+    return []<class... A>(std::variant<A...>*) {
+      return (readable<A, Outer>() && ...);
+    }(static_cast<T*>(nullptr));
   else if constexpr (reflectable<T>)
-    return fields_readable<T>(std::make_index_sequence<json_field_count<T>>{});
+    return fields_readable<T, decltype(with_outer<T>(Outer{}))>(std::make_index_sequence<json_field_count<T>>{});
   else
     return false;
 }
@@ -1926,6 +1970,8 @@ consteval token_kind kind_of() {
     return token_kind::string;
   else if constexpr (growable_sequence<T> || fixed_sequence<T> || tuple_like<T>) return token_kind::array;
   else if constexpr (string_map<T> || reflectable<T>) return token_kind::object;
+  else if constexpr (duration<T> || (time_point<T> && !system_time_point<T>))  // written as their count
+    return std::is_floating_point_v<typename T::rep> ? token_kind::number : token_kind::integer;
   else return token_kind::invalid;
 }
 
@@ -2145,12 +2191,19 @@ struct options_of<writer<Sink, Options>> {
   static constexpr write_options value = Options;
 };
 
+// Formats in place when the sink has room for the longest form, else on the stack and copies, so a
+// fixed buffer with room for the actual digits is not reported as overflowing.
 template <class W>
 void write_integer(auto value, W& w) {
-  if (!w.reserve(24)) return;
-  char* cursor = w.sink().cursor();
-  const auto result = std::to_chars(cursor, cursor + 24, value);
-  w.sink().advance(static_cast<std::size_t>(result.ptr - cursor));
+  if (w.failed()) return;
+  char local[24];
+  const bool in_place = w.sink().ensure(sizeof local);
+  char* first = in_place ? w.sink().cursor() : local;
+  const auto result = std::to_chars(first, first + sizeof local, value);
+  if (in_place)
+    w.sink().advance(static_cast<std::size_t>(result.ptr - first));
+  else
+    w.raw({local, static_cast<std::size_t>(result.ptr - local)});
 }
 
 // Shortest round-trip form, always recognisably a floating-point number ("1.0", "1e300").
@@ -2160,9 +2213,11 @@ void write_floating(F value, W& w) {
     return w.fail(errc::not_representable,
                   std::string("cannot write ") + (std::isnan(value) ? "NaN" : "infinity") + ": JSON has no such number");
   }
-  if (!w.reserve(32)) return;
-  char* first = w.sink().cursor();
-  char* last = std::to_chars(first, first + 32, value).ptr;
+  if (w.failed()) return;
+  char local[32];
+  const bool in_place = w.sink().ensure(sizeof local);  // as in write_integer
+  char* first = in_place ? w.sink().cursor() : local;
+  char* last = std::to_chars(first, first + 30, value).ptr;  // 2 spare bytes for ".0"
   char* exponent = std::find(first, last, 'e');
   if (exponent != last) {
     if (exponent[1] == '+') {
@@ -2173,7 +2228,10 @@ void write_floating(F value, W& w) {
     *last++ = '.';
     *last++ = '0';
   }
-  w.sink().advance(static_cast<std::size_t>(last - first));
+  if (in_place)
+    w.sink().advance(static_cast<std::size_t>(last - first));
+  else
+    w.raw({local, static_cast<std::size_t>(last - local)});
 }
 
 inline constexpr char hex_digits[] = "0123456789abcdef";
@@ -2925,4 +2983,2571 @@ inline error parse(std::string_view text, value& out, const read_options& option
 }  // namespace sb::json
 // end switchboard/json/value.hpp
 // end switchboard/json.hpp
+// begin switchboard/result.hpp
+// What an endpoint returns: a value, an error with a kind, or a non-JSON response form.
+// One table maps each error kind to an HTTP status and a JSON-RPC code, for every transport.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace sb {
+
+enum class error_kind : std::uint8_t {
+  none,
+  invalid_argument,   // the caller's input is wrong (bad JSON, bad parameter, user error)
+  unauthorized,       // no or bad credentials
+  forbidden,          // credentials fine, permission missing
+  not_found,          // no such endpoint or resource
+  method_not_allowed, // the endpoint exists but not for this HTTP method
+  conflict,
+  payload_too_large,
+  unsupported_media_type,
+  too_many_requests,
+  timeout,
+  internal,           // a bug or failure on the server side; details go to the log, not the client
+};
+
+struct error_kind_info {
+  std::string_view name;  // on the wire: {"error":{"kind":"invalid_argument",...}}
+  int http_status;
+  int jsonrpc_code;
+};
+
+// The single mapping used by every transport.
+constexpr error_kind_info describe(error_kind kind) {
+  switch (kind) {
+    case error_kind::none: return {"none", 200, 0};
+    case error_kind::invalid_argument: return {"invalid_argument", 400, -32602};
+    case error_kind::unauthorized: return {"unauthorized", 401, -32001};
+    case error_kind::forbidden: return {"forbidden", 403, -32003};
+    case error_kind::not_found: return {"not_found", 404, -32601};
+    case error_kind::method_not_allowed: return {"method_not_allowed", 405, -32601};
+    case error_kind::conflict: return {"conflict", 409, -32009};
+    case error_kind::payload_too_large: return {"payload_too_large", 413, -32600};
+    case error_kind::unsupported_media_type: return {"unsupported_media_type", 415, -32600};
+    case error_kind::too_many_requests: return {"too_many_requests", 429, -32029};
+    case error_kind::timeout: return {"timeout", 408, -32008};
+    case error_kind::internal: return {"internal", 500, -32603};
+  }
+  return {"internal", 500, -32603};
+}
+constexpr int http_status(error_kind kind) { return describe(kind).http_status; }
+constexpr int jsonrpc_code(error_kind kind) { return describe(kind).jsonrpc_code; }
+constexpr std::string_view kind_name(error_kind kind) { return describe(kind).name; }
+
+struct error {
+  error_kind kind = error_kind::internal;
+  std::string message;
+  std::string details;  // optional JSON text, sent as "details"
+};
+
+inline error invalid_argument(std::string message) { return {error_kind::invalid_argument, std::move(message), {}}; }
+inline error unauthorized(std::string message) { return {error_kind::unauthorized, std::move(message), {}}; }
+inline error forbidden(std::string message) { return {error_kind::forbidden, std::move(message), {}}; }
+inline error not_found(std::string message) { return {error_kind::not_found, std::move(message), {}}; }
+inline error conflict(std::string message) { return {error_kind::conflict, std::move(message), {}}; }
+inline error too_many_requests(std::string message) { return {error_kind::too_many_requests, std::move(message), {}}; }
+inline error timeout(std::string message) { return {error_kind::timeout, std::move(message), {}}; }
+inline error internal(std::string message) { return {error_kind::internal, std::move(message), {}}; }
+
+// Response forms other than JSON. Over JSON-RPC they arrive as a JSON string of their body.
+struct html {
+  std::string body;
+};
+struct text {
+  std::string body;
+  std::string content_type = "text/plain; charset=utf-8";
+};
+struct binary {
+  std::string bytes;
+  std::string content_type = "application/octet-stream";
+  std::string filename;  // non-empty: sent as a download (Content-Disposition: attachment)
+};
+struct redirect {
+  std::string location;
+  int status = 302;  // 301, 302, 307 or 308
+};
+// Bytes sent as they are (no JSON encoding), e.g. pre-rendered JSON or CSV.
+struct raw_body {
+  std::string bytes;
+  std::string content_type = "application/json";
+};
+
+using background_task = std::function<void()>;
+
+// A value or an error; `.task(f)` schedules f to run after the response is sent.
+template <class T>
+class result {
+ public:
+  result(T value) : state_(std::move(value)) {}  // NOLINT: implicit, so `return value;` works
+  result(sb::error e) : state_(std::move(e)) {}  // NOLINT
+  template <class U>
+    requires(std::is_constructible_v<T, U &&> && !std::is_same_v<std::decay_t<U>, sb::error> &&
+             !std::is_same_v<std::decay_t<U>, result>)
+  result(U&& value) : state_(T(std::forward<U>(value))) {}  // NOLINT
+
+  bool ok() const { return state_.index() == 0; }
+  explicit operator bool() const { return ok(); }
+  T& value() { return std::get<0>(state_); }
+  const T& value() const { return std::get<0>(state_); }
+  const sb::error& error() const { return std::get<1>(state_); }
+  sb::error& error() { return std::get<1>(state_); }
+
+  result&& task(background_task f) && {
+    tasks_.push_back(std::move(f));
+    return std::move(*this);
+  }
+  result& task(background_task f) & {
+    tasks_.push_back(std::move(f));
+    return *this;
+  }
+  std::vector<background_task>& tasks() { return tasks_; }
+
+ private:
+  std::variant<T, sb::error> state_;
+  std::vector<background_task> tasks_;
+};
+
+template <>
+class result<void> {
+ public:
+  result() = default;
+  result(sb::error e) : error_(std::move(e)) {}  // NOLINT
+
+  bool ok() const { return !error_; }
+  explicit operator bool() const { return ok(); }
+  const sb::error& error() const { return *error_; }
+  sb::error& error() { return *error_; }
+
+  result&& task(background_task f) && {
+    tasks_.push_back(std::move(f));
+    return std::move(*this);
+  }
+  result& task(background_task f) & {
+    tasks_.push_back(std::move(f));
+    return *this;
+  }
+  std::vector<background_task>& tasks() { return tasks_; }
+
+ private:
+  std::optional<sb::error> error_;
+  std::vector<background_task> tasks_;
+};
+
+// `return sb::ok();` from a result<void> function.
+inline result<void> ok() { return {}; }
+
+}  // namespace sb
+// end switchboard/result.hpp
+// begin switchboard/context.hpp
+// What a transport hands to a call, and what a call hands back. Endpoints take the parts they need
+// as parameters (injection by type); nothing here depends on a particular transport.
+
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace sb {
+
+// Which transport a call came through.
+enum class origin : std::uint8_t { in_process, http, sse, websocket, stdio };
+
+struct header {
+  std::string_view name;
+  std::string_view value;
+};
+
+// A decoded name=value pair from a query string, a urlencoded form or a multipart form field.
+struct field {
+  std::string_view name;
+  std::string_view value;
+};
+
+// A multipart/form-data file part; inject `std::span<const sb::upload>` or `const sb::request&`.
+struct upload {
+  std::string_view field_name;
+  std::string_view filename;
+  std::string_view content_type;
+  std::string_view content;
+};
+
+// The HTTP request behind a call. Views are valid for the duration of the call.
+struct request {
+  std::string_view method;
+  std::string_view path;
+  std::string_view query_string;
+  std::string_view body;
+  std::string_view remote_address;
+  int remote_port = 0;
+  std::span<const header> headers;
+  std::span<const field> query;
+  std::span<const field> form;
+  std::span<const upload> files;
+
+  // Case-insensitive header lookup; empty when absent.
+  std::string_view header_value(std::string_view name) const {
+    for (const auto& h : headers) {
+      if (h.name.size() != name.size()) continue;
+      bool same = true;
+      for (std::size_t i = 0; i < name.size() && same; ++i)
+        same = (h.name[i] | 0x20) == (name[i] | 0x20);
+      if (same) return h.value;
+    }
+    return {};
+  }
+};
+
+// Who is calling. Transports look sessions up in a session_store; endpoints may change them.
+struct session {
+  std::string id;
+  std::string user;
+  int level = 0;          // an application-defined privilege level
+  json::value data;       // anything else the application keeps per session
+};
+
+// A live bidirectional connection (WebSocket); the stdio and HTTP transports have none.
+class connection {
+ public:
+  virtual ~connection() = default;
+  virtual std::uint64_t id() const = 0;
+  virtual bool send(std::string_view json_text) = 0;  // false once the peer is gone
+  virtual void close() = 0;
+};
+
+// Where a stream's values go: an SSE response, WebSocket notifications, stdio notifications, or
+// an in-memory array when the transport cannot stream.
+class stream_sink {
+ public:
+  virtual ~stream_sink() = default;
+  // One value as JSON text; `event` names it (SSE "event:") and may be empty. False once the
+  // consumer is gone: the endpoint should stop and return.
+  virtual bool send(std::string_view json_text, std::string_view event) = 0;
+  virtual bool open() const = 0;
+};
+
+// A publish/subscribe bus shared by every transport of an app (WebSocket rooms, SSE fan-out, and
+// later Redis plug in as subscribers).
+class bus {
+ public:
+  virtual ~bus() = default;
+  // Delivers json_text to every subscriber of channel except `except` (a connection id, 0 = none).
+  virtual std::size_t publish(std::string_view channel, std::string_view json_text, std::uint64_t except = 0) = 0;
+};
+
+// Everything a transport knows about one call. Members are null when the transport has no such thing.
+struct context {
+  origin from = origin::in_process;
+  const request* http = nullptr;
+  sb::session* session = nullptr;
+  sb::connection* connection = nullptr;
+  stream_sink* sink = nullptr;
+  sb::bus* bus = nullptr;
+  std::string_view last_event_id;  // SSE reconnects: the id of the last event the client saw
+};
+
+// The outcome of one call, reused across calls so that its strings keep their capacity.
+enum class body_form : std::uint8_t { json, html, text, binary, redirect, raw };
+
+struct response {
+  error_kind error = error_kind::none;
+  body_form form = body_form::json;
+  std::string body;          // success: the JSON result or the form's bytes
+  std::string message;       // error: for the caller
+  std::string where;         // error: which parameter or path, e.g. params[1] ("b")
+  std::string details;       // error: optional JSON text
+  std::string content_type;  // non-JSON forms
+  std::string filename;      // binary downloads
+  int redirect_status = 0;
+  std::vector<background_task> tasks;  // run after the response is sent
+
+  bool ok() const { return error == error_kind::none; }
+  void clear() {
+    error = error_kind::none;
+    form = body_form::json;
+    body.clear();
+    message.clear();
+    where.clear();
+    details.clear();
+    content_type.clear();
+    filename.clear();
+    redirect_status = 0;
+    tasks.clear();
+  }
+  void fail(error_kind kind, std::string text, std::string location = {}) {
+    error = kind;
+    message = std::move(text);
+    where = std::move(location);
+    body.clear();
+  }
+
+  // {"error":{"kind":"...","message":"...","where":"..."}}: the HTTP error body.
+  void write_error_body(std::string& out) const {
+    out += R"({"error":{"kind":")";
+    out += kind_name(error);
+    out += R"(","message":)";
+    json::write(message, out);
+    if (!where.empty()) {
+      out += R"(,"where":)";
+      json::write(where, out);
+    }
+    if (!details.empty()) {
+      out += R"(,"details":)";
+      out += details;
+    }
+    out += "}}";
+  }
+};
+
+// What hooks see of a call.
+struct call_info {
+  std::string_view module;
+  std::string_view endpoint;
+  std::string_view params;  // the JSON parameters as received (after any rewrite)
+  sb::context& context;
+  std::string rewritten;    // a before-hook that sets this replaces the parameters
+
+  void rewrite_params(std::string json_text) {
+    rewritten = std::move(json_text);
+    params = rewritten;
+  }
+};
+
+}  // namespace sb
+// end switchboard/context.hpp
+// begin switchboard/stream.hpp
+// sb::stream<T>: an injected parameter through which an endpoint emits values over time. The same
+// endpoint streams over SSE, WebSocket and stdio, and returns the values as one array elsewhere.
+
+
+#include <string>
+#include <string_view>
+
+namespace sb {
+
+template <class T>
+class stream {
+ public:
+  explicit stream(stream_sink* sink) : sink_(sink) {}
+
+  // Sends one value; false when the consumer has gone away (the endpoint should return, and
+  // its destructors do the clean-up).
+  bool emit(const T& value) { return emit_event({}, value); }
+
+  // Sends one value under an event name (SSE "event:", WebSocket "event" member).
+  bool emit_event(std::string_view event, const T& value) {
+    if (!sink_ || !sink_->open()) return false;
+    thread_local std::string buffer;
+    buffer.clear();
+    if (json::write(value, buffer)) return false;
+    return sink_->send(buffer, event);
+  }
+
+  bool open() const { return sink_ && sink_->open(); }
+
+ private:
+  stream_sink* sink_;
+};
+
+// Collects streamed values into a JSON array: what a transport that cannot stream returns.
+class array_sink final : public stream_sink {
+ public:
+  explicit array_sink(std::string& out) : out_(out) { out_ += '['; }
+  bool send(std::string_view json_text, std::string_view) override {
+    if (count_++ != 0) out_ += ',';
+    out_ += json_text;
+    return true;
+  }
+  bool open() const override { return true; }
+  void finish() { out_ += ']'; }
+
+ private:
+  std::string& out_;
+  std::size_t count_ = 0;
+};
+
+}  // namespace sb
+// end switchboard/stream.hpp
+// begin switchboard/endpoint.hpp
+// sb::fn<&function, options...>: a module member that turns an ordinary function into an endpoint.
+// Everything about an endpoint is known at compile time: its signature, names and options.
+
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+
+namespace sb {
+
+// Parameter names, for binding JSON objects and query strings by name: sb::args{"a", "b"}.
+template <std::size_t... N>
+struct args {
+  char text[(N + ... + 1)]{};
+  static constexpr std::size_t count = sizeof...(N);
+
+  constexpr args(const char (&... names)[N]) {  // NOLINT: implicit, it is spelled as a literal list
+    std::size_t at = 0;
+    (append(names, N, at), ...);
+  }
+  constexpr std::string_view name(std::size_t index) const {
+    constexpr std::size_t sizes[] = {N..., 0};
+    std::size_t at = 0;
+    for (std::size_t i = 0; i < index; ++i) at += sizes[i];
+    return {text + at, sizes[index] - 1};
+  }
+
+ private:
+  constexpr void append(const char* name, std::size_t size, std::size_t& at) {
+    for (std::size_t i = 0; i < size; ++i) text[at++] = name[i];
+  }
+};
+template <std::size_t... N>
+args(const char (&... names)[N]) -> args<N...>;
+
+// HTTP methods an endpoint answers to (default: GET and POST). Combine with |.
+struct methods {
+  std::uint8_t mask = 0;
+  constexpr methods operator|(methods other) const { return {static_cast<std::uint8_t>(mask | other.mask)}; }
+  constexpr bool allows(methods m) const { return (mask & m.mask) != 0; }
+};
+inline constexpr methods get{1};
+inline constexpr methods post{2};
+inline constexpr methods put{4};
+inline constexpr methods patch{8};
+inline constexpr methods del{16};
+
+// Memory cache of responses keyed by the canonical JSON of the arguments.
+struct cache {
+  std::size_t max_entries = 128;
+  std::uint32_t ttl_s = 60;
+};
+
+// The caller gets a timeout error after this long; the work itself runs on the task pool.
+struct timeout_ms {
+  std::uint32_t ms = 30000;
+};
+
+struct hidden_t {};
+inline constexpr hidden_t hidden{};  // callable, but left out of describe()
+struct internal_t {};
+inline constexpr internal_t internal_only{};  // callable in process only, never from a transport
+struct raw_t {};
+inline constexpr raw_t raw{};  // a string-like return is sent as the body bytes, not as a JSON string
+
+template <auto F>
+struct before_t {
+  static constexpr auto function = F;
+};
+// Runs before the call: f(sb::call_info&) returning void or sb::result<void> (an error short-circuits).
+template <auto F>
+inline constexpr before_t<F> before{};
+
+template <auto F>
+struct after_t {
+  static constexpr auto function = F;
+};
+// Runs after the call: f(const sb::call_info&, const sb::response&, std::chrono::nanoseconds).
+template <auto F>
+inline constexpr after_t<F> after{};
+
+template <auto F, auto... Options>
+struct fn {
+  static constexpr auto function = F;
+};
+
+// Injection: framework types are supplied by the framework, not parsed. Specialize sb::inject<T>
+// with `static T& get(sb::context&)` (returning nullptr-checked references) to add your own.
+template <class T>
+struct inject;
+
+}  // namespace sb
+
+namespace sb::detail {
+
+template <class T>
+inline constexpr bool is_fn = false;
+template <auto F, auto... O>
+inline constexpr bool is_fn<fn<F, O...>> = true;
+
+template <class T>
+inline constexpr bool is_stream = false;
+template <class T>
+inline constexpr bool is_stream<stream<T>> = true;
+
+template <class T>
+inline constexpr bool is_args = false;
+template <std::size_t... N>
+inline constexpr bool is_args<args<N...>> = true;
+
+template <class T>
+inline constexpr bool is_before = false;
+template <auto F>
+inline constexpr bool is_before<before_t<F>> = true;
+template <class T>
+inline constexpr bool is_after = false;
+template <auto F>
+inline constexpr bool is_after<after_t<F>> = true;
+
+// The signature of an endpoint's function, whatever kind of callable it is.
+template <class F>
+struct signature;
+template <class R, class... P>
+struct signature<R (*)(P...)> {
+  using result_type = R;
+  using params = std::tuple<P...>;
+  using owner = void;
+};
+template <class R, class... P>
+struct signature<R (*)(P...) noexcept> : signature<R (*)(P...)> {};
+template <class R, class C, class... P>
+struct signature<R (C::*)(P...)> {
+  using result_type = R;
+  using params = std::tuple<P...>;
+  using owner = C;
+};
+template <class R, class C, class... P>
+struct signature<R (C::*)(P...) const> : signature<R (C::*)(P...)> {};
+template <class R, class C, class... P>
+struct signature<R (C::*)(P...) noexcept> : signature<R (C::*)(P...)> {};
+template <class R, class C, class... P>
+struct signature<R (C::*)(P...) const noexcept> : signature<R (C::*)(P...)> {};
+
+template <class F>
+concept closure = std::is_class_v<F> && requires { &F::operator(); };
+
+template <auto F>
+struct function_traits : signature<decltype(F)> {
+  static constexpr bool is_member = !std::is_void_v<typename signature<decltype(F)>::owner>;
+};
+template <auto F>
+  requires closure<decltype(F)>
+struct function_traits<F> {
+  using result_type = typename signature<decltype(&decltype(F)::operator())>::result_type;
+  using params = typename signature<decltype(&decltype(F)::operator())>::params;
+  using owner = void;
+  static constexpr bool is_member = false;
+};
+
+// Framework types taken by an endpoint are injected rather than bound from the parameters.
+template <class P>
+using bare = std::remove_cvref_t<P>;
+
+template <class P>
+concept user_injectable = requires(context& c) { inject<bare<P>>::get(c); };
+
+template <class P, class... Modules>
+inline constexpr bool is_module_param = (std::is_same_v<bare<P>, Modules> || ...);
+
+template <class P, class... Modules>
+constexpr bool is_injected() {
+  using B = bare<P>;
+  return std::is_same_v<B, request> || std::is_same_v<B, session> || std::is_same_v<B, connection> ||
+         std::is_same_v<B, context> || std::is_same_v<B, bus> || is_stream<B> ||
+         std::is_same_v<B, std::span<const upload>> || is_module_param<P, Modules...> ||
+         user_injectable<P>;
+}
+
+// Finds the option of kind Pred among an endpoint's options; Fallback when there is none.
+template <template <class> class Pred, auto Fallback, auto... Options>
+constexpr auto find_option() {
+  auto found = Fallback;
+  (
+      [&] {
+        if constexpr (Pred<std::remove_cv_t<decltype(Options)>>::value) found = Options;
+      }(),
+      ...);
+  return found;
+}
+
+template <class T>
+struct option_is_methods : std::is_same<T, methods> {};
+template <class T>
+struct option_is_cache : std::is_same<T, cache> {};
+template <class T>
+struct option_is_timeout : std::is_same<T, timeout_ms> {};
+
+template <class T, auto... Options>
+inline constexpr bool has_option = (std::is_same_v<std::remove_cv_t<decltype(Options)>, T> || ...);
+
+// Everything the dispatcher needs to know about endpoint type E = fn<F, Options...>.
+template <class E>
+struct endpoint_traits;
+template <auto F, auto... Options>
+struct endpoint_traits<fn<F, Options...>> {
+  static constexpr auto function = F;
+  using traits = function_traits<F>;
+  using result_type = typename traits::result_type;
+  using params = typename traits::params;
+  static constexpr bool is_member = traits::is_member;
+  static constexpr methods allowed = find_option<option_is_methods, get | post, Options...>();
+  static constexpr bool cached = has_option<cache, Options...>;
+  static constexpr cache cache_options = find_option<option_is_cache, cache{}, Options...>();
+  static constexpr bool has_timeout = has_option<timeout_ms, Options...>;
+  static constexpr timeout_ms timeout = find_option<option_is_timeout, timeout_ms{}, Options...>();
+  static constexpr bool is_hidden = has_option<hidden_t, Options...>;
+  static constexpr bool is_internal = has_option<internal_t, Options...>;
+  static constexpr bool is_raw = has_option<raw_t, Options...>;
+  static constexpr std::size_t named_args = [] {
+    std::size_t n = 0;
+    (
+        [&] {
+          if constexpr (is_args<std::remove_cv_t<decltype(Options)>>) n = decltype(Options)::count;
+        }(),
+        ...);
+    return n;
+  }();
+  static constexpr std::string_view arg_name(std::size_t index) {
+    std::string_view found;
+    (
+        [&] {
+          if constexpr (is_args<std::remove_cv_t<decltype(Options)>>) found = Options.name(index);
+        }(),
+        ...);
+    return found;
+  }
+  template <class Visitor>
+  static constexpr void for_each_before(Visitor&& visit) {
+    (
+        [&] {
+          if constexpr (is_before<std::remove_cv_t<decltype(Options)>>) visit.template operator()<decltype(Options)::function>();
+        }(),
+        ...);
+  }
+  template <class Visitor>
+  static constexpr void for_each_after(Visitor&& visit) {
+    (
+        [&] {
+          if constexpr (is_after<std::remove_cv_t<decltype(Options)>>) visit.template operator()<decltype(Options)::function>();
+        }(),
+        ...);
+  }
+};
+
+}  // namespace sb::detail
+// end switchboard/endpoint.hpp
+// begin switchboard/bind.hpp
+// Binding: the parameters of a call, as JSON (array or object) or as name=value fields (query
+// strings, forms), parsed straight into the endpoint's parameter types.
+
+
+#include <array>
+#include <bitset>
+#include <cstddef>
+#include <span>
+#include <vector>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+namespace sb::detail {
+
+// The endpoint's parameters split into injected ones and bound ones (parsed from the call).
+template <class Params, class... Modules>
+struct parameter_plan;
+template <class... P, class... Modules>
+struct parameter_plan<std::tuple<P...>, Modules...> {
+  static constexpr bool injected[] = {is_injected<P, Modules...>()..., false};
+  static constexpr std::size_t count = sizeof...(P);
+  static constexpr std::size_t bound_count = (std::size_t{0} + ... + (is_injected<P, Modules...>() ? 0u : 1u));
+
+  // bound_index[i]: the position of parameter i among the bound ones.
+  static constexpr auto bound_index = [] {
+    std::array<std::size_t, sizeof...(P) + 1> index{};
+    std::size_t next = 0;
+    for (std::size_t i = 0; i < sizeof...(P); ++i) index[i] = injected[i] ? count : next++;
+    return index;
+  }();
+
+  using bound_tuple = decltype(std::tuple_cat(
+      std::declval<std::conditional_t<is_injected<P, Modules...>(), std::tuple<>, std::tuple<bare<P>>>>()...));
+};
+
+template <class T>
+concept optional_param = json::detail::optional_like<T>;
+
+template <class Tuple>
+constexpr std::size_t required_count() {
+  return []<std::size_t... I>(std::index_sequence<I...>) {
+    std::size_t required = 0;
+    ((required = optional_param<std::tuple_element_t<I, Tuple>> ? required : I + 1), ...);
+    return required;
+  }(std::make_index_sequence<std::tuple_size_v<Tuple>>{});
+}
+
+template <class Bound>
+constexpr bool is_single_aggregate() {
+  if constexpr (std::tuple_size_v<Bound> == 1) return json::detail::reflectable<std::tuple_element_t<0, Bound>>;
+  else return false;
+}
+
+// How an endpoint's bound parameters take their names.
+template <class E, class Bound>
+struct naming {
+  using traits = endpoint_traits<E>;
+  static constexpr std::size_t count = std::tuple_size_v<Bound>;
+  static constexpr bool named = traits::named_args > 0;
+  static constexpr bool single_aggregate = !named && is_single_aggregate<Bound>();
+  static_assert(!named || traits::named_args == count,
+                "switchboard: sb::args must list exactly one name per parameter that is not injected");
+  static constexpr std::string_view name(std::size_t index) {
+    if constexpr (named) return traits::arg_name(index);
+    else return {};
+  }
+};
+
+inline void append_where(std::string& where, std::size_t index, std::string_view name) {
+  where = "params[" + std::to_string(index) + "]";
+  if (!name.empty()) {
+    where += " (\"";
+    where += name;
+    where += "\")";
+  }
+}
+
+// "$.items[3]" inside parameter 1 named "b" -> params[1] ("b").items[3]
+inline void fail_binding(response& out, const json::error& e, std::string where_prefix) {
+  std::string where = std::move(where_prefix);
+  std::string_view path = e.path();
+  if (path.size() > 1) where.append(path.substr(1));
+  out.fail(error_kind::invalid_argument, where + ": " + e.message(), where);
+}
+
+template <class Tuple>
+void read_element(Tuple& t, std::size_t index, const char*& it, json::detail::read_context& ctx) {
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    ((I == index ? (json::detail::read_value(std::get<I>(t), it, ctx), 0) : 0), ...);
+  }(std::make_index_sequence<std::tuple_size_v<Tuple>>{});
+}
+
+template <class Naming>
+std::size_t name_index(std::string_view key) {
+  for (std::size_t i = 0; i < Naming::count; ++i)
+    if (Naming::name(i) == key) return i;
+  return Naming::count;
+}
+
+// Parses JSON parameters (array, object, or nothing) into `bound`. False after filling `out` with
+// the error.
+template <class E, class Bound>
+bool bind_json(std::string_view text, Bound& bound, response& out) {
+  using names = naming<E, Bound>;
+  constexpr std::size_t count = names::count;
+  json::read_options options;
+  json::detail::read_context ctx(text.data(), text.data() + text.size(), false, options);
+  const char* it = text.data();
+  const char* end = ctx.end;
+  json::detail::skip_whitespace(it, end);
+  std::size_t given = 0;
+  std::size_t failed_index = count;
+  std::bitset<count + 1> seen;
+  bool by_name = false;
+  if (it == end || json::detail::match_literal(it, end, "null", 4)) {
+    // no parameters at all
+  } else if (*it == '[') {
+    json::detail::read_array(it, ctx, [&](std::size_t index) {
+      if (index >= count) {
+        ctx.fail_with(json::errc::wrong_size, it,
+                      "too many parameters: expected at most " + std::to_string(count));
+        failed_index = index;
+        return false;
+      }
+      failed_index = index;
+      read_element(bound, index, it, ctx);
+      given = index + 1;
+      return true;
+    });
+    if (ctx.failed() && ctx.segment_count > 0) --ctx.segment_count;  // the index is in `where` already
+  } else if (*it == '{' && names::single_aggregate) {
+    if constexpr (names::single_aggregate) {
+      failed_index = 0;
+      ctx.options.unknown = json::unknown_keys::error;  // extra arguments are errors
+      json::detail::read_value(std::get<0>(bound), it, ctx);
+      given = 1;
+    }
+  } else if (*it == '{' && names::named) {
+    by_name = true;
+    json::detail::read_object(it, ctx, [&](std::string_view key, const char* key_start, const auto&) {
+      const std::size_t index = name_index<names>(key);
+      if (index == count) {
+        ctx.fail_with(json::errc::unknown_field, key_start, "unknown parameter \"" + std::string(key) + "\"");
+        return false;
+      }
+      failed_index = index;
+      read_element(bound, index, it, ctx);
+      seen[index] = true;
+      return true;
+    });
+    if (ctx.failed() && ctx.segment_count > 0) --ctx.segment_count;  // the name is in `where` already
+  } else if (*it == '{') {
+    if constexpr (count == 0) {
+      json::detail::skip_value(it, ctx);
+      if (!ctx.failed() && std::string_view(text).find(':') != std::string_view::npos)
+        ctx.fail(json::errc::unknown_field, text.data(), "no parameters");
+    } else {
+      ctx.fail_with(json::errc::unexpected_type, it,
+                    "parameters must be a JSON array: this endpoint declares no parameter names (add "
+                    "sb::args{...} to bind an object by name)");
+    }
+  } else {
+    ctx.fail(json::errc::unexpected_type, it, "parameters as a JSON array or object");
+  }
+  if (!ctx.failed()) {
+    json::detail::skip_whitespace(it, end);
+    if (it != end) ctx.fail(json::errc::trailing_content, it, "the end of the parameters");
+  }
+  if (ctx.failed()) {
+    std::string where = "params";
+    if (failed_index < count) append_where(where, failed_index, names::name(failed_index));
+    fail_binding(out, json::detail::make_error(ctx), where);
+    return false;
+  }
+  // Which parameters are still missing: positional ones past `given`, named ones not seen.
+  bool missing = false;
+  std::size_t missing_index = 0;
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    (
+        [&] {
+          if (missing) return;
+          const bool present = by_name ? seen[I] : I < given;
+          if (!present && !optional_param<std::tuple_element_t<I, Bound>>) {
+            if constexpr (names::single_aggregate) {
+              if (given == 0 && json::detail::keeps_defaults<std::tuple_element_t<I, Bound>>) return;
+            }
+            missing = true;
+            missing_index = I;
+          }
+        }(),
+        ...);
+  }(std::make_index_sequence<count>{});
+  if (missing) {
+    std::string where;
+    append_where(where, missing_index, names::name(missing_index));
+    out.fail(error_kind::invalid_argument, where + ": missing required parameter", where);
+    return false;
+  }
+  return true;
+}
+
+// ---- name=value fields (query strings, forms) to JSON, directed by the parameter types ----
+
+inline bool is_json_number(std::string_view text) {
+  json::detail::read_context ctx(text.data(), text.data() + text.size(), false, {});
+  const char* it = text.data();
+  if (text.empty() || !(text[0] == '-' || json::detail::is_digit(text[0]))) return false;
+  return json::detail::scan_number(it, ctx) && it == ctx.end;
+}
+
+inline bool is_one_json_value(std::string_view text) {
+  json::detail::read_context ctx(text.data(), text.data() + text.size(), false, {});
+  const char* it = text.data();
+  json::detail::skip_whitespace(it, ctx.end);
+  json::detail::skip_value(it, ctx);
+  json::detail::skip_whitespace(it, ctx.end);
+  return !ctx.failed() && it == ctx.end;
+}
+
+// The JSON form of one field's text for a parameter of type T. Text that does not fit T's JSON kind
+// becomes a JSON string, so the reader reports the type mismatch, and text never becomes JSON
+// structure unless it is exactly one JSON value.
+template <class T>
+void field_to_json(std::string_view text, std::string& out) {
+  using namespace json::detail;
+  if constexpr (optional_like<T>) {
+    field_to_json<typename T::value_type>(text, out);
+  } else if constexpr (integer<T> || floating<T> || duration<T>) {
+    if (is_json_number(text))
+      out += text;
+    else
+      json::write(text, out);
+  } else if constexpr (boolean<T>) {
+    if (text == "true" || text == "false")
+      out += text;
+    else
+      json::write(text, out);
+  } else if constexpr (owning_string<T> || string_view_like<T> || character<T> || enumeration<T> ||
+                       system_time_point<T>) {
+    json::write(text, out);
+  } else {
+    if (is_one_json_value(text))
+      out += text;
+    else
+      json::write(text, out);
+  }
+}
+
+template <class T>
+constexpr bool repeats() {
+  using namespace json::detail;
+  if constexpr (optional_like<T>) return repeats<typename T::value_type>();
+  else if constexpr (growable_sequence<T>)
+    return !reflectable<typename T::value_type> && !growable_sequence<typename T::value_type>;
+  else return false;
+}
+
+// Appends "name":<json> for one parameter from every field with that name; false if it repeats
+// where it must not.
+template <class T>
+bool append_fields_for(std::string_view name, std::span<const field> fields, std::string& out, bool& first,
+                       response& result) {
+  std::size_t matches = 0;
+  for (const auto& f : fields) matches += f.name == name ? 1 : 0;
+  if (matches == 0) return true;
+  if (!first) out += ',';
+  first = false;
+  json::write(name, out);
+  out += ':';
+  if constexpr (repeats<T>()) {
+    using element = typename std::conditional_t<json::detail::optional_like<T>, T, std::optional<T>>::value_type::value_type;
+    out += '[';
+    std::size_t n = 0;
+    for (const auto& f : fields)
+      if (f.name == name) {
+        if (n++ != 0) out += ',';
+        field_to_json<element>(f.value, out);
+      }
+    out += ']';
+  } else {
+    if (matches > 1) {
+      const std::string where = "params." + std::string(name);
+      result.fail(error_kind::invalid_argument, where + ": given " + std::to_string(matches) + " times", where);
+      return false;
+    }
+    for (const auto& f : fields)
+      if (f.name == name) field_to_json<T>(f.value, out);
+  }
+  return true;
+}
+
+// Turns fields into a JSON object for the endpoint's bound parameters; names that match no
+// parameter are passed through as strings so the binder reports them.
+template <class E, class Bound>
+bool fields_to_json(std::span<const field> fields, std::string& out, response& result) {
+  using names = naming<E, Bound>;
+  out.clear();
+  if (fields.empty()) return true;
+  bool first = true;
+  const auto known = [&](std::string_view name) {
+    if constexpr (names::single_aggregate) {
+      for (const auto& f : json::detail::field_table<std::tuple_element_t<0, Bound>>)
+        if (f.name == name) return true;
+      return false;
+    } else {
+      return name_index<names>(name) < names::count;
+    }
+  };
+  out += '{';
+  bool ok = true;
+  if constexpr (names::single_aggregate) {
+    using A = std::tuple_element_t<0, Bound>;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      ((ok = ok && append_fields_for<boost::pfr::tuple_element_t<json::detail::field_table<A>[I].index, A>>(
+                       json::detail::field_table<A>[I].name, fields, out, first, result)),
+       ...);
+    }(std::make_index_sequence<json::detail::json_field_count<A>>{});
+  } else if constexpr (names::named) {
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      ((ok = ok && append_fields_for<std::tuple_element_t<I, Bound>>(names::name(I), fields, out, first, result)),
+       ...);
+    }(std::make_index_sequence<names::count>{});
+  } else {
+    const std::string where = "params." + std::string(fields.front().name);
+    result.fail(error_kind::invalid_argument,
+                "this endpoint takes positional parameters only (no names declared): send a JSON array", where);
+    return false;
+  }
+  if (!ok) return false;
+  for (const auto& f : fields) {
+    if (known(f.name)) continue;
+    if (!first) out += ',';
+    first = false;
+    json::write(f.name, out);
+    out += ":null";
+  }
+  out += '}';
+  return true;
+}
+
+// ---- query strings ----
+
+inline int hex_digit(char c) { return json::detail::hex_value(c); }
+
+// Decodes %XX and '+' (as space) from a query or form component into `out`; false on a bad escape.
+inline bool percent_decode(std::string_view in, std::string& out) {
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    const char c = in[i];
+    if (c == '+') {
+      out += ' ';
+    } else if (c == '%') {
+      if (i + 2 >= in.size() || hex_digit(in[i + 1]) < 0 || hex_digit(in[i + 2]) < 0) return false;
+      out += static_cast<char>(hex_digit(in[i + 1]) * 16 + hex_digit(in[i + 2]));
+      i += 2;
+    } else {
+      out += c;
+    }
+  }
+  return true;
+}
+
+}  // namespace sb::detail
+
+namespace sb {
+
+// A parsed query string or application/x-www-form-urlencoded body: decoded name=value fields that
+// view one internal buffer. Reuse an instance to keep its capacity.
+class query_fields {
+ public:
+  // False (and error() says why) on a malformed percent escape.
+  bool parse(std::string_view text) {
+    buffer_.clear();
+    fields_.clear();
+    error_.clear();
+    buffer_.reserve(text.size());
+    std::vector<std::pair<std::size_t, std::size_t>> spans;  // offsets, fixed up after decoding
+    std::size_t start = 0;
+    while (start <= text.size()) {
+      std::size_t stop = text.find('&', start);
+      if (stop == std::string_view::npos) stop = text.size();
+      const std::string_view part = text.substr(start, stop - start);
+      if (!part.empty()) {
+        const std::size_t eq = part.find('=');
+        const std::string_view name = part.substr(0, eq);
+        const std::string_view value = eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1);
+        const std::size_t name_at = buffer_.size();
+        if (!detail::percent_decode(name, buffer_)) return fail(name);
+        const std::size_t value_at = buffer_.size();
+        if (!detail::percent_decode(value, buffer_)) return fail(value);
+        spans.emplace_back(name_at, value_at);
+        spans.emplace_back(value_at, buffer_.size());
+      }
+      start = stop + 1;
+    }
+    for (std::size_t i = 0; i < spans.size(); i += 2) {
+      fields_.push_back({std::string_view(buffer_).substr(spans[i].first, spans[i].second - spans[i].first),
+                         std::string_view(buffer_).substr(spans[i + 1].first, spans[i + 1].second - spans[i + 1].first)});
+    }
+    return true;
+  }
+  std::span<const field> fields() const { return fields_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  bool fail(std::string_view part) {
+    error_ = "malformed percent-encoding in \"" + std::string(part.substr(0, 64)) + "\"";
+    return false;
+  }
+  std::string buffer_;
+  std::vector<field> fields_;
+  std::string error_;
+};
+
+}  // namespace sb
+// end switchboard/bind.hpp
+// begin switchboard/app.hpp
+// sb::app<Modules...>: the modules' state, one compile-time table over "<module>.<endpoint>", and
+// the in-process entry points every transport uses (call by name, JSON-RPC, describe, lifecycle).
+
+// begin switchboard/cache.hpp
+// A thread-safe LRU cache of responses with a time to live, keyed by the canonical JSON of the
+// arguments (what the binder parsed, written back compactly).
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <list>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+
+namespace sb {
+
+struct cache_stats {
+  std::size_t hits = 0;
+  std::size_t misses = 0;
+  std::size_t size = 0;
+};
+
+class response_cache {
+ public:
+  using clock = std::chrono::steady_clock;
+
+  response_cache(std::size_t max_entries, std::chrono::seconds ttl) : max_entries_(max_entries), ttl_(ttl) {}
+
+  // Copies the cached body into `body` when a fresh entry exists.
+  bool find(std::string_view key, std::string& body) {
+    std::lock_guard lock(mutex_);
+    auto found = index_.find(std::string(key));
+    if (found == index_.end() || clock::now() >= found->second->expires) {
+      if (found != index_.end()) erase(found);
+      ++misses_;
+      return false;
+    }
+    entries_.splice(entries_.begin(), entries_, found->second);  // most recently used first
+    body = found->second->body;
+    ++hits_;
+    return true;
+  }
+
+  void store(std::string_view key, std::string_view body) {
+    std::lock_guard lock(mutex_);
+    std::string k(key);
+    if (auto found = index_.find(k); found != index_.end()) erase(found);
+    entries_.push_front({k, std::string(body), clock::now() + ttl_});
+    index_.emplace(std::move(k), entries_.begin());
+    while (entries_.size() > max_entries_) index_.erase(entries_.back().key), entries_.pop_back();
+  }
+
+  void clear() {
+    std::lock_guard lock(mutex_);
+    entries_.clear();
+    index_.clear();
+  }
+
+  cache_stats stats() const {
+    std::lock_guard lock(mutex_);
+    return {hits_, misses_, entries_.size()};
+  }
+
+ private:
+  struct entry {
+    std::string key;
+    std::string body;
+    clock::time_point expires;
+  };
+  using iterator = std::list<entry>::iterator;
+  void erase(std::unordered_map<std::string, iterator>::iterator found) {
+    entries_.erase(found->second);
+    index_.erase(found);
+  }
+
+  std::size_t max_entries_;
+  std::chrono::seconds ttl_;
+  mutable std::mutex mutex_;
+  std::list<entry> entries_;
+  std::unordered_map<std::string, iterator> index_;
+  std::size_t hits_ = 0;
+  std::size_t misses_ = 0;
+};
+
+}  // namespace sb
+// end switchboard/cache.hpp
+// begin switchboard/invoke.hpp
+// The code generated for each endpoint: bind the parameters, inject the framework ones, run hooks,
+// consult the cache, call the function, and turn what it returns into a response.
+
+// begin switchboard/log.hpp
+// Logging to stderr by default (stdout may carry a protocol); replace the sink to route it elsewhere.
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+namespace sb {
+
+enum class log_level { debug, info, warning, error };
+
+inline std::string_view level_name(log_level level) {
+  switch (level) {
+    case log_level::debug: return "debug";
+    case log_level::info: return "info";
+    case log_level::warning: return "warning";
+    case log_level::error: return "error";
+  }
+  return "info";
+}
+
+struct logger {
+  log_level threshold = log_level::info;
+  std::function<void(log_level, std::string_view)> sink;  // empty: stderr
+
+  void write(log_level level, std::string_view message) {
+    if (level < threshold) return;
+    if (sink) return sink(level, message);
+    static std::mutex lock;
+    const std::lock_guard guard(lock);
+    const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    std::fprintf(stderr, "%s [%.*s] %.*s\n", stamp, static_cast<int>(level_name(level).size()),
+                 level_name(level).data(), static_cast<int>(message.size()), message.data());
+    std::fflush(stderr);
+  }
+};
+
+// The process-wide logger the framework writes to.
+inline logger& log() {
+  static logger instance;
+  return instance;
+}
+
+}  // namespace sb
+// end switchboard/log.hpp
+// begin switchboard/module.hpp
+// Modules: plain aggregates whose sb::fn members are endpoints. Their names and endpoints are found
+// at compile time; sb::app builds one sorted table over "<module>.<endpoint>" from them.
+
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <exception>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+namespace sb::detail {
+
+template <class M>
+concept named_module = requires {
+  { M::name } -> std::convertible_to<std::string_view>;
+};
+template <class M>
+concept versioned_module = requires {
+  { M::version } -> std::convertible_to<std::string_view>;
+};
+template <class M>
+concept serialized_module = requires {
+  { M::serialized } -> std::convertible_to<bool>;
+} && M::serialized;
+
+template <class M>
+constexpr std::string_view module_name() {
+  if constexpr (named_module<M>) return std::string_view(M::name);
+  else return reflect::type_name<M>;
+}
+template <class M>
+constexpr std::string_view module_version() {
+  if constexpr (versioned_module<M>) return std::string_view(M::version);
+  else return {};
+}
+
+// A readable error for a module that PFR cannot reflect, before PFR's own errors cascade.
+template <class M>
+constexpr bool check_module() {
+  static_assert(std::is_class_v<M> && std::is_aggregate_v<M>,
+                "switchboard: a module must be an aggregate struct (no constructors, no virtual functions, no "
+                "private data members); its sb::fn<...> members become its endpoints");
+  constexpr std::string_view name = module_name<M>();
+  static_assert(name.find('.') == std::string_view::npos && name.find('/') == std::string_view::npos,
+                "switchboard: a module name may not contain '.' or '/' (they separate module and endpoint)");
+  return true;
+}
+
+template <class M, std::size_t... I>
+constexpr std::size_t count_endpoints(std::index_sequence<I...>) {
+  return (std::size_t{0} + ... + (is_fn<boost::pfr::tuple_element_t<I, M>> ? 1u : 0u));
+}
+template <class M>
+constexpr std::size_t endpoint_count() {
+  if constexpr (std::is_aggregate_v<M>)
+    return count_endpoints<M>(std::make_index_sequence<reflect::field_count<M>>{});
+  else
+    return 0;
+}
+
+// The PFR field indices of M that are endpoints.
+template <class M>
+constexpr auto endpoint_fields() {
+  std::array<std::size_t, endpoint_count<M>()> fields{};
+  std::size_t next = 0;
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    ((is_fn<boost::pfr::tuple_element_t<I, M>> ? (fields[next++] = I, 0) : 0), ...);
+  }(std::make_index_sequence<reflect::field_count<M>>{});
+  return fields;
+}
+
+template <class M, std::size_t Field>
+using endpoint_type = boost::pfr::tuple_element_t<Field, M>;
+
+template <class M, std::size_t Field>
+inline constexpr std::string_view endpoint_name = reflect::field_name<M, Field>;
+
+// The full name "<module>.<endpoint>", stored once.
+template <class M, std::size_t Field>
+consteval auto make_full_name() {
+  constexpr std::string_view module = module_name<M>();
+  constexpr std::string_view endpoint = endpoint_name<M, Field>;
+  sb::detail::fixed_string<module.size() + 1 + endpoint.size()> full;
+  std::size_t n = 0;
+  for (char c : module) full.data[n++] = c;
+  full.data[n++] = '.';
+  for (char c : endpoint) full.data[n++] = c;
+  return full;
+}
+template <class M, std::size_t Field>
+inline constexpr auto full_name_storage = make_full_name<M, Field>();
+
+// Reported by sb::app when two endpoints share a full name; the template arguments name both modules
+// and the clashing name.
+template <class FirstModule, class SecondModule, fixed_string FullName>
+constexpr bool duplicate_endpoint() {
+  static_assert(std::is_void_v<FirstModule> && std::is_void_v<SecondModule>,
+                "switchboard: two endpoints have the same full name \"<module>.<endpoint>\" (see FullName and "
+                "the two modules in the template arguments above); rename one of them or give a module a "
+                "different static constexpr name");
+  return false;
+}
+
+// Lifecycle: a module may define on_start() (void, bool or sb::result<void>) and on_stop().
+template <class M>
+bool start_module(M& module, std::string_view name, std::string& why) {
+  if constexpr (requires { module.on_start(); }) {
+    try {
+      using R = decltype(module.on_start());
+      if constexpr (std::is_void_v<R>) {
+        module.on_start();
+      } else if constexpr (std::is_same_v<R, bool>) {
+        if (!module.on_start()) {
+          why = "module " + std::string(name) + " failed to start: on_start() returned false";
+          return false;
+        }
+      } else {
+        auto outcome = module.on_start();
+        if (!outcome.ok()) {
+          why = "module " + std::string(name) + " failed to start: " + outcome.error().message;
+          return false;
+        }
+      }
+    } catch (const std::exception& e) {
+      why = "module " + std::string(name) + " failed to start: " + e.what();
+      return false;
+    }
+  }
+  return true;
+}
+
+template <class M>
+void stop_module(M& module, std::string_view name) {
+  if constexpr (requires { module.on_stop(); }) {
+    try {
+      module.on_stop();
+    } catch (const std::exception& e) {
+      log().write(log_level::error, "module " + std::string(name) + ": on_stop() threw: " + e.what());
+    }
+  }
+}
+
+}  // namespace sb::detail
+// end switchboard/module.hpp
+// begin switchboard/task_pool.hpp
+// A bounded pool of worker threads for background tasks and for calls that carry a timeout.
+// When the queue is full, the submitting thread runs the task itself: work is delayed, never dropped.
+
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace sb {
+
+class task_pool {
+ public:
+  explicit task_pool(std::size_t threads = 2, std::size_t queue_limit = 1024)
+      : thread_count_(threads == 0 ? 1 : threads), queue_limit_(queue_limit) {}
+  task_pool(const task_pool&) = delete;
+  task_pool& operator=(const task_pool&) = delete;
+  ~task_pool() { stop(); }
+
+  void submit(std::function<void()> task) {
+    {
+      std::unique_lock lock(mutex_);
+      if (!stopping_ && queue_.size() < queue_limit_) {
+        start_locked();
+        queue_.push_back(std::move(task));
+        ready_.notify_one();
+        return;
+      }
+    }
+    run_guarded(task);  // full or stopping: run here rather than lose it
+  }
+
+  // Finishes queued tasks, then joins the workers.
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    ready_.notify_all();
+    for (auto& worker : workers_)
+      if (worker.joinable()) worker.join();
+    workers_.clear();
+    std::lock_guard lock(mutex_);
+    stopping_ = false;
+  }
+
+  std::size_t failures() const { return failures_; }
+
+  void run_guarded(std::function<void()>& task) {
+    try {
+      task();
+    } catch (const std::exception& e) {
+      ++failures_;
+      log().write(log_level::error, std::string("background task failed: ") + e.what());
+    } catch (...) {
+      ++failures_;
+      log().write(log_level::error, "background task failed with a non-standard exception");
+    }
+  }
+
+ private:
+  void start_locked() {
+    if (!workers_.empty()) return;
+    for (std::size_t i = 0; i < thread_count_; ++i) workers_.emplace_back([this] { work(); });
+  }
+  void work() {
+    for (;;) {
+      std::function<void()> task;
+      {
+        std::unique_lock lock(mutex_);
+        ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        task = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      run_guarded(task);
+    }
+  }
+
+  std::size_t thread_count_;
+  std::size_t queue_limit_;
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<std::function<void()>> queue_;
+  std::vector<std::thread> workers_;
+  bool stopping_ = false;
+  std::atomic<std::size_t> failures_{0};
+};
+
+}  // namespace sb
+// end switchboard/task_pool.hpp
+
+#include <chrono>
+#include <exception>
+#include <future>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+namespace sb::detail {
+
+// What a transport passes in: JSON parameters, or name=value fields (query string, form).
+struct call_input {
+  std::string_view json;
+  std::span<const field> fields;
+  bool from_fields = false;
+};
+
+template <class T>
+inline constexpr bool is_result = false;
+template <class T>
+inline constexpr bool is_result<result<T>> = true;
+
+template <class T>
+concept string_like = std::is_convertible_v<const T&, std::string_view>;
+
+// Turns a returned value into the response body and form.
+template <bool Raw, class R>
+void deliver(R&& value, response& out) {
+  using V = std::remove_cvref_t<R>;
+  if constexpr (is_result<V>) {
+    for (auto& task : value.tasks()) out.tasks.push_back(std::move(task));
+    if (!value.ok()) {
+      out.fail(value.error().kind, std::move(value.error().message));
+      out.details = std::move(value.error().details);
+      return;
+    }
+    if constexpr (!std::is_same_v<V, result<void>>) deliver<Raw>(std::move(value.value()), out);
+    else out.body = "null";
+  } else if constexpr (std::is_same_v<V, html>) {
+    out.form = body_form::html;
+    out.content_type = "text/html; charset=utf-8";
+    out.body = std::move(value.body);
+  } else if constexpr (std::is_same_v<V, text>) {
+    out.form = body_form::text;
+    out.content_type = std::move(value.content_type);
+    out.body = std::move(value.body);
+  } else if constexpr (std::is_same_v<V, binary>) {
+    out.form = body_form::binary;
+    out.content_type = std::move(value.content_type);
+    out.filename = std::move(value.filename);
+    out.body = std::move(value.bytes);
+  } else if constexpr (std::is_same_v<V, redirect>) {
+    out.form = body_form::redirect;
+    out.redirect_status = value.status;
+    out.body = std::move(value.location);
+  } else if constexpr (std::is_same_v<V, raw_body>) {
+    out.form = body_form::raw;
+    out.content_type = std::move(value.content_type);
+    out.body = std::move(value.bytes);
+  } else if constexpr (Raw && string_like<V>) {
+    out.form = body_form::raw;
+    out.content_type = "text/plain; charset=utf-8";
+    out.body.assign(std::string_view(value));
+  } else {
+    if (auto e = json::write(value, out.body)) {
+      out.fail(error_kind::internal, "the result could not be written as JSON: " + e.to_string());
+    }
+  }
+}
+
+template <class... Modules>
+struct module_set {
+  std::tuple<Modules...> instances;
+};
+
+// Supplies one injected parameter, or null when this call has none to give.
+template <class P, class App>
+auto* injected_pointer(App& app, context& ctx) {
+  using B = bare<P>;
+  if constexpr (std::is_same_v<B, request>) return ctx.http;
+  else if constexpr (std::is_same_v<B, session>) return ctx.session;
+  else if constexpr (std::is_same_v<B, connection>) return ctx.connection;
+  else if constexpr (std::is_same_v<B, context>) return &ctx;
+  else if constexpr (std::is_same_v<B, bus>) return static_cast<bus*>(&app);
+  else if constexpr (std::is_same_v<B, std::span<const upload>>) return ctx.http ? &ctx.http->files : nullptr;
+  else if constexpr (App::template has_module<B>) return &app.template module<B>();
+  else return &inject<B>::get(ctx);
+}
+
+template <class B>
+constexpr std::string_view injected_description() {
+  if constexpr (std::is_same_v<B, request>) return "an HTTP request";
+  else if constexpr (std::is_same_v<B, session>) return "a session";
+  else if constexpr (std::is_same_v<B, connection>) return "a WebSocket connection";
+  else if constexpr (std::is_same_v<B, std::span<const upload>>) return "an HTTP request (for uploads)";
+  else return "a context value";
+}
+
+inline std::string_view origin_name(origin o) {
+  switch (o) {
+    case origin::in_process: return "an in-process call";
+    case origin::http: return "HTTP";
+    case origin::sse: return "SSE";
+    case origin::websocket: return "WebSocket";
+    case origin::stdio: return "stdio";
+  }
+  return "this transport";
+}
+
+template <class App, class M, std::size_t Field>
+struct endpoint_invoker {
+  using E = endpoint_type<M, Field>;
+  using traits = endpoint_traits<E>;
+  using params = typename traits::params;
+  using plan = typename App::template plan<params>;
+  using bound_tuple = typename plan::bound_tuple;
+  static constexpr std::string_view full_name = full_name_storage<M, Field>.view();
+
+  static constexpr bool check() {
+    []<class... P>(std::tuple<P...>*) {
+      (
+          [] {
+            if constexpr (!App::template injected<P>) {
+              static_assert(!std::is_lvalue_reference_v<P> || std::is_const_v<std::remove_reference_t<P>>,
+                            "switchboard: an endpoint parameter taken by non-const reference must be injectable "
+                            "(sb::request, sb::session, sb::connection, sb::context, sb::bus, a module, or a type "
+                            "with an sb::inject specialization); take parsed parameters by value or const&");
+              static_assert(json::detail::readable<bare<P>>(),
+                            "switchboard: an endpoint parameter type has no JSON form: make it an aggregate of "
+                            "supported types, specialize sb::json::codec for it, or make it injectable");
+            }
+            if constexpr (is_stream<bare<P>>) {
+              static_assert(!std::is_reference_v<P>, "switchboard: take sb::stream<T> by value");
+            }
+          }(),
+          ...);
+    }(static_cast<params*>(nullptr));
+    static_assert(!traits::has_timeout || !uses_context(),
+                  "switchboard: an endpoint with sb::timeout_ms runs on the task pool and outlives its caller "
+                  "on timeout, so it cannot take the request, session, connection, context or a stream");
+    return true;
+  }
+
+  static constexpr bool uses_context() {
+    return []<class... P>(std::tuple<P...>*) {
+      return ((std::is_same_v<bare<P>, request> || std::is_same_v<bare<P>, session> ||
+               std::is_same_v<bare<P>, connection> || std::is_same_v<bare<P>, context> || is_stream<bare<P>> ||
+               std::is_same_v<bare<P>, std::span<const upload>>) ||
+              ...);
+    }(static_cast<params*>(nullptr));
+  }
+
+  static constexpr bool streams = []<class... P>(std::tuple<P...>*) {
+    return (is_stream<bare<P>> || ...);
+  }(static_cast<params*>(nullptr));
+
+  // Checks that every injected parameter is available; fills `out` otherwise.
+  static bool injections_available(App& app, context& ctx, response& out) {
+    bool available = true;
+    []<class... P>(std::tuple<P...>*, App& a, context& c, response& o, bool& ok) {
+      (
+          [&] {
+            if constexpr (App::template injected<P> && !is_stream<bare<P>>) {
+              if (ok && injected_pointer<P>(a, c) == nullptr) {
+                ok = false;
+                o.fail(error_kind::invalid_argument,
+                       std::string(full_name) + " needs " + std::string(injected_description<bare<P>>()) +
+                           ", which " + std::string(origin_name(c.from)) + " does not provide");
+              }
+            }
+          }(),
+          ...);
+    }(static_cast<params*>(nullptr), app, ctx, out, available);
+    return available;
+  }
+
+  template <std::size_t I>
+  static decltype(auto) argument(App& app, context& ctx, bound_tuple& bound, stream_sink* sink) {
+    using P = std::tuple_element_t<I, params>;
+    if constexpr (is_stream<bare<P>>) {
+      return bare<P>(sink);
+    } else if constexpr (App::template injected<P>) {
+      return static_cast<P>(*injected_pointer<P>(app, ctx));
+    } else if constexpr (std::is_lvalue_reference_v<P>) {
+      return static_cast<P>(std::get<plan::bound_index[I]>(bound));
+    } else {
+      return bare<P>(std::move(std::get<plan::bound_index[I]>(bound)));
+    }
+  }
+
+  static decltype(auto) call(App& app, context& ctx, bound_tuple& bound, stream_sink* sink) {
+    return [&]<std::size_t... I>(std::index_sequence<I...>) -> decltype(auto) {
+      constexpr auto f = traits::function;
+      if constexpr (traits::is_member) {
+        using owner = typename traits::traits::owner;
+        static_assert(App::template has_module<owner>,
+                      "switchboard: an endpoint that is a member function must belong to one of the app's modules");
+        return (app.template module<owner>().*f)(argument<I>(app, ctx, bound, sink)...);
+      } else {
+        return f(argument<I>(app, ctx, bound, sink)...);
+      }
+    }(std::make_index_sequence<std::tuple_size_v<params>>{});
+  }
+
+  // Binds, calls and delivers; exceptions become internal errors.
+  static void run(App& app, std::string_view json_params, context& ctx, response& out) {
+    try {
+      bound_tuple bound{};
+      if (!bind_json<E>(json_params, bound, out)) return;
+      response_cache* cache = traits::cached ? app.cache_for(full_name) : nullptr;
+      thread_local std::string key;
+      if (cache) {
+        key.clear();
+        json::write(bound, key);
+        if (cache->find(key, out.body)) return;
+      }
+      if (!injections_available(app, ctx, out)) return;
+      std::unique_lock<std::mutex> serial;
+      if constexpr (serialized_module<M>) serial = std::unique_lock(app.template module_mutex<M>());
+      using R = decltype(call(app, ctx, bound, nullptr));
+      if constexpr (streams) {
+        if (ctx.sink) {
+          if constexpr (std::is_void_v<R>) {
+            call(app, ctx, bound, ctx.sink);
+            out.body = "null";
+          } else {
+            deliver<traits::is_raw>(call(app, ctx, bound, ctx.sink), out);
+          }
+        } else {
+          std::string collected;
+          array_sink sink(collected);
+          if constexpr (std::is_void_v<R>) {
+            call(app, ctx, bound, &sink);
+          } else {
+            deliver<traits::is_raw>(call(app, ctx, bound, &sink), out);
+            if (!out.ok()) return;
+          }
+          sink.finish();
+          out.body = std::move(collected);
+        }
+      } else if constexpr (std::is_void_v<R>) {
+        call(app, ctx, bound, nullptr);
+        out.body = "null";
+      } else {
+        deliver<traits::is_raw>(call(app, ctx, bound, nullptr), out);
+      }
+      if (cache && out.ok() && out.form == body_form::json) cache->store(key, out.body);
+    } catch (const std::exception& e) {
+      app.report_exception(full_name, e.what(), out);
+    } catch (...) {
+      app.report_exception(full_name, "a non-standard exception", out);
+    }
+  }
+
+  // With sb::timeout_ms: the call runs on the task pool and the caller waits at most that long.
+  static void run_with_timeout(App& app, std::string_view json_params, response& out) {
+    struct shared_state {
+      std::string params;
+      response result;
+      context ctx;
+      std::promise<void> done;
+    };
+    auto state = std::make_shared<shared_state>();
+    state->params.assign(json_params);
+    state->ctx.bus = static_cast<bus*>(&app);
+    std::future<void> finished = state->done.get_future();
+    app.tasks().submit([state, &app] {
+      run(app, state->params, state->ctx, state->result);
+      state->done.set_value();
+    });
+    if (finished.wait_for(std::chrono::milliseconds(traits::timeout.ms)) == std::future_status::timeout) {
+      out.fail(error_kind::timeout,
+               std::string(full_name) + " did not finish within " + std::to_string(traits::timeout.ms) + " ms");
+      return;
+    }
+    out = std::move(state->result);
+  }
+
+  static void invoke(App& app, const call_input& in, context& ctx, response& out) {
+    static_assert(check());
+    if constexpr (traits::is_internal) {
+      if (ctx.from != origin::in_process) {
+        out.fail(error_kind::not_found, "no endpoint named " + std::string(full_name));
+        return;
+      }
+    }
+    std::string_view json_params = in.json;
+    thread_local std::string converted;
+    if (in.from_fields) {
+      if (!fields_to_json<E, bound_tuple>(in.fields, converted, out)) return;
+      json_params = converted;
+    }
+    const bool observed = app.has_global_hooks() || has_endpoint_hooks();
+    if (!observed) {
+      if constexpr (traits::has_timeout) run_with_timeout(app, json_params, out);
+      else run(app, json_params, ctx, out);
+      return;
+    }
+    call_info info{module_name<M>(), endpoint_name<M, Field>, json_params, ctx, {}};
+    const auto started = std::chrono::steady_clock::now();
+    if (app.run_before_hooks(info, out) && run_endpoint_before_hooks(info, out)) {
+      if constexpr (traits::has_timeout) run_with_timeout(app, info.params, out);
+      else run(app, info.params, ctx, out);
+    }
+    const auto took = std::chrono::steady_clock::now() - started;
+    traits::for_each_after([&]<auto F>() { F(static_cast<const call_info&>(info), static_cast<const response&>(out), took); });
+    app.run_after_hooks(info, out, took);
+  }
+
+  static constexpr bool has_endpoint_hooks() {
+    bool any = false;
+    traits::for_each_before([&]<auto F>() { any = true; });
+    traits::for_each_after([&]<auto F>() { any = true; });
+    return any;
+  }
+
+  static bool run_endpoint_before_hooks(call_info& info, response& out) {
+    bool proceed = true;
+    traits::for_each_before([&]<auto F>() {
+      if (!proceed) return;
+      using R = decltype(F(info));
+      if constexpr (std::is_void_v<R>) {
+        F(info);
+      } else {
+        auto verdict = F(info);
+        if (!verdict.ok()) {
+          out.fail(verdict.error().kind, std::move(verdict.error().message));
+          proceed = false;
+        }
+      }
+    });
+    return proceed;
+  }
+};
+
+inline void write_methods(methods allowed, std::string& out) {
+  constexpr std::pair<methods, std::string_view> names[] = {
+      {get, "GET"}, {post, "POST"}, {put, "PUT"}, {patch, "PATCH"}, {del, "DELETE"}};
+  out += '[';
+  bool first = true;
+  for (const auto& [m, name] : names) {
+    if (!allowed.allows(m)) continue;
+    if (!first) out += ',';
+    first = false;
+    out += '"';
+    out += name;
+    out += '"';
+  }
+  out += ']';
+}
+
+template <class T>
+struct stream_value;
+template <class T>
+struct stream_value<stream<T>> {
+  using type = T;
+};
+
+template <class R>
+struct result_value {
+  using type = R;
+};
+template <class T>
+struct result_value<result<T>> {
+  using type = T;
+};
+
+// {"name":..,"methods":[..],"params":[{"name":..,"required":..,"schema":..}],"result":..,"stream":..}
+template <class Invoker>
+void describe_endpoint(json::schema_builder& schemas, std::string& out) {
+  using traits = typename Invoker::traits;
+  using bound = typename Invoker::bound_tuple;
+  using names = naming<typename Invoker::E, bound>;
+  out += R"({"name":)";
+  json::write(Invoker::full_name.substr(Invoker::full_name.find('.') + 1), out);
+  out += R"(,"methods":)";
+  write_methods(traits::allowed, out);
+  out += R"(,"binding":")";
+  out += names::named ? "named" : names::single_aggregate ? "object" : "positional";
+  out += R"(","params":[)";
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    ((out += (I == 0 ? "" : ","), out += R"({"name":)", json::write(names::name(I), out),
+      out += R"(,"required":)", out += optional_param<std::tuple_element_t<I, bound>> ? "false" : "true",
+      out += R"(,"schema":)", schemas.add<std::tuple_element_t<I, bound>>(out), out += '}'),
+     ...);
+  }(std::make_index_sequence<std::tuple_size_v<bound>>{});
+  out += R"(],"result":)";
+  using R = typename result_value<std::remove_cvref_t<typename traits::result_type>>::type;
+  if constexpr (std::is_void_v<R>) out += R"({"type":"null"})";
+  else if constexpr (std::is_same_v<R, html> || std::is_same_v<R, text> || std::is_same_v<R, binary> ||
+                     std::is_same_v<R, redirect> || std::is_same_v<R, raw_body> || traits::is_raw)
+    out += R"({"contentMediaType":"application/octet-stream"})";
+  else schemas.add<R>(out);
+  [&]<class... P>(std::tuple<P...>*) {
+    (
+        [&] {
+          if constexpr (is_stream<bare<P>>) {
+            out += R"(,"stream":)";
+            schemas.add<typename stream_value<bare<P>>::type>(out);
+          }
+        }(),
+        ...);
+  }(static_cast<typename traits::params*>(nullptr));
+  out += '}';
+}
+
+}  // namespace sb::detail
+// end switchboard/invoke.hpp
+// begin switchboard/jsonrpc.hpp
+// JSON-RPC 2.0 over any byte transport: single calls, batches, notifications and the
+// specification's error objects. Single calls allocate nothing once the buffers are warm.
+
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sb::detail {
+
+struct jsonrpc_envelope {
+  std::optional<json::raw> jsonrpc;
+  std::optional<json::raw> method;
+  std::optional<json::raw> params;
+  std::optional<json::raw> id;
+};
+
+inline constexpr int parse_error = -32700;
+inline constexpr int invalid_request = -32600;
+inline constexpr int method_not_found = -32601;
+
+inline void write_rpc_error(std::string& out, int code, std::string_view message, std::string_view id,
+                            const response* detail = nullptr, bool detail_message = false) {
+  out += R"({"jsonrpc":"2.0","error":{"code":)";
+  json::write(code, out);
+  out += R"(,"message":)";
+  json::write(message, out);
+  if (detail) {
+    out += R"(,"data":{"kind":")";
+    out += kind_name(detail->error);
+    out += '"';
+    if (detail_message) {  // the code's standard message is generic: keep the specific one here
+      out += R"(,"message":)";
+      json::write(detail->message, out);
+    }
+    if (!detail->where.empty()) {
+      out += R"(,"where":)";
+      json::write(detail->where, out);
+    }
+    if (!detail->details.empty()) {
+      out += R"(,"details":)";
+      out += detail->details;
+    }
+    out += '}';
+  }
+  out += R"(},"id":)";
+  out += id.empty() ? std::string_view("null") : id;
+  out += '}';
+}
+
+// A non-JSON response form travels as a JSON string of its body.
+inline void write_rpc_result(std::string& out, const response& r, std::string_view id) {
+  out += R"({"jsonrpc":"2.0","result":)";
+  if (r.form == body_form::json) out += r.body;
+  else json::write(r.body, out);
+  out += R"(,"id":)";
+  out += id;
+  out += '}';
+}
+
+template <class App>
+struct jsonrpc_handler {
+  static void handle(App& app, std::string_view request, std::string& out, context& ctx) {
+    out.clear();
+    const char* it = request.data();
+    const char* end = it + request.size();
+    json::detail::skip_whitespace(it, end);
+    if (it == end || *it != '[') return single(app, request, out, ctx);
+    // A batch: valid JSON first (otherwise one parse error), then each element on its own.
+    json::detail::read_context ctx_check(request.data(), end, false, {});
+    const char* check = it;
+    json::detail::skip_value(check, ctx_check);
+    json::detail::skip_whitespace(check, end);
+    if (ctx_check.failed() || check != end) return write_rpc_error(out, parse_error, "Parse error", {});
+    json::detail::read_context walk(request.data(), end, false, {});
+    std::size_t elements = 0;
+    std::size_t answered = 0;
+    out += '[';
+    thread_local std::string one;
+    json::detail::read_array(it, walk, [&](std::size_t) {
+      const char* start = it;
+      json::detail::skip_value(it, walk);
+      one.clear();
+      single(app, {start, static_cast<std::size_t>(it - start)}, one, ctx);
+      ++elements;
+      if (!one.empty()) {
+        if (answered++ != 0) out += ',';
+        out += one;
+      }
+      return true;
+    });
+    out += ']';
+    if (elements == 0) {
+      out.clear();
+      return write_rpc_error(out, invalid_request, "Invalid Request", {});
+    }
+    if (answered == 0) out.clear();  // a batch of notifications gets no response at all
+  }
+
+  static void single(App& app, std::string_view text, std::string& out, context& ctx) {
+    jsonrpc_envelope envelope;
+    if (auto e = json::read(envelope, text)) {
+      const bool not_json = e.code() != json::errc::unexpected_type;
+      return not_json ? write_rpc_error(out, parse_error, "Parse error", {})
+                      : write_rpc_error(out, invalid_request, "Invalid Request", {});
+    }
+    std::string_view id;
+    if (envelope.id) {
+      id = envelope.id->json;
+      const char first = id.empty() ? '\0' : id[0];
+      const bool valid_id = first == '"' || first == '-' || (first >= '0' && first <= '9') || id == "null";
+      if (!valid_id) return write_rpc_error(out, invalid_request, "Invalid Request", {});
+    }
+    std::string_view method;
+    if (!envelope.jsonrpc || envelope.jsonrpc->json != R"("2.0")" || !envelope.method ||
+        !read_method(envelope.method->json, method) ||
+        (envelope.params && envelope.params->json[0] != '[' && envelope.params->json[0] != '{'))
+      return write_rpc_error(out, invalid_request, "Invalid Request", id.empty() ? std::string_view{} : id);
+    const bool notification = !envelope.id.has_value();
+    thread_local response result;
+    const std::size_t index = App::find(method);
+    if (index == App::npos || App::table[index].internal) {
+      if (!notification) write_rpc_error(out, method_not_found, "Method not found", id);
+      return;
+    }
+    const std::string_view params = envelope.params ? envelope.params->json : std::string_view{};
+    app.call_at(index, {params, {}, false}, result, ctx);
+    app.run_tasks(result);
+    if (notification) return;
+    if (result.ok()) return write_rpc_result(out, result, id);
+    // Binding failures and internal errors use the specification's messages (the specific text goes
+    // in data); an endpoint's own error keeps its message.
+    const int code = jsonrpc_code(result.error);
+    const bool binding = code == -32602 && !result.where.empty();
+    const std::string_view message = binding            ? std::string_view("Invalid params")
+                                     : code == -32603 ? std::string_view("Internal error")
+                                                      : std::string_view(result.message);
+    write_rpc_error(out, code, message, id, &result, binding || code == -32603);
+  }
+
+  static bool read_method(std::string_view raw_method, std::string_view& method) {
+    return !json::read(method, raw_method);
+  }
+};
+
+}  // namespace sb::detail
+// end switchboard/jsonrpc.hpp
+// begin switchboard/serve.hpp
+// Running transports side by side until SIGINT/SIGTERM, or until one of them ends on its own.
+// A transport is any type with `template <class App> void run(App&, sb::shutdown&)` that returns once
+// shutdown.requested() or when it has nothing left to serve, and that registers a way to be woken.
+
+
+#include <pthread.h>
+
+#include <atomic>
+#include <csignal>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace sb {
+
+class shutdown {
+ public:
+  bool requested() const { return requested_.load(); }
+  // Called once when shutdown is requested (from any thread).
+  void on_request(std::function<void()> wake) {
+    std::lock_guard lock(mutex_);
+    if (requested_) return wake();
+    wakers_.push_back(std::move(wake));
+  }
+  void request() {
+    std::vector<std::function<void()>> wakers;
+    {
+      std::lock_guard lock(mutex_);
+      if (requested_.exchange(true)) return;
+      wakers.swap(wakers_);
+    }
+    for (auto& wake : wakers) wake();
+  }
+
+ private:
+  std::atomic<bool> requested_{false};
+  std::mutex mutex_;
+  std::vector<std::function<void()>> wakers_;
+};
+
+}  // namespace sb
+
+namespace sb::detail {
+
+template <class App, class... Transports>
+int serve_all(App& app, Transports&&... transports) {
+  // Signals are taken by one thread with sigwait, so handlers never run inside library code.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigset_t previous;
+  pthread_sigmask(SIG_BLOCK, &signals, &previous);
+  std::string why;
+  if (!app.start(&why)) {
+    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+    return 1;
+  }
+  shutdown stop;
+  std::atomic<bool> finished{false};
+  std::thread signal_thread([&] {
+    int received = 0;
+    while (sigwait(&signals, &received) == 0) {
+      if (finished) return;
+      log().write(log_level::info, received == SIGINT ? "SIGINT: shutting down" : "SIGTERM: shutting down");
+      stop.request();
+      return;
+    }
+  });
+  std::vector<std::thread> runners;
+  (runners.emplace_back([&app, &stop, &transports] {
+     transports.run(app, stop);
+     stop.request();  // one transport ending (stdio at EOF) ends them all
+   }),
+   ...);
+  for (auto& runner : runners) runner.join();
+  finished = true;
+  pthread_kill(signal_thread.native_handle(), SIGTERM);
+  signal_thread.join();
+  app.stop();
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  return 0;
+}
+
+}  // namespace sb::detail
+// end switchboard/serve.hpp
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+namespace sb {
+
+struct app_options {
+  bool expose_exception_messages = false;  // by default what() goes to the log, not to the client
+  std::size_t task_threads = 2;
+  std::size_t task_queue = 1024;
+};
+
+struct endpoint_entry {
+  std::string_view module;
+  std::string_view name;
+  std::string_view full_name;
+  methods allowed;
+  bool hidden;
+  bool internal;
+  bool streams;
+  bool cached;
+  std::size_t cache_entries;
+  std::uint32_t cache_ttl_s;
+  void* invoke;  // detail::endpoint_invoker<...>::invoke, typed by the app
+  void (*describe)(json::schema_builder&, std::string&);
+};
+
+template <class... Modules>
+class app final : public bus {
+  static_assert(sizeof...(Modules) > 0, "switchboard: sb::app needs at least one module");
+  static_assert((detail::check_module<Modules>() && ...));
+
+ public:
+  template <class M>
+  static constexpr bool has_module = (std::is_same_v<M, Modules> || ...);
+  template <class P>
+  static constexpr bool injected = detail::is_injected<P, Modules...>();
+  template <class Params>
+  using plan = detail::parameter_plan<Params, Modules...>;
+
+  using invoke_fn = void (*)(app&, const detail::call_input&, context&, response&);
+
+  explicit app(app_options options = {}) : options_(options), tasks_(options.task_threads, options.task_queue) {
+    for (std::size_t i = 0; i < table.size(); ++i)
+      if (table[i].cached)
+        caches_[i] = std::make_unique<response_cache>(table[i].cache_entries, std::chrono::seconds(table[i].cache_ttl_s));
+  }
+  app(const app&) = delete;
+  app& operator=(const app&) = delete;
+  ~app() override { tasks_.stop(); }
+
+  template <class M>
+    requires has_module<M>
+  M& module() {
+    return std::get<M>(modules_);
+  }
+
+  // ---- the table ----
+ private:
+  template <class M, std::size_t Field>
+  static void describe_endpoint(json::schema_builder& schemas, std::string& out) {
+    using invoker = detail::endpoint_invoker<app, M, Field>;
+    detail::describe_endpoint<invoker>(schemas, out);
+  }
+
+  template <class M, std::size_t Field>
+  static constexpr endpoint_entry make_entry() {
+    using invoker = detail::endpoint_invoker<app, M, Field>;
+    using traits = typename invoker::traits;
+    return {detail::module_name<M>(),
+            detail::endpoint_name<M, Field>,
+            invoker::full_name,
+            traits::allowed,
+            traits::is_hidden,
+            traits::is_internal,
+            invoker::streams,
+            traits::cached,
+            traits::cache_options.max_entries,
+            traits::cache_options.ttl_s,
+            nullptr,
+            &describe_endpoint<M, Field>};
+  }
+  template <class M>
+  static constexpr auto module_entries() {
+    constexpr auto fields = detail::endpoint_fields<M>();
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+      return std::array<endpoint_entry, sizeof...(I)>{make_entry<M, fields[I]>()...};
+    }(std::make_index_sequence<fields.size()>{});
+  }
+  template <class M>
+  static constexpr auto module_invokers() {
+    constexpr auto fields = detail::endpoint_fields<M>();
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+      return std::array<invoke_fn, sizeof...(I)>{&detail::endpoint_invoker<app, M, fields[I]>::invoke...};
+    }(std::make_index_sequence<fields.size()>{});
+  }
+  static constexpr std::size_t endpoint_total = (detail::endpoint_count<Modules>() + ...);
+
+  struct sorted_table {
+    std::array<endpoint_entry, endpoint_total> entries;
+    std::array<invoke_fn, endpoint_total> invokers;
+  };
+  static constexpr sorted_table build_table() {
+    std::array<endpoint_entry, endpoint_total> entries{};
+    std::array<invoke_fn, endpoint_total> invokers{};
+    std::size_t next = 0;
+    (
+        [&] {
+          for (const auto& e : module_entries<Modules>()) entries[next++] = e;
+        }(),
+        ...);
+    next = 0;
+    (
+        [&] {
+          for (auto f : module_invokers<Modules>()) invokers[next++] = f;
+        }(),
+        ...);
+    std::array<std::size_t, endpoint_total> order{};
+    for (std::size_t i = 0; i < endpoint_total; ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return less(entries[a], entries[b]); });
+    sorted_table sorted{};
+    for (std::size_t i = 0; i < endpoint_total; ++i) {
+      sorted.entries[i] = entries[order[i]];
+      sorted.invokers[i] = invokers[order[i]];
+    }
+    return sorted;
+  }
+  static constexpr bool less(const endpoint_entry& a, const endpoint_entry& b) {
+    return a.module != b.module ? a.module < b.module : a.name < b.name;
+  }
+  static constexpr sorted_table sorted = build_table();
+
+  // A duplicate full name is a compile error whose template arguments name both modules.
+  struct duplicate_info {
+    bool found = false;
+    std::size_t first_module = 0;
+    std::size_t second_module = 0;
+    std::size_t entry = 0;
+  };
+  static constexpr duplicate_info find_duplicate() {
+    std::array<std::size_t, endpoint_total> module_of{};
+    std::size_t next = 0;
+    std::size_t module_index = 0;
+    ((
+         [&] {
+           for (std::size_t i = 0; i < detail::endpoint_count<Modules>(); ++i) module_of[next++] = module_index;
+           ++module_index;
+         }()),
+     ...);
+    const auto all = [] {
+      std::array<endpoint_entry, endpoint_total> entries{};
+      std::size_t n = 0;
+      ((
+           [&] {
+             for (const auto& e : module_entries<Modules>()) entries[n++] = e;
+           }()),
+       ...);
+      return entries;
+    }();
+    for (std::size_t i = 0; i < endpoint_total; ++i)
+      for (std::size_t j = i + 1; j < endpoint_total; ++j)
+        if (all[i].module == all[j].module && all[i].name == all[j].name) return {true, module_of[i], module_of[j], i};
+    return {};
+  }
+  static constexpr duplicate_info duplicate = find_duplicate();
+  template <std::size_t I>
+  using nth_module = std::tuple_element_t<I, std::tuple<Modules...>>;
+  static constexpr bool names_unique() {
+    if constexpr (duplicate.found) {
+      constexpr auto all = module_entries<nth_module<duplicate.first_module>>();
+      constexpr std::string_view clash = [&] {
+        for (const auto& e : all)
+          if (e.name == find_duplicate_name()) return e.full_name;
+        return std::string_view{};
+      }();
+      return detail::duplicate_endpoint<nth_module<duplicate.first_module>, nth_module<duplicate.second_module>,
+                                        detail::fixed_string<clash.size()>(clash)>();
+    } else {
+      return true;
+    }
+  }
+  static constexpr std::string_view find_duplicate_name() {
+    std::size_t n = 0;
+    std::string_view name;
+    ((
+         [&] {
+           for (const auto& e : module_entries<Modules>()) {
+             if (n++ == duplicate.entry) name = e.name;
+           }
+         }()),
+     ...);
+    return name;
+  }
+  static_assert(names_unique());
+
+ public:
+  static constexpr const auto& table = sorted.entries;
+
+  // Binary search over (module, endpoint); allocates nothing.
+  static std::size_t find(std::string_view module, std::string_view name) {
+    std::size_t lo = 0;
+    std::size_t hi = endpoint_total;
+    while (lo < hi) {
+      const std::size_t mid = (lo + hi) / 2;
+      const auto& e = table[mid];
+      const int c = e.module == module ? e.name.compare(name) : e.module.compare(module);
+      if (c == 0) return mid;
+      if (c < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return npos;
+  }
+  static std::size_t find(std::string_view full_name) {
+    const std::size_t dot = full_name.find('.');
+    if (dot == std::string_view::npos) return npos;
+    return find(full_name.substr(0, dot), full_name.substr(dot + 1));
+  }
+  static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+  static constexpr std::size_t size() { return endpoint_total; }
+
+  // ---- calls ----
+
+  // Calls "<module>.<endpoint>" with JSON parameters (array, object, or empty).
+  void call(std::string_view full_name, std::string_view json_params, response& out, context& ctx) {
+    out.clear();
+    const std::size_t index = find(full_name);
+    if (index == npos) return fail_unknown(full_name, out);
+    sorted.invokers[index](*this, {json_params, {}, false}, ctx, out);
+  }
+  void call(std::string_view full_name, std::string_view json_params, response& out) {
+    context ctx;
+    ctx.bus = this;
+    call(full_name, json_params, out, ctx);
+  }
+  // Calls table entry `index` (from find) with JSON parameters or with name=value fields.
+  void call_at(std::size_t index, const detail::call_input& in, response& out, context& ctx) {
+    out.clear();
+    sorted.invokers[index](*this, in, ctx, out);
+  }
+
+  // JSON-RPC 2.0: request bytes in, response bytes out (left empty when no response is due).
+  void handle_jsonrpc(std::string_view request, std::string& out, context& ctx) {
+    detail::jsonrpc_handler<app>::handle(*this, request, out, ctx);
+  }
+  void handle_jsonrpc(std::string_view request, std::string& out) {
+    context ctx;
+    ctx.bus = this;
+    handle_jsonrpc(request, out, ctx);
+  }
+
+  // ---- describe ----
+
+  // Modules, versions, endpoints, allowed methods and the JSON Schema of parameters and results.
+  std::string describe() const {
+    json::schema_builder schemas;
+    std::string out = R"({"name":"switchboard","version":")";
+    out += version_string;
+    out += R"(","modules":[)";
+    bool first_module = true;
+    (
+        [&] {
+          using M = Modules;
+          if (!first_module) out += ',';
+          first_module = false;
+          out += R"({"name":)";
+          json::write(detail::module_name<M>(), out);
+          if constexpr (detail::versioned_module<M>) {
+            out += R"(,"version":)";
+            json::write(detail::module_version<M>(), out);
+          }
+          out += R"(,"endpoints":[)";
+          bool first = true;
+          for (const auto& e : table) {
+            if (e.module != detail::module_name<M>() || e.hidden || e.internal) continue;
+            if (!first) out += ',';
+            first = false;
+            e.describe(schemas, out);
+          }
+          out += "]}";
+        }(),
+        ...);
+    out += ']';
+    schemas.append_defs(out);
+    out += '}';
+    return out;
+  }
+
+  // ---- hooks ----
+
+  using before_hook = std::function<result<void>(call_info&)>;
+  using after_hook = std::function<void(const call_info&, const response&, std::chrono::nanoseconds)>;
+  // Global hooks run around every call, before the endpoint's own; register them before serving.
+  void before(before_hook hook) { before_hooks_.push_back(std::move(hook)); }
+  void after(after_hook hook) { after_hooks_.push_back(std::move(hook)); }
+  bool has_global_hooks() const { return !before_hooks_.empty() || !after_hooks_.empty(); }
+  bool run_before_hooks(call_info& info, response& out) {
+    for (auto& hook : before_hooks_) {
+      auto verdict = hook(info);
+      if (!verdict.ok()) {
+        out.fail(verdict.error().kind, std::move(verdict.error().message));
+        return false;
+      }
+    }
+    return true;
+  }
+  void run_after_hooks(const call_info& info, const response& out, std::chrono::nanoseconds took) {
+    for (auto& hook : after_hooks_) hook(info, out, took);
+  }
+
+  // ---- lifecycle ----
+
+  // Runs each module's on_start() in declaration order; on failure the started ones are stopped in
+  // reverse order and false is returned with the reason in `why`.
+  bool start(std::string* why = nullptr) {
+    std::string reason;
+    bool ok = true;
+    std::size_t started = 0;
+    (
+        [&] {
+          if (!ok) return;
+          if (!detail::start_module(std::get<Modules>(modules_), detail::module_name<Modules>(), reason)) {
+            ok = false;
+            return;
+          }
+          ++started;
+        }(),
+        ...);
+    if (!ok) {
+      stop_first(started);
+      log().write(log_level::error, reason);
+      if (why) *why = reason;
+      return false;
+    }
+    running_ = true;
+    return true;
+  }
+
+  // Runs each module's on_stop() in reverse declaration order and waits for background tasks.
+  void stop() {
+    if (!running_) return;
+    running_ = false;
+    tasks_.stop();
+    stop_first(sizeof...(Modules));
+  }
+
+  // ---- background tasks, caches, errors ----
+
+  task_pool& tasks() { return tasks_; }
+  void run_tasks(response& out) {
+    for (auto& task : out.tasks) tasks_.submit(std::move(task));
+    out.tasks.clear();
+  }
+  response_cache* cache_for(std::string_view full_name) {
+    const std::size_t index = find(full_name);
+    return index == npos ? nullptr : caches_[index].get();
+  }
+  cache_stats cache_statistics(std::string_view full_name) {
+    response_cache* cache = cache_for(full_name);
+    return cache ? cache->stats() : cache_stats{};
+  }
+  void report_exception(std::string_view endpoint, std::string_view what, response& out) {
+    log().write(log_level::error, std::string(endpoint) + " threw: " + std::string(what));
+    out.fail(error_kind::internal,
+             options_.expose_exception_messages ? std::string(what) : "internal error in " + std::string(endpoint));
+  }
+  template <class M>
+  std::mutex& module_mutex() {
+    return module_mutexes_[index_of<M>()];
+  }
+
+  // ---- publish/subscribe ----
+
+  using subscriber = std::function<void(std::string_view json_text, std::uint64_t except)>;
+  // Returns an id for unsubscribe.
+  std::uint64_t subscribe(std::string channel, subscriber callback) {
+    std::unique_lock lock(bus_mutex_);
+    const std::uint64_t id = ++last_subscription_;
+    subscribers_[std::move(channel)].emplace_back(id, std::move(callback));
+    return id;
+  }
+  void unsubscribe(std::uint64_t id) {
+    std::unique_lock lock(bus_mutex_);
+    for (auto& [channel, list] : subscribers_)
+      std::erase_if(list, [&](const auto& entry) { return entry.first == id; });
+  }
+  std::size_t publish(std::string_view channel, std::string_view json_text, std::uint64_t except = 0) override {
+    std::shared_lock lock(bus_mutex_);
+    auto found = subscribers_.find(std::string(channel));
+    if (found == subscribers_.end()) return 0;
+    for (const auto& [id, callback] : found->second) callback(json_text, except);
+    return found->second.size();
+  }
+
+  // ---- serving ----
+
+  // Starts the modules, runs every transport until SIGINT/SIGTERM (or until one ends, like stdio at
+  // EOF), then stops them, runs the modules' on_stop() and returns the process exit code.
+  template <class... Transports>
+  int serve(Transports&&... transports) {
+    return detail::serve_all(*this, std::forward<Transports>(transports)...);
+  }
+
+ private:
+  static void fail_unknown(std::string_view full_name, response& out) {
+    out.fail(error_kind::not_found, "no endpoint named \"" + std::string(full_name.substr(0, 128)) + "\"");
+  }
+
+  // Stops the first `count` modules, last first.
+  void stop_first(std::size_t count) {
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      constexpr std::size_t n = sizeof...(I);
+      ((n - 1 - I < count ? detail::stop_module(std::get<n - 1 - I>(modules_), detail::module_name<nth_module<n - 1 - I>>())
+                          : void()),
+       ...);
+    }(std::index_sequence_for<Modules...>{});
+  }
+
+  template <class M>
+  static constexpr std::size_t index_of() {
+    std::size_t index = 0;
+    std::size_t i = 0;
+    ((std::is_same_v<M, Modules> ? (index = i, ++i) : ++i), ...);
+    return index;
+  }
+
+  app_options options_;
+  std::tuple<Modules...> modules_{};
+  std::array<std::unique_ptr<response_cache>, endpoint_total> caches_{};
+  std::array<std::mutex, sizeof...(Modules)> module_mutexes_{};
+  task_pool tasks_;
+  std::vector<before_hook> before_hooks_;
+  std::vector<after_hook> after_hooks_;
+  bool running_ = false;
+  std::shared_mutex bus_mutex_;
+  std::map<std::string, std::vector<std::pair<std::uint64_t, subscriber>>, std::less<>> subscribers_;
+  std::uint64_t last_subscription_ = 0;
+};
+
+}  // namespace sb
+// end switchboard/app.hpp
 // end switchboard/switchboard.hpp

@@ -4,3 +4,9 @@
 #include <switchboard/version.hpp>
 #include <switchboard/reflect.hpp>
 #include <switchboard/json.hpp>
+#include <switchboard/result.hpp>
+#include <switchboard/context.hpp>
+#include <switchboard/stream.hpp>
+#include <switchboard/endpoint.hpp>
+#include <switchboard/bind.hpp>
+#include <switchboard/app.hpp>

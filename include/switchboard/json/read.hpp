@@ -328,7 +328,14 @@ void read_growable(Sequence& out, const char*& it, read_context& ctx) {
   } else {
     // Existing elements are read into again, so a reused container keeps their capacity.
     read_array(it, ctx, [&](std::size_t index) {
-      if (index < out.size()) {
+      if constexpr (std::is_same_v<Sequence, std::vector<bool, typename Sequence::allocator_type>>) {
+        bool element = false;  // std::vector<bool> hands out proxies, not bool&
+        read_value(element, it, ctx);
+        if (index < out.size())
+          out[index] = element;
+        else
+          out.push_back(element);
+      } else if (index < out.size()) {
         read_value(out[index], it, ctx);
       } else {
         read_value(out.emplace_back(), it, ctx);
@@ -437,10 +444,7 @@ inline void fail_duplicate(std::string_view key, const char* key_start, read_con
 }
 
 template <class Map>
-void read_map(Map& out, const char*& it, read_context& ctx) {
-  static_assert(string_keyed<Map>,
-                "switchboard: a std::map or std::unordered_map has a JSON form only with std::string or "
-                "std::string_view keys (JSON object keys are strings)");
+void read_string_map(Map& out, const char*& it, read_context& ctx) {
   out.clear();
   read_object(it, ctx, [&](std::string_view key, const char* key_start, const scanned_string& s) {
     if constexpr (std::is_same_v<typename Map::key_type, std::string_view>) {
@@ -470,6 +474,14 @@ void read_map(Map& out, const char*& it, read_context& ctx) {
     read_value(out[std::move(stored_key)], it, ctx);
     return true;
   });
+}
+
+template <class Map>
+void read_map(Map& out, const char*& it, read_context& ctx) {
+  static_assert(string_keyed<Map>,
+                "switchboard: a std::map or std::unordered_map has a JSON form only with std::string or "
+                "std::string_view keys (JSON object keys are strings)");
+  if constexpr (string_keyed<Map>) read_string_map(out, it, ctx);
 }
 
 template <class T, std::size_t I>
@@ -539,8 +551,10 @@ void read_aggregate(T& out, const char*& it, read_context& ctx) {
 template <class Variant>
 void read_variant(Variant& out, const char*& it, read_context& ctx);
 
-// Parses "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)" as a UTC instant.
-inline bool parse_iso8601(std::string_view text, std::chrono::sys_time<std::chrono::nanoseconds>& out) {
+// Parses "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)" as a UTC instant: whole seconds (which hold
+// any year 0000-9999, unlike nanoseconds) and the fraction of the second below them.
+inline bool parse_iso8601(std::string_view text, std::chrono::sys_seconds& whole,
+                          std::chrono::nanoseconds& fraction) {
   const auto number = [&](std::size_t pos, std::size_t width, int& value) {
     if (pos + width > text.size()) return false;
     value = 0;
@@ -572,7 +586,8 @@ inline bool parse_iso8601(std::string_view text, std::chrono::sys_time<std::chro
     ++pos;
   } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
     int oh, om;
-    if (!number(pos + 1, 2, oh) || pos + 3 >= text.size() || text[pos + 3] != ':' || !number(pos + 4, 2, om))
+    if (!number(pos + 1, 2, oh) || pos + 3 >= text.size() || text[pos + 3] != ':' || !number(pos + 4, 2, om) ||
+        oh > 23 || om > 59)
       return false;
     offset_minutes = (text[pos] == '-' ? -1 : 1) * (oh * 60 + om);
     pos += 6;
@@ -581,7 +596,8 @@ inline bool parse_iso8601(std::string_view text, std::chrono::sys_time<std::chro
   }
   if (pos != text.size()) return false;
   using namespace std::chrono;
-  out = sys_days{date} + hours{hour} + minutes{minute - offset_minutes} + seconds{second} + nanoseconds{nanos};
+  whole = sys_days{date} + hours{hour} + minutes{minute - offset_minutes} + seconds{second};
+  fraction = nanoseconds{nanos};
   return true;
 }
 
@@ -592,10 +608,20 @@ void read_time_point(TimePoint& out, const char*& it, read_context& ctx) {
     const char* start = it;
     scanned_string s;
     if (!scan_expected_string(it, ctx, s, "an ISO 8601 date-time string")) return;
-    std::chrono::sys_time<std::chrono::nanoseconds> instant;
-    if (s.escaped || !parse_iso8601({s.first, static_cast<std::size_t>(s.last - s.first)}, instant))
+    std::chrono::sys_seconds whole;
+    std::chrono::nanoseconds fraction;
+    if (s.escaped || !parse_iso8601({s.first, static_cast<std::size_t>(s.last - s.first)}, whole, fraction))
       return ctx.fail(errc::unexpected_type, start, "an ISO 8601 date-time like \"2026-11-21T23:00:58Z\"");
-    out = std::chrono::time_point_cast<duration_type>(instant);
+    using double_seconds = std::chrono::duration<double>;
+    const double seconds = static_cast<double>(whole.time_since_epoch().count());
+    if (seconds >= double_seconds(duration_type::max()).count() ||
+        seconds <= double_seconds(duration_type::min()).count())
+      return ctx.fail_with(errc::out_of_range, start,
+                           "date-time " + std::string(s.first, static_cast<std::size_t>(s.last - s.first)) +
+                               " out of range for the target time point's duration");
+    // Rounded down, as dropping the extra fraction digits would: 23:59:59.9995 is 23:59:59.999 in ms.
+    out = TimePoint(std::chrono::floor<duration_type>(whole.time_since_epoch()) +
+                    std::chrono::floor<duration_type>(fraction));
   } else {
     typename duration_type::rep count{};
     read_value(count, it, ctx);
@@ -603,41 +629,59 @@ void read_time_point(TimePoint& out, const char*& it, read_context& ctx) {
   }
 }
 
+template <class... T>
+struct type_list {};
+
+template <class T, class... Outer>
+consteval bool is_outer(type_list<Outer...>) {
+  return (std::is_same_v<T, Outer> || ...);
+}
+
+template <class T, class... Outer>
+type_list<T, Outer...> with_outer(type_list<Outer...>);
+
 // Whether T has a JSON form; checked at the public entry points so a misuse gives one clear message.
-template <class T>
+// Outer lists the aggregates whose fields are being checked, so that a recursive type terminates.
+// Maps with other keys than strings, and spans, pass here: read_map and read_value then fail with a
+// static_assert that names the actual problem.
+template <class T, class Outer = type_list<>>
 consteval bool readable();
 
-template <class Tuple, std::size_t... I>
+template <class Tuple, class Outer, std::size_t... I>
 consteval bool all_readable(std::index_sequence<I...>) {
-  return (readable<std::remove_cv_t<std::tuple_element_t<I, Tuple>>>() && ...);
+  return (readable<std::remove_cv_t<std::tuple_element_t<I, Tuple>>, Outer>() && ...);
 }
 
-template <class T, std::size_t... I>
+template <class T, class Outer, std::size_t... I>
 consteval bool fields_readable(std::index_sequence<I...>) {
-  return (readable<boost::pfr::tuple_element_t<field_table<T>[I].index, T>>() && ...);
+  return (readable<boost::pfr::tuple_element_t<field_table<T>[I].index, T>, Outer>() && ...);
 }
 
-template <class T>
+template <class T, class Outer>
 consteval bool readable() {
-  if constexpr (has_codec<T> || boolean<T> || character<T> || integer<T> || floating<T> || enumeration<T> ||
-                owning_string<T> || string_view_like<T> || null_type<T> || raw_json<T> || dynamic_value<T>)
+  if constexpr (is_outer<T>(Outer{}))
+    return true;  // a recursive type: the outer check covers its other fields
+  else if constexpr (has_codec<T> || boolean<T> || character<T> || integer<T> || floating<T> || enumeration<T> ||
+                     owning_string<T> || string_view_like<T> || null_type<T> || raw_json<T> || dynamic_value<T>)
     return true;
-  else if constexpr (duration<T> || time_point<T>)
+  else if constexpr (duration<T> || time_point<T> || span_sequence<T>)
     return true;
   else if constexpr (optional_like<T>)
-    return readable<typename T::value_type>();
+    return readable<typename T::value_type, Outer>();
   else if constexpr (smart_pointer<T>)
-    return readable<typename T::element_type>();
+    return readable<typename T::element_type, Outer>();
   else if constexpr (growable_sequence<T> || fixed_sequence<T>)
-    return readable<typename T::value_type>();
+    return readable<typename T::value_type, Outer>();
   else if constexpr (string_map<T>)
-    return string_keyed<T> && readable<typename T::mapped_type>();
+    return readable<typename T::mapped_type, Outer>();
   else if constexpr (tuple_like<T>)
-    return all_readable<T>(std::make_index_sequence<std::tuple_size_v<T>>{});
+    return all_readable<T, Outer>(std::make_index_sequence<std::tuple_size_v<T>>{});
   else if constexpr (variant_like<T>)
-    return []<class... A>(std::variant<A...>*) { return (readable<A>() && ...); }(static_cast<T*>(nullptr));
+    return []<class... A>(std::variant<A...>*) {
+      return (readable<A, Outer>() && ...);
+    }(static_cast<T*>(nullptr));
   else if constexpr (reflectable<T>)
-    return fields_readable<T>(std::make_index_sequence<json_field_count<T>>{});
+    return fields_readable<T, decltype(with_outer<T>(Outer{}))>(std::make_index_sequence<json_field_count<T>>{});
   else
     return false;
 }
@@ -749,6 +793,8 @@ consteval token_kind kind_of() {
     return token_kind::string;
   else if constexpr (growable_sequence<T> || fixed_sequence<T> || tuple_like<T>) return token_kind::array;
   else if constexpr (string_map<T> || reflectable<T>) return token_kind::object;
+  else if constexpr (duration<T> || (time_point<T> && !system_time_point<T>))  // written as their count
+    return std::is_floating_point_v<typename T::rep> ? token_kind::number : token_kind::integer;
   else return token_kind::invalid;
 }
 

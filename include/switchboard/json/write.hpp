@@ -144,12 +144,19 @@ struct options_of<writer<Sink, Options>> {
   static constexpr write_options value = Options;
 };
 
+// Formats in place when the sink has room for the longest form, else on the stack and copies, so a
+// fixed buffer with room for the actual digits is not reported as overflowing.
 template <class W>
 void write_integer(auto value, W& w) {
-  if (!w.reserve(24)) return;
-  char* cursor = w.sink().cursor();
-  const auto result = std::to_chars(cursor, cursor + 24, value);
-  w.sink().advance(static_cast<std::size_t>(result.ptr - cursor));
+  if (w.failed()) return;
+  char local[24];
+  const bool in_place = w.sink().ensure(sizeof local);
+  char* first = in_place ? w.sink().cursor() : local;
+  const auto result = std::to_chars(first, first + sizeof local, value);
+  if (in_place)
+    w.sink().advance(static_cast<std::size_t>(result.ptr - first));
+  else
+    w.raw({local, static_cast<std::size_t>(result.ptr - local)});
 }
 
 // Shortest round-trip form, always recognisably a floating-point number ("1.0", "1e300").
@@ -159,9 +166,11 @@ void write_floating(F value, W& w) {
     return w.fail(errc::not_representable,
                   std::string("cannot write ") + (std::isnan(value) ? "NaN" : "infinity") + ": JSON has no such number");
   }
-  if (!w.reserve(32)) return;
-  char* first = w.sink().cursor();
-  char* last = std::to_chars(first, first + 32, value).ptr;
+  if (w.failed()) return;
+  char local[32];
+  const bool in_place = w.sink().ensure(sizeof local);  // as in write_integer
+  char* first = in_place ? w.sink().cursor() : local;
+  char* last = std::to_chars(first, first + 30, value).ptr;  // 2 spare bytes for ".0"
   char* exponent = std::find(first, last, 'e');
   if (exponent != last) {
     if (exponent[1] == '+') {
@@ -172,7 +181,10 @@ void write_floating(F value, W& w) {
     *last++ = '.';
     *last++ = '0';
   }
-  w.sink().advance(static_cast<std::size_t>(last - first));
+  if (in_place)
+    w.sink().advance(static_cast<std::size_t>(last - first));
+  else
+    w.raw({local, static_cast<std::size_t>(last - local)});
 }
 
 inline constexpr char hex_digits[] = "0123456789abcdef";

@@ -1,0 +1,182 @@
+#pragma once
+// What a transport hands to a call, and what a call hands back. Endpoints take the parts they need
+// as parameters (injection by type); nothing here depends on a particular transport.
+
+#include <switchboard/json/value.hpp>
+#include <switchboard/result.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace sb {
+
+// Which transport a call came through.
+enum class origin : std::uint8_t { in_process, http, sse, websocket, stdio };
+
+struct header {
+  std::string_view name;
+  std::string_view value;
+};
+
+// A decoded name=value pair from a query string, a urlencoded form or a multipart form field.
+struct field {
+  std::string_view name;
+  std::string_view value;
+};
+
+// A multipart/form-data file part; inject `std::span<const sb::upload>` or `const sb::request&`.
+struct upload {
+  std::string_view field_name;
+  std::string_view filename;
+  std::string_view content_type;
+  std::string_view content;
+};
+
+// The HTTP request behind a call. Views are valid for the duration of the call.
+struct request {
+  std::string_view method;
+  std::string_view path;
+  std::string_view query_string;
+  std::string_view body;
+  std::string_view remote_address;
+  int remote_port = 0;
+  std::span<const header> headers;
+  std::span<const field> query;
+  std::span<const field> form;
+  std::span<const upload> files;
+
+  // Case-insensitive header lookup; empty when absent.
+  std::string_view header_value(std::string_view name) const {
+    for (const auto& h : headers) {
+      if (h.name.size() != name.size()) continue;
+      bool same = true;
+      for (std::size_t i = 0; i < name.size() && same; ++i)
+        same = (h.name[i] | 0x20) == (name[i] | 0x20);
+      if (same) return h.value;
+    }
+    return {};
+  }
+};
+
+// Who is calling. Transports look sessions up in a session_store; endpoints may change them.
+struct session {
+  std::string id;
+  std::string user;
+  int level = 0;          // an application-defined privilege level
+  json::value data;       // anything else the application keeps per session
+};
+
+// A live bidirectional connection (WebSocket); the stdio and HTTP transports have none.
+class connection {
+ public:
+  virtual ~connection() = default;
+  virtual std::uint64_t id() const = 0;
+  virtual bool send(std::string_view json_text) = 0;  // false once the peer is gone
+  virtual void close() = 0;
+};
+
+// Where a stream's values go: an SSE response, WebSocket notifications, stdio notifications, or
+// an in-memory array when the transport cannot stream.
+class stream_sink {
+ public:
+  virtual ~stream_sink() = default;
+  // One value as JSON text; `event` names it (SSE "event:") and may be empty. False once the
+  // consumer is gone: the endpoint should stop and return.
+  virtual bool send(std::string_view json_text, std::string_view event) = 0;
+  virtual bool open() const = 0;
+};
+
+// A publish/subscribe bus shared by every transport of an app (WebSocket rooms, SSE fan-out, and
+// later Redis plug in as subscribers).
+class bus {
+ public:
+  virtual ~bus() = default;
+  // Delivers json_text to every subscriber of channel except `except` (a connection id, 0 = none).
+  virtual std::size_t publish(std::string_view channel, std::string_view json_text, std::uint64_t except = 0) = 0;
+};
+
+// Everything a transport knows about one call. Members are null when the transport has no such thing.
+struct context {
+  origin from = origin::in_process;
+  const request* http = nullptr;
+  sb::session* session = nullptr;
+  sb::connection* connection = nullptr;
+  stream_sink* sink = nullptr;
+  sb::bus* bus = nullptr;
+  std::string_view last_event_id;  // SSE reconnects: the id of the last event the client saw
+};
+
+// The outcome of one call, reused across calls so that its strings keep their capacity.
+enum class body_form : std::uint8_t { json, html, text, binary, redirect, raw };
+
+struct response {
+  error_kind error = error_kind::none;
+  body_form form = body_form::json;
+  std::string body;          // success: the JSON result or the form's bytes
+  std::string message;       // error: for the caller
+  std::string where;         // error: which parameter or path, e.g. params[1] ("b")
+  std::string details;       // error: optional JSON text
+  std::string content_type;  // non-JSON forms
+  std::string filename;      // binary downloads
+  int redirect_status = 0;
+  std::vector<background_task> tasks;  // run after the response is sent
+
+  bool ok() const { return error == error_kind::none; }
+  void clear() {
+    error = error_kind::none;
+    form = body_form::json;
+    body.clear();
+    message.clear();
+    where.clear();
+    details.clear();
+    content_type.clear();
+    filename.clear();
+    redirect_status = 0;
+    tasks.clear();
+  }
+  void fail(error_kind kind, std::string text, std::string location = {}) {
+    error = kind;
+    message = std::move(text);
+    where = std::move(location);
+    body.clear();
+  }
+
+  // {"error":{"kind":"...","message":"...","where":"..."}}: the HTTP error body.
+  void write_error_body(std::string& out) const {
+    out += R"({"error":{"kind":")";
+    out += kind_name(error);
+    out += R"(","message":)";
+    json::write(message, out);
+    if (!where.empty()) {
+      out += R"(,"where":)";
+      json::write(where, out);
+    }
+    if (!details.empty()) {
+      out += R"(,"details":)";
+      out += details;
+    }
+    out += "}}";
+  }
+};
+
+// What hooks see of a call.
+struct call_info {
+  std::string_view module;
+  std::string_view endpoint;
+  std::string_view params;  // the JSON parameters as received (after any rewrite)
+  sb::context& context;
+  std::string rewritten;    // a before-hook that sets this replaces the parameters
+
+  void rewrite_params(std::string json_text) {
+    rewritten = std::move(json_text);
+    params = rewritten;
+  }
+};
+
+}  // namespace sb

@@ -1,0 +1,425 @@
+#pragma once
+// The code generated for each endpoint: bind the parameters, inject the framework ones, run hooks,
+// consult the cache, call the function, and turn what it returns into a response.
+
+#include <switchboard/bind.hpp>
+#include <switchboard/cache.hpp>
+#include <switchboard/context.hpp>
+#include <switchboard/endpoint.hpp>
+#include <switchboard/json/schema.hpp>
+#include <switchboard/log.hpp>
+#include <switchboard/module.hpp>
+#include <switchboard/result.hpp>
+#include <switchboard/stream.hpp>
+#include <switchboard/task_pool.hpp>
+
+#include <chrono>
+#include <exception>
+#include <future>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+namespace sb::detail {
+
+// What a transport passes in: JSON parameters, or name=value fields (query string, form).
+struct call_input {
+  std::string_view json;
+  std::span<const field> fields;
+  bool from_fields = false;
+};
+
+template <class T>
+inline constexpr bool is_result = false;
+template <class T>
+inline constexpr bool is_result<result<T>> = true;
+
+template <class T>
+concept string_like = std::is_convertible_v<const T&, std::string_view>;
+
+// Turns a returned value into the response body and form.
+template <bool Raw, class R>
+void deliver(R&& value, response& out) {
+  using V = std::remove_cvref_t<R>;
+  if constexpr (is_result<V>) {
+    for (auto& task : value.tasks()) out.tasks.push_back(std::move(task));
+    if (!value.ok()) {
+      out.fail(value.error().kind, std::move(value.error().message));
+      out.details = std::move(value.error().details);
+      return;
+    }
+    if constexpr (!std::is_same_v<V, result<void>>) deliver<Raw>(std::move(value.value()), out);
+    else out.body = "null";
+  } else if constexpr (std::is_same_v<V, html>) {
+    out.form = body_form::html;
+    out.content_type = "text/html; charset=utf-8";
+    out.body = std::move(value.body);
+  } else if constexpr (std::is_same_v<V, text>) {
+    out.form = body_form::text;
+    out.content_type = std::move(value.content_type);
+    out.body = std::move(value.body);
+  } else if constexpr (std::is_same_v<V, binary>) {
+    out.form = body_form::binary;
+    out.content_type = std::move(value.content_type);
+    out.filename = std::move(value.filename);
+    out.body = std::move(value.bytes);
+  } else if constexpr (std::is_same_v<V, redirect>) {
+    out.form = body_form::redirect;
+    out.redirect_status = value.status;
+    out.body = std::move(value.location);
+  } else if constexpr (std::is_same_v<V, raw_body>) {
+    out.form = body_form::raw;
+    out.content_type = std::move(value.content_type);
+    out.body = std::move(value.bytes);
+  } else if constexpr (Raw && string_like<V>) {
+    out.form = body_form::raw;
+    out.content_type = "text/plain; charset=utf-8";
+    out.body.assign(std::string_view(value));
+  } else {
+    if (auto e = json::write(value, out.body)) {
+      out.fail(error_kind::internal, "the result could not be written as JSON: " + e.to_string());
+    }
+  }
+}
+
+template <class... Modules>
+struct module_set {
+  std::tuple<Modules...> instances;
+};
+
+// Supplies one injected parameter, or null when this call has none to give.
+template <class P, class App>
+auto* injected_pointer(App& app, context& ctx) {
+  using B = bare<P>;
+  if constexpr (std::is_same_v<B, request>) return ctx.http;
+  else if constexpr (std::is_same_v<B, session>) return ctx.session;
+  else if constexpr (std::is_same_v<B, connection>) return ctx.connection;
+  else if constexpr (std::is_same_v<B, context>) return &ctx;
+  else if constexpr (std::is_same_v<B, bus>) return static_cast<bus*>(&app);
+  else if constexpr (std::is_same_v<B, std::span<const upload>>) return ctx.http ? &ctx.http->files : nullptr;
+  else if constexpr (App::template has_module<B>) return &app.template module<B>();
+  else return &inject<B>::get(ctx);
+}
+
+template <class B>
+constexpr std::string_view injected_description() {
+  if constexpr (std::is_same_v<B, request>) return "an HTTP request";
+  else if constexpr (std::is_same_v<B, session>) return "a session";
+  else if constexpr (std::is_same_v<B, connection>) return "a WebSocket connection";
+  else if constexpr (std::is_same_v<B, std::span<const upload>>) return "an HTTP request (for uploads)";
+  else return "a context value";
+}
+
+inline std::string_view origin_name(origin o) {
+  switch (o) {
+    case origin::in_process: return "an in-process call";
+    case origin::http: return "HTTP";
+    case origin::sse: return "SSE";
+    case origin::websocket: return "WebSocket";
+    case origin::stdio: return "stdio";
+  }
+  return "this transport";
+}
+
+template <class App, class M, std::size_t Field>
+struct endpoint_invoker {
+  using E = endpoint_type<M, Field>;
+  using traits = endpoint_traits<E>;
+  using params = typename traits::params;
+  using plan = typename App::template plan<params>;
+  using bound_tuple = typename plan::bound_tuple;
+  static constexpr std::string_view full_name = full_name_storage<M, Field>.view();
+
+  static constexpr bool check() {
+    []<class... P>(std::tuple<P...>*) {
+      (
+          [] {
+            if constexpr (!App::template injected<P>) {
+              static_assert(!std::is_lvalue_reference_v<P> || std::is_const_v<std::remove_reference_t<P>>,
+                            "switchboard: an endpoint parameter taken by non-const reference must be injectable "
+                            "(sb::request, sb::session, sb::connection, sb::context, sb::bus, a module, or a type "
+                            "with an sb::inject specialization); take parsed parameters by value or const&");
+              static_assert(json::detail::readable<bare<P>>(),
+                            "switchboard: an endpoint parameter type has no JSON form: make it an aggregate of "
+                            "supported types, specialize sb::json::codec for it, or make it injectable");
+            }
+            if constexpr (is_stream<bare<P>>) {
+              static_assert(!std::is_reference_v<P>, "switchboard: take sb::stream<T> by value");
+            }
+          }(),
+          ...);
+    }(static_cast<params*>(nullptr));
+    static_assert(!traits::has_timeout || !uses_context(),
+                  "switchboard: an endpoint with sb::timeout_ms runs on the task pool and outlives its caller "
+                  "on timeout, so it cannot take the request, session, connection, context or a stream");
+    return true;
+  }
+
+  static constexpr bool uses_context() {
+    return []<class... P>(std::tuple<P...>*) {
+      return ((std::is_same_v<bare<P>, request> || std::is_same_v<bare<P>, session> ||
+               std::is_same_v<bare<P>, connection> || std::is_same_v<bare<P>, context> || is_stream<bare<P>> ||
+               std::is_same_v<bare<P>, std::span<const upload>>) ||
+              ...);
+    }(static_cast<params*>(nullptr));
+  }
+
+  static constexpr bool streams = []<class... P>(std::tuple<P...>*) {
+    return (is_stream<bare<P>> || ...);
+  }(static_cast<params*>(nullptr));
+
+  // Checks that every injected parameter is available; fills `out` otherwise.
+  static bool injections_available(App& app, context& ctx, response& out) {
+    bool available = true;
+    []<class... P>(std::tuple<P...>*, App& a, context& c, response& o, bool& ok) {
+      (
+          [&] {
+            if constexpr (App::template injected<P> && !is_stream<bare<P>>) {
+              if (ok && injected_pointer<P>(a, c) == nullptr) {
+                ok = false;
+                o.fail(error_kind::invalid_argument,
+                       std::string(full_name) + " needs " + std::string(injected_description<bare<P>>()) +
+                           ", which " + std::string(origin_name(c.from)) + " does not provide");
+              }
+            }
+          }(),
+          ...);
+    }(static_cast<params*>(nullptr), app, ctx, out, available);
+    return available;
+  }
+
+  template <std::size_t I>
+  static decltype(auto) argument(App& app, context& ctx, bound_tuple& bound, stream_sink* sink) {
+    using P = std::tuple_element_t<I, params>;
+    if constexpr (is_stream<bare<P>>) {
+      return bare<P>(sink);
+    } else if constexpr (App::template injected<P>) {
+      return static_cast<P>(*injected_pointer<P>(app, ctx));
+    } else if constexpr (std::is_lvalue_reference_v<P>) {
+      return static_cast<P>(std::get<plan::bound_index[I]>(bound));
+    } else {
+      return bare<P>(std::move(std::get<plan::bound_index[I]>(bound)));
+    }
+  }
+
+  static decltype(auto) call(App& app, context& ctx, bound_tuple& bound, stream_sink* sink) {
+    return [&]<std::size_t... I>(std::index_sequence<I...>) -> decltype(auto) {
+      constexpr auto f = traits::function;
+      if constexpr (traits::is_member) {
+        using owner = typename traits::traits::owner;
+        static_assert(App::template has_module<owner>,
+                      "switchboard: an endpoint that is a member function must belong to one of the app's modules");
+        return (app.template module<owner>().*f)(argument<I>(app, ctx, bound, sink)...);
+      } else {
+        return f(argument<I>(app, ctx, bound, sink)...);
+      }
+    }(std::make_index_sequence<std::tuple_size_v<params>>{});
+  }
+
+  // Binds, calls and delivers; exceptions become internal errors.
+  static void run(App& app, std::string_view json_params, context& ctx, response& out) {
+    try {
+      bound_tuple bound{};
+      if (!bind_json<E>(json_params, bound, out)) return;
+      response_cache* cache = traits::cached ? app.cache_for(full_name) : nullptr;
+      thread_local std::string key;
+      if (cache) {
+        key.clear();
+        json::write(bound, key);
+        if (cache->find(key, out.body)) return;
+      }
+      if (!injections_available(app, ctx, out)) return;
+      std::unique_lock<std::mutex> serial;
+      if constexpr (serialized_module<M>) serial = std::unique_lock(app.template module_mutex<M>());
+      using R = decltype(call(app, ctx, bound, nullptr));
+      if constexpr (streams) {
+        if (ctx.sink) {
+          if constexpr (std::is_void_v<R>) {
+            call(app, ctx, bound, ctx.sink);
+            out.body = "null";
+          } else {
+            deliver<traits::is_raw>(call(app, ctx, bound, ctx.sink), out);
+          }
+        } else {
+          std::string collected;
+          array_sink sink(collected);
+          if constexpr (std::is_void_v<R>) {
+            call(app, ctx, bound, &sink);
+          } else {
+            deliver<traits::is_raw>(call(app, ctx, bound, &sink), out);
+            if (!out.ok()) return;
+          }
+          sink.finish();
+          out.body = std::move(collected);
+        }
+      } else if constexpr (std::is_void_v<R>) {
+        call(app, ctx, bound, nullptr);
+        out.body = "null";
+      } else {
+        deliver<traits::is_raw>(call(app, ctx, bound, nullptr), out);
+      }
+      if (cache && out.ok() && out.form == body_form::json) cache->store(key, out.body);
+    } catch (const std::exception& e) {
+      app.report_exception(full_name, e.what(), out);
+    } catch (...) {
+      app.report_exception(full_name, "a non-standard exception", out);
+    }
+  }
+
+  // With sb::timeout_ms: the call runs on the task pool and the caller waits at most that long.
+  static void run_with_timeout(App& app, std::string_view json_params, response& out) {
+    struct shared_state {
+      std::string params;
+      response result;
+      context ctx;
+      std::promise<void> done;
+    };
+    auto state = std::make_shared<shared_state>();
+    state->params.assign(json_params);
+    state->ctx.bus = static_cast<bus*>(&app);
+    std::future<void> finished = state->done.get_future();
+    app.tasks().submit([state, &app] {
+      run(app, state->params, state->ctx, state->result);
+      state->done.set_value();
+    });
+    if (finished.wait_for(std::chrono::milliseconds(traits::timeout.ms)) == std::future_status::timeout) {
+      out.fail(error_kind::timeout,
+               std::string(full_name) + " did not finish within " + std::to_string(traits::timeout.ms) + " ms");
+      return;
+    }
+    out = std::move(state->result);
+  }
+
+  static void invoke(App& app, const call_input& in, context& ctx, response& out) {
+    static_assert(check());
+    if constexpr (traits::is_internal) {
+      if (ctx.from != origin::in_process) {
+        out.fail(error_kind::not_found, "no endpoint named " + std::string(full_name));
+        return;
+      }
+    }
+    std::string_view json_params = in.json;
+    thread_local std::string converted;
+    if (in.from_fields) {
+      if (!fields_to_json<E, bound_tuple>(in.fields, converted, out)) return;
+      json_params = converted;
+    }
+    const bool observed = app.has_global_hooks() || has_endpoint_hooks();
+    if (!observed) {
+      if constexpr (traits::has_timeout) run_with_timeout(app, json_params, out);
+      else run(app, json_params, ctx, out);
+      return;
+    }
+    call_info info{module_name<M>(), endpoint_name<M, Field>, json_params, ctx, {}};
+    const auto started = std::chrono::steady_clock::now();
+    if (app.run_before_hooks(info, out) && run_endpoint_before_hooks(info, out)) {
+      if constexpr (traits::has_timeout) run_with_timeout(app, info.params, out);
+      else run(app, info.params, ctx, out);
+    }
+    const auto took = std::chrono::steady_clock::now() - started;
+    traits::for_each_after([&]<auto F>() { F(static_cast<const call_info&>(info), static_cast<const response&>(out), took); });
+    app.run_after_hooks(info, out, took);
+  }
+
+  static constexpr bool has_endpoint_hooks() {
+    bool any = false;
+    traits::for_each_before([&]<auto F>() { any = true; });
+    traits::for_each_after([&]<auto F>() { any = true; });
+    return any;
+  }
+
+  static bool run_endpoint_before_hooks(call_info& info, response& out) {
+    bool proceed = true;
+    traits::for_each_before([&]<auto F>() {
+      if (!proceed) return;
+      using R = decltype(F(info));
+      if constexpr (std::is_void_v<R>) {
+        F(info);
+      } else {
+        auto verdict = F(info);
+        if (!verdict.ok()) {
+          out.fail(verdict.error().kind, std::move(verdict.error().message));
+          proceed = false;
+        }
+      }
+    });
+    return proceed;
+  }
+};
+
+inline void write_methods(methods allowed, std::string& out) {
+  constexpr std::pair<methods, std::string_view> names[] = {
+      {get, "GET"}, {post, "POST"}, {put, "PUT"}, {patch, "PATCH"}, {del, "DELETE"}};
+  out += '[';
+  bool first = true;
+  for (const auto& [m, name] : names) {
+    if (!allowed.allows(m)) continue;
+    if (!first) out += ',';
+    first = false;
+    out += '"';
+    out += name;
+    out += '"';
+  }
+  out += ']';
+}
+
+template <class T>
+struct stream_value;
+template <class T>
+struct stream_value<stream<T>> {
+  using type = T;
+};
+
+template <class R>
+struct result_value {
+  using type = R;
+};
+template <class T>
+struct result_value<result<T>> {
+  using type = T;
+};
+
+// {"name":..,"methods":[..],"params":[{"name":..,"required":..,"schema":..}],"result":..,"stream":..}
+template <class Invoker>
+void describe_endpoint(json::schema_builder& schemas, std::string& out) {
+  using traits = typename Invoker::traits;
+  using bound = typename Invoker::bound_tuple;
+  using names = naming<typename Invoker::E, bound>;
+  out += R"({"name":)";
+  json::write(Invoker::full_name.substr(Invoker::full_name.find('.') + 1), out);
+  out += R"(,"methods":)";
+  write_methods(traits::allowed, out);
+  out += R"(,"binding":")";
+  out += names::named ? "named" : names::single_aggregate ? "object" : "positional";
+  out += R"(","params":[)";
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    ((out += (I == 0 ? "" : ","), out += R"({"name":)", json::write(names::name(I), out),
+      out += R"(,"required":)", out += optional_param<std::tuple_element_t<I, bound>> ? "false" : "true",
+      out += R"(,"schema":)", schemas.add<std::tuple_element_t<I, bound>>(out), out += '}'),
+     ...);
+  }(std::make_index_sequence<std::tuple_size_v<bound>>{});
+  out += R"(],"result":)";
+  using R = typename result_value<std::remove_cvref_t<typename traits::result_type>>::type;
+  if constexpr (std::is_void_v<R>) out += R"({"type":"null"})";
+  else if constexpr (std::is_same_v<R, html> || std::is_same_v<R, text> || std::is_same_v<R, binary> ||
+                     std::is_same_v<R, redirect> || std::is_same_v<R, raw_body> || traits::is_raw)
+    out += R"({"contentMediaType":"application/octet-stream"})";
+  else schemas.add<R>(out);
+  [&]<class... P>(std::tuple<P...>*) {
+    (
+        [&] {
+          if constexpr (is_stream<bare<P>>) {
+            out += R"(,"stream":)";
+            schemas.add<typename stream_value<bare<P>>::type>(out);
+          }
+        }(),
+        ...);
+  }(static_cast<typename traits::params*>(nullptr));
+  out += '}';
+}
+
+}  // namespace sb::detail
