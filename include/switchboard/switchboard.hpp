@@ -10,3 +10,4 @@
 #include <switchboard/endpoint.hpp>
 #include <switchboard/bind.hpp>
 #include <switchboard/app.hpp>
+#include <switchboard/transport/http.hpp>

@@ -38,9 +38,25 @@ struct read_context {
 
   bool failed() const { return code != errc::none; }
 
+  bool starts_value(const char* p) const {
+    if (p >= end) return false;
+    const auto literal = [&](std::string_view word) {
+      return static_cast<std::size_t>(end - p) >= word.size() && std::memcmp(p, word.data(), word.size()) == 0;
+    };
+    switch (*p) {
+      case '"': case '{': case '[': case '-': return true;
+      case 't': return literal("true");
+      case 'f': return literal("false");
+      case 'n': return literal("null");
+      default: return *p >= '0' && *p <= '9';
+    }
+  }
+
   // The first failure wins: later ones are consequences of it.
   void fail(errc c, const char* where, const char* what_expected) {
     if (failed()) return;
+    // A mismatch at bytes that start no JSON value ("[1,]", "tru", "+1") is a syntax error.
+    if (c == errc::unexpected_type && !starts_value(where)) c = errc::syntax;
     code = c;
     at = where;
     expected = what_expected;

@@ -1,0 +1,58 @@
+// Zero allocation in the framework's path: a warmed JSON-RPC call allocates nothing.
+#include <switchboard/app.hpp>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+namespace sb_alloc_probe {
+std::atomic<long> allocations{0};
+thread_local bool counting = false;
+}  // namespace sb_alloc_probe
+
+// Counted only while a test asks; the rest of the suite is unaffected.
+void* operator new(std::size_t size) {
+  if (sb_alloc_probe::counting) ++sb_alloc_probe::allocations;
+  if (void* p = std::malloc(size ? size : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace fx_alloc {
+int add(int a, int b) { return a + b; }
+}  // namespace fx_alloc
+
+namespace {
+
+struct rpc_calc {
+  static constexpr std::string_view name = "calc";
+  sb::fn<&fx_alloc::add, sb::args{"a", "b"}> add;
+};
+
+long allocations_of(sb::app<rpc_calc>& app, std::string_view request, std::string& out) {
+  app.handle_jsonrpc(request, out);  // warm-up: thread_local buffers and `out` get their capacity
+  sb_alloc_probe::allocations = 0;
+  sb_alloc_probe::counting = true;
+  for (int i = 0; i < 100; ++i) app.handle_jsonrpc(request, out);
+  sb_alloc_probe::counting = false;
+  return sb_alloc_probe::allocations;
+}
+
+TEST(AppAllocation, JsonRpcPositionalCallAllocatesNothing) {
+  sb::app<rpc_calc> app;
+  std::string out;
+  EXPECT_EQ(allocations_of(app, R"({"jsonrpc":"2.0","method":"calc.add","params":[2,3],"id":7})", out), 0);
+  EXPECT_EQ(out, R"({"jsonrpc":"2.0","result":5,"id":7})");
+}
+
+TEST(AppAllocation, JsonRpcNamedCallAllocatesNothing) {
+  sb::app<rpc_calc> app;
+  std::string out;
+  EXPECT_EQ(allocations_of(app, R"({"jsonrpc":"2.0","method":"calc.add","params":{"a":2,"b":3},"id":7})", out), 0);
+  EXPECT_EQ(out, R"({"jsonrpc":"2.0","result":5,"id":7})");
+}
+
+}  // namespace
