@@ -339,7 +339,7 @@ namespace sb::json {
 //   template <> struct sb::json::codec<money> {
 //     static void read(money& out, sb::json::reader& in);          // in.read(x), in.fail("why")
 //     static void write(const money& in, auto& out);               // out.write(x), out.raw("...")
-//     static void schema(sb::json::schema_builder& s);             // optional, for describe()
+//     static std::string schema(sb::json::schema_builder& s);      // optional: its JSON Schema text
 //   };
 template <class T>
 struct codec;
@@ -1438,13 +1438,16 @@ inline void read_char(char& out, const char*& it, read_context& ctx) {
   scanned_string s;
   if (!scan_expected_string(it, ctx, s, "a one-character string")) return;
   char decoded[8];
-  char* stop = s.escaped ? unescape(s.first, s.last, decoded) : nullptr;
-  text = s.escaped ? std::string_view(decoded, static_cast<std::size_t>(stop - decoded))
-                   : std::string_view(s.first, static_cast<std::size_t>(s.last - s.first));
-  if (text.size() != 1 || static_cast<unsigned char>(text[0]) >= 0x80)
+  const auto size = static_cast<std::size_t>(s.last - s.first);
+  // Unescaping never lengthens; an escaped string longer than the buffer holds several characters.
+  const bool too_long = s.escaped && size > sizeof decoded;
+  text = s.escaped && !too_long
+             ? std::string_view(decoded, static_cast<std::size_t>(unescape(s.first, s.last, decoded) - decoded))
+             : std::string_view(s.first, size);
+  if (too_long || text.size() != 1 || static_cast<unsigned char>(text[0]) >= 0x80)
     return ctx.fail_with(errc::unexpected_type, start,
                          "expected a one-character ASCII string for char, found a string of " +
-                             std::to_string(text.size()) + " bytes");
+                             (too_long ? std::string("several characters") : std::to_string(text.size()) + " bytes"));
   out = text[0];
 }
 
@@ -1459,8 +1462,12 @@ void read_enum(E& out, const char*& it, read_context& ctx) {
   scanned_string s;
   const char* start = it;
   if (!scan_expected_string(it, ctx, s, "an enumerator name")) return;
-  const std::string_view name(s.first, static_cast<std::size_t>(s.last - s.first));
-  if (s.escaped || !reflect::enum_from_name(name, out)) {
+  std::string_view name(s.first, static_cast<std::size_t>(s.last - s.first));
+  char decoded[64];  // an escaped name (valid JSON, if unusual) is matched unescaped
+  const bool decodable = !s.escaped || name.size() <= sizeof decoded;
+  if (s.escaped && decodable)
+    name = {decoded, static_cast<std::size_t>(unescape(s.first, s.last, decoded) - decoded)};
+  if (!decodable || !reflect::enum_from_name(name, out)) {
     std::string text = "expected one of ";
     bool first = true;
     for (const auto& entry : reflect::enum_entries<E>) {
@@ -1801,17 +1808,21 @@ void read_time_point(TimePoint& out, const char*& it, read_context& ctx) {
     const char* start = it;
     scanned_string s;
     if (!scan_expected_string(it, ctx, s, "an ISO 8601 date-time string")) return;
+    std::string_view text(s.first, static_cast<std::size_t>(s.last - s.first));
+    char decoded[64];  // as in read_enum
+    const bool decodable = !s.escaped || text.size() <= sizeof decoded;
+    if (s.escaped && decodable)
+      text = {decoded, static_cast<std::size_t>(unescape(s.first, s.last, decoded) - decoded)};
     std::chrono::sys_seconds whole;
     std::chrono::nanoseconds fraction;
-    if (s.escaped || !parse_iso8601({s.first, static_cast<std::size_t>(s.last - s.first)}, whole, fraction))
+    if (!decodable || !parse_iso8601(text, whole, fraction))
       return ctx.fail(errc::unexpected_type, start, "an ISO 8601 date-time like \"2026-11-21T23:00:58Z\"");
     using double_seconds = std::chrono::duration<double>;
     const double seconds = static_cast<double>(whole.time_since_epoch().count());
     if (seconds >= double_seconds(duration_type::max()).count() ||
         seconds <= double_seconds(duration_type::min()).count())
       return ctx.fail_with(errc::out_of_range, start,
-                           "date-time " + std::string(s.first, static_cast<std::size_t>(s.last - s.first)) +
-                               " out of range for the target time point's duration");
+                           "date-time " + std::string(text) + " out of range for the target time point's duration");
     // Rounded down, as dropping the extra fraction digits would: 23:59:59.9995 is 23:59:59.999 in ms.
     out = TimePoint(std::chrono::floor<duration_type>(whole.time_since_epoch()) +
                     std::chrono::floor<duration_type>(fraction));
@@ -2698,7 +2709,7 @@ void schema_builder::add(std::string& out) {
     }(std::make_index_sequence<std::tuple_size_v<T>>{});
     out += R"(],"items":false})";
   } else if constexpr (variant_like<T>) {
-    out += R"({"oneOf":[)";
+    out += R"({"anyOf":[)";  // not oneOf: a JSON integer is also a "number", 1.0 also an "integer"
     [&]<class... A>(std::variant<A...>*) {
       bool first = true;
       ((out += (first ? "" : ","), first = false, add<A>(out)), ...);
@@ -2774,10 +2785,12 @@ std::string schema() {
 // lookups by key return the last member of that name, as typed reads do ("last wins").
 
 
+#include <charconv>
 #include <cstdint>
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -2878,14 +2891,14 @@ inline void read_dynamic_number(value& out, const char*& it, read_context& ctx) 
   for (const char* p = start; p < it; ++p)
     if (*p == '.' || *p == 'e' || *p == 'E') integral = false;
   if (integral) {
-    const char* p = start;
+    // An integer too large for the type is result_out_of_range with ptr at its end: check ec too.
     std::int64_t i{};
-    if (std::from_chars(p, it, i).ptr == it) {
+    if (const auto r = std::from_chars(start, it, i); r.ec == std::errc{} && r.ptr == it) {
       out = value(i);
       return;
     }
     std::uint64_t u{};
-    if (*start != '-' && std::from_chars(p, it, u).ptr == it) {
+    if (const auto r = std::from_chars(start, it, u); *start != '-' && r.ec == std::errc{} && r.ptr == it) {
       out = value(u);
       return;
     }

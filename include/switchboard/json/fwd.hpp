@@ -10,7 +10,7 @@ namespace sb::json {
 //   template <> struct sb::json::codec<money> {
 //     static void read(money& out, sb::json::reader& in);          // in.read(x), in.fail("why")
 //     static void write(const money& in, auto& out);               // out.write(x), out.raw("...")
-//     static void schema(sb::json::schema_builder& s);             // optional, for describe()
+//     static std::string schema(sb::json::schema_builder& s);      // optional: its JSON Schema text
 //   };
 template <class T>
 struct codec;

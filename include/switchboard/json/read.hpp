@@ -245,13 +245,16 @@ inline void read_char(char& out, const char*& it, read_context& ctx) {
   scanned_string s;
   if (!scan_expected_string(it, ctx, s, "a one-character string")) return;
   char decoded[8];
-  char* stop = s.escaped ? unescape(s.first, s.last, decoded) : nullptr;
-  text = s.escaped ? std::string_view(decoded, static_cast<std::size_t>(stop - decoded))
-                   : std::string_view(s.first, static_cast<std::size_t>(s.last - s.first));
-  if (text.size() != 1 || static_cast<unsigned char>(text[0]) >= 0x80)
+  const auto size = static_cast<std::size_t>(s.last - s.first);
+  // Unescaping never lengthens; an escaped string longer than the buffer holds several characters.
+  const bool too_long = s.escaped && size > sizeof decoded;
+  text = s.escaped && !too_long
+             ? std::string_view(decoded, static_cast<std::size_t>(unescape(s.first, s.last, decoded) - decoded))
+             : std::string_view(s.first, size);
+  if (too_long || text.size() != 1 || static_cast<unsigned char>(text[0]) >= 0x80)
     return ctx.fail_with(errc::unexpected_type, start,
                          "expected a one-character ASCII string for char, found a string of " +
-                             std::to_string(text.size()) + " bytes");
+                             (too_long ? std::string("several characters") : std::to_string(text.size()) + " bytes"));
   out = text[0];
 }
 
@@ -266,8 +269,12 @@ void read_enum(E& out, const char*& it, read_context& ctx) {
   scanned_string s;
   const char* start = it;
   if (!scan_expected_string(it, ctx, s, "an enumerator name")) return;
-  const std::string_view name(s.first, static_cast<std::size_t>(s.last - s.first));
-  if (s.escaped || !reflect::enum_from_name(name, out)) {
+  std::string_view name(s.first, static_cast<std::size_t>(s.last - s.first));
+  char decoded[64];  // an escaped name (valid JSON, if unusual) is matched unescaped
+  const bool decodable = !s.escaped || name.size() <= sizeof decoded;
+  if (s.escaped && decodable)
+    name = {decoded, static_cast<std::size_t>(unescape(s.first, s.last, decoded) - decoded)};
+  if (!decodable || !reflect::enum_from_name(name, out)) {
     std::string text = "expected one of ";
     bool first = true;
     for (const auto& entry : reflect::enum_entries<E>) {
@@ -608,17 +615,21 @@ void read_time_point(TimePoint& out, const char*& it, read_context& ctx) {
     const char* start = it;
     scanned_string s;
     if (!scan_expected_string(it, ctx, s, "an ISO 8601 date-time string")) return;
+    std::string_view text(s.first, static_cast<std::size_t>(s.last - s.first));
+    char decoded[64];  // as in read_enum
+    const bool decodable = !s.escaped || text.size() <= sizeof decoded;
+    if (s.escaped && decodable)
+      text = {decoded, static_cast<std::size_t>(unescape(s.first, s.last, decoded) - decoded)};
     std::chrono::sys_seconds whole;
     std::chrono::nanoseconds fraction;
-    if (s.escaped || !parse_iso8601({s.first, static_cast<std::size_t>(s.last - s.first)}, whole, fraction))
+    if (!decodable || !parse_iso8601(text, whole, fraction))
       return ctx.fail(errc::unexpected_type, start, "an ISO 8601 date-time like \"2026-11-21T23:00:58Z\"");
     using double_seconds = std::chrono::duration<double>;
     const double seconds = static_cast<double>(whole.time_since_epoch().count());
     if (seconds >= double_seconds(duration_type::max()).count() ||
         seconds <= double_seconds(duration_type::min()).count())
       return ctx.fail_with(errc::out_of_range, start,
-                           "date-time " + std::string(s.first, static_cast<std::size_t>(s.last - s.first)) +
-                               " out of range for the target time point's duration");
+                           "date-time " + std::string(text) + " out of range for the target time point's duration");
     // Rounded down, as dropping the extra fraction digits would: 23:59:59.9995 is 23:59:59.999 in ms.
     out = TimePoint(std::chrono::floor<duration_type>(whole.time_since_epoch()) +
                     std::chrono::floor<duration_type>(fraction));

@@ -127,7 +127,7 @@ void schema_builder::add(std::string& out) {
     }(std::make_index_sequence<std::tuple_size_v<T>>{});
     out += R"(],"items":false})";
   } else if constexpr (variant_like<T>) {
-    out += R"({"oneOf":[)";
+    out += R"({"anyOf":[)";  // not oneOf: a JSON integer is also a "number", 1.0 also an "integer"
     [&]<class... A>(std::variant<A...>*) {
       bool first = true;
       ((out += (first ? "" : ","), first = false, add<A>(out)), ...);

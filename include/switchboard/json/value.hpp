@@ -6,10 +6,12 @@
 #include <switchboard/json/read.hpp>
 #include <switchboard/json/write.hpp>
 
+#include <charconv>
 #include <cstdint>
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -110,14 +112,14 @@ inline void read_dynamic_number(value& out, const char*& it, read_context& ctx) 
   for (const char* p = start; p < it; ++p)
     if (*p == '.' || *p == 'e' || *p == 'E') integral = false;
   if (integral) {
-    const char* p = start;
+    // An integer too large for the type is result_out_of_range with ptr at its end: check ec too.
     std::int64_t i{};
-    if (std::from_chars(p, it, i).ptr == it) {
+    if (const auto r = std::from_chars(start, it, i); r.ec == std::errc{} && r.ptr == it) {
       out = value(i);
       return;
     }
     std::uint64_t u{};
-    if (*start != '-' && std::from_chars(p, it, u).ptr == it) {
+    if (const auto r = std::from_chars(start, it, u); *start != '-' && r.ec == std::errc{} && r.ptr == it) {
       out = value(u);
       return;
     }
