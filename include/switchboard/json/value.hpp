@@ -11,6 +11,7 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <system_error>
 #include <utility>
 #include <variant>
@@ -170,7 +171,8 @@ inline void read_dynamic(value& out, const char*& it, read_context& ctx) {
         } else {
           name = key;
         }
-        members.emplace_back(std::move(name), value{});
+        // Built in place: moving a temporary value{} here trips GCC 12's -O3 -Wmaybe-uninitialized.
+        members.emplace_back(std::piecewise_construct, std::forward_as_tuple(std::move(name)), std::tuple<>{});
         read_dynamic(members.back().second, it, ctx);
         return true;
       });
