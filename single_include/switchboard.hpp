@@ -106,10 +106,33 @@ constexpr std::string_view unqualified(std::string_view name) {
 #if defined(__clang__)
 #pragma clang diagnostic push
 #pragma clang diagnostic ignored "-Wundefined-var-template"
-#endif
-// Never defined: only the addresses of its subobjects are named, inside constant expressions.
+// Never defined: only addresses of its subobjects are named, inside constant expressions. Clang 14
+// accepts nothing else for non-literal members, and so (like Boost.PFR) cannot reflect types
+// without linkage (anonymous namespaces, local classes).
 template <class T>
-extern const T reflection_object;
+extern const T reflection_object_storage;
+template <class T>
+constexpr const T& reflection_object() {
+  return reflection_object_storage<T>;
+}
+#pragma clang diagnostic pop
+#else
+// A defined constant whose T member is never constructed: it needs no linkage, so GCC also reflects
+// types in anonymous namespaces and local classes.
+template <class T>
+union reflection_storage {
+  char none;
+  T object;
+  constexpr reflection_storage() : none() {}
+  constexpr ~reflection_storage() {}
+};
+template <class T>
+inline constexpr reflection_storage<T> reflection_storage_instance{};
+template <class T>
+constexpr const T& reflection_object() {
+  return reflection_storage_instance<T>.object;
+}
+#endif
 
 // Clang prints a bare pointer template argument without the member name; wrapped, it prints it.
 template <class T>
@@ -124,13 +147,10 @@ consteval const char* pretty_member() {
 
 template <class T, std::size_t I>
 consteval std::string_view raw_field_name() {
-  using field_type = std::remove_cvref_t<decltype(boost::pfr::get<I>(reflection_object<T>))>;
+  using field_type = std::remove_cvref_t<decltype(boost::pfr::get<I>(reflection_object<T>()))>;
   return last_identifier(
-      pretty_member<member_pointer_box<field_type>{&boost::pfr::get<I>(reflection_object<T>)}>());
+      pretty_member<member_pointer_box<field_type>{&boost::pfr::get<I>(reflection_object<T>())}>());
 }
-#if defined(__clang__)
-#pragma clang diagnostic pop
-#endif
 #else
 template <class T, std::size_t I>
 consteval std::string_view raw_field_name() {
@@ -3688,6 +3708,16 @@ struct endpoint_traits<fn<F, Options...>> {
 
 namespace sb::detail {
 
+// Computed outside parameter_plan: clang cannot evaluate a lambda that reads the class it initializes.
+template <bool... Injected>
+constexpr auto make_bound_index() {
+  constexpr bool injected[] = {Injected..., false};
+  std::array<std::size_t, sizeof...(Injected) + 1> index{};
+  std::size_t next = 0;
+  for (std::size_t i = 0; i < sizeof...(Injected); ++i) index[i] = injected[i] ? sizeof...(Injected) : next++;
+  return index;
+}
+
 // The endpoint's parameters split into injected ones and bound ones (parsed from the call).
 template <class Params, class... Modules>
 struct parameter_plan;
@@ -3697,13 +3727,8 @@ struct parameter_plan<std::tuple<P...>, Modules...> {
   static constexpr std::size_t count = sizeof...(P);
   static constexpr std::size_t bound_count = (std::size_t{0} + ... + (is_injected<P, Modules...>() ? 0u : 1u));
 
-  // bound_index[i]: the position of parameter i among the bound ones.
-  static constexpr auto bound_index = [] {
-    std::array<std::size_t, sizeof...(P) + 1> index{};
-    std::size_t next = 0;
-    for (std::size_t i = 0; i < sizeof...(P); ++i) index[i] = injected[i] ? count : next++;
-    return index;
-  }();
+  // bound_index[i]: the position of parameter i among the bound ones (count when injected).
+  static constexpr auto bound_index = make_bound_index<is_injected<P, Modules...>()...>();
 
   using bound_tuple = decltype(std::tuple_cat(
       std::declval<std::conditional_t<is_injected<P, Modules...>(), std::tuple<>, std::tuple<bare<P>>>>()...));

@@ -20,6 +20,16 @@
 
 namespace sb::detail {
 
+// Computed outside parameter_plan: clang cannot evaluate a lambda that reads the class it initializes.
+template <bool... Injected>
+constexpr auto make_bound_index() {
+  constexpr bool injected[] = {Injected..., false};
+  std::array<std::size_t, sizeof...(Injected) + 1> index{};
+  std::size_t next = 0;
+  for (std::size_t i = 0; i < sizeof...(Injected); ++i) index[i] = injected[i] ? sizeof...(Injected) : next++;
+  return index;
+}
+
 // The endpoint's parameters split into injected ones and bound ones (parsed from the call).
 template <class Params, class... Modules>
 struct parameter_plan;
@@ -29,13 +39,8 @@ struct parameter_plan<std::tuple<P...>, Modules...> {
   static constexpr std::size_t count = sizeof...(P);
   static constexpr std::size_t bound_count = (std::size_t{0} + ... + (is_injected<P, Modules...>() ? 0u : 1u));
 
-  // bound_index[i]: the position of parameter i among the bound ones.
-  static constexpr auto bound_index = [] {
-    std::array<std::size_t, sizeof...(P) + 1> index{};
-    std::size_t next = 0;
-    for (std::size_t i = 0; i < sizeof...(P); ++i) index[i] = injected[i] ? count : next++;
-    return index;
-  }();
+  // bound_index[i]: the position of parameter i among the bound ones (count when injected).
+  static constexpr auto bound_index = make_bound_index<is_injected<P, Modules...>()...>();
 
   using bound_tuple = decltype(std::tuple_cat(
       std::declval<std::conditional_t<is_injected<P, Modules...>(), std::tuple<>, std::tuple<bare<P>>>>()...));

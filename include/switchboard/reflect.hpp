@@ -85,10 +85,33 @@ constexpr std::string_view unqualified(std::string_view name) {
 #if defined(__clang__)
 #pragma clang diagnostic push
 #pragma clang diagnostic ignored "-Wundefined-var-template"
-#endif
-// Never defined: only the addresses of its subobjects are named, inside constant expressions.
+// Never defined: only addresses of its subobjects are named, inside constant expressions. Clang 14
+// accepts nothing else for non-literal members, and so (like Boost.PFR) cannot reflect types
+// without linkage (anonymous namespaces, local classes).
 template <class T>
-extern const T reflection_object;
+extern const T reflection_object_storage;
+template <class T>
+constexpr const T& reflection_object() {
+  return reflection_object_storage<T>;
+}
+#pragma clang diagnostic pop
+#else
+// A defined constant whose T member is never constructed: it needs no linkage, so GCC also reflects
+// types in anonymous namespaces and local classes.
+template <class T>
+union reflection_storage {
+  char none;
+  T object;
+  constexpr reflection_storage() : none() {}
+  constexpr ~reflection_storage() {}
+};
+template <class T>
+inline constexpr reflection_storage<T> reflection_storage_instance{};
+template <class T>
+constexpr const T& reflection_object() {
+  return reflection_storage_instance<T>.object;
+}
+#endif
 
 // Clang prints a bare pointer template argument without the member name; wrapped, it prints it.
 template <class T>
@@ -103,13 +126,10 @@ consteval const char* pretty_member() {
 
 template <class T, std::size_t I>
 consteval std::string_view raw_field_name() {
-  using field_type = std::remove_cvref_t<decltype(boost::pfr::get<I>(reflection_object<T>))>;
+  using field_type = std::remove_cvref_t<decltype(boost::pfr::get<I>(reflection_object<T>()))>;
   return last_identifier(
-      pretty_member<member_pointer_box<field_type>{&boost::pfr::get<I>(reflection_object<T>)}>());
+      pretty_member<member_pointer_box<field_type>{&boost::pfr::get<I>(reflection_object<T>())}>());
 }
-#if defined(__clang__)
-#pragma clang diagnostic pop
-#endif
 #else
 template <class T, std::size_t I>
 consteval std::string_view raw_field_name() {

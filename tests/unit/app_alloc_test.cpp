@@ -7,25 +7,13 @@
 #include <cstdlib>
 #include <new>
 
-namespace sb_alloc_probe {
-std::atomic<long> allocations{0};
-thread_local bool counting = false;
-}  // namespace sb_alloc_probe
-
-// Counted only while a test asks; the rest of the suite is unaffected.
-void* operator new(std::size_t size) {
-  if (sb_alloc_probe::counting) ++sb_alloc_probe::allocations;
-  if (void* p = std::malloc(size ? size : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#include "../support/alloc_counter.hpp"
 
 namespace fx_alloc {
 int add(int a, int b) { return a + b; }
 }  // namespace fx_alloc
 
-namespace {
+namespace app_alloc_test {
 
 struct rpc_calc {
   static constexpr std::string_view name = "calc";

@@ -41,7 +41,8 @@ std::vector<std::string> lifecycle;
 
 }  // namespace fx
 
-namespace {
+
+namespace app_test {
 
 using fx::lifecycle;
 using fx::expensive_calls;

@@ -15,69 +15,7 @@
 #include <string>
 #include <string_view>
 
-// One allocation probe for the whole test program, shared with app_alloc_test.cpp, which defines
-// some of the same symbols: whichever file holds the strong definitions, every test counts into the
-// same counter. Here everything is weak, so this file links alone or alongside that one.
-namespace sb_alloc_probe {
-[[gnu::weak]] std::atomic<long> allocations{0};
-[[gnu::weak]] thread_local bool counting = false;
-}  // namespace sb_alloc_probe
-
-namespace {
-
-void* allocate(std::size_t size) {
-  if (sb_alloc_probe::counting) ++sb_alloc_probe::allocations;
-  return std::malloc(size == 0 ? 1 : size);
-}
-
-void* allocate_aligned(std::size_t size, std::align_val_t alignment) {
-  if (sb_alloc_probe::counting) ++sb_alloc_probe::allocations;
-  const auto align = static_cast<std::size_t>(alignment);
-  const std::size_t rounded = (size + align - 1) / align * align;  // aligned_alloc wants a multiple
-  return std::aligned_alloc(align, rounded == 0 ? align : rounded);
-}
-
-void release(void* p) noexcept { std::free(p); }
-
-}  // namespace
-
-// The replaceable global allocation functions, every usual overload.
-[[gnu::weak]] void* operator new(std::size_t size) {
-  if (void* p = allocate(size)) return p;
-  throw std::bad_alloc();
-}
-[[gnu::weak]] void* operator new[](std::size_t size) {
-  if (void* p = allocate(size)) return p;
-  throw std::bad_alloc();
-}
-[[gnu::weak]] void* operator new(std::size_t size, const std::nothrow_t&) noexcept { return allocate(size); }
-[[gnu::weak]] void* operator new[](std::size_t size, const std::nothrow_t&) noexcept { return allocate(size); }
-[[gnu::weak]] void* operator new(std::size_t size, std::align_val_t alignment) {
-  if (void* p = allocate_aligned(size, alignment)) return p;
-  throw std::bad_alloc();
-}
-[[gnu::weak]] void* operator new[](std::size_t size, std::align_val_t alignment) {
-  if (void* p = allocate_aligned(size, alignment)) return p;
-  throw std::bad_alloc();
-}
-[[gnu::weak]] void* operator new(std::size_t size, std::align_val_t alignment, const std::nothrow_t&) noexcept {
-  return allocate_aligned(size, alignment);
-}
-[[gnu::weak]] void* operator new[](std::size_t size, std::align_val_t alignment, const std::nothrow_t&) noexcept {
-  return allocate_aligned(size, alignment);
-}
-[[gnu::weak]] void operator delete(void* p) noexcept { release(p); }
-[[gnu::weak]] void operator delete[](void* p) noexcept { release(p); }
-[[gnu::weak]] void operator delete(void* p, std::size_t) noexcept { release(p); }
-[[gnu::weak]] void operator delete[](void* p, std::size_t) noexcept { release(p); }
-[[gnu::weak]] void operator delete(void* p, const std::nothrow_t&) noexcept { release(p); }
-[[gnu::weak]] void operator delete[](void* p, const std::nothrow_t&) noexcept { release(p); }
-[[gnu::weak]] void operator delete(void* p, std::align_val_t) noexcept { release(p); }
-[[gnu::weak]] void operator delete[](void* p, std::align_val_t) noexcept { release(p); }
-[[gnu::weak]] void operator delete(void* p, std::size_t, std::align_val_t) noexcept { release(p); }
-[[gnu::weak]] void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { release(p); }
-[[gnu::weak]] void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { release(p); }
-[[gnu::weak]] void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { release(p); }
+#include "../support/alloc_counter.hpp"
 
 namespace alloc_test {
 
