@@ -3208,6 +3208,7 @@ inline result<void> ok() { return {}; }
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -3287,6 +3288,11 @@ class stream_sink {
   // consumer is gone: the endpoint should stop and return.
   virtual bool send(std::string_view json_text, std::string_view event) = 0;
   virtual bool open() const = 0;
+  // Waits up to `duration`, returning early (false) when the consumer goes away; true while open.
+  virtual bool wait_for(std::chrono::milliseconds duration) {
+    std::this_thread::sleep_for(duration);
+    return open();
+  }
 };
 
 // A publish/subscribe bus shared by every transport of an app (WebSocket rooms, SSE fan-out, and
@@ -3383,6 +3389,7 @@ struct call_info {
 // endpoint streams over SSE, WebSocket and stdio, and returns the values as one array elsewhere.
 
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -3407,6 +3414,10 @@ class stream {
   }
 
   bool open() const { return sink_ && sink_->open(); }
+
+  // Pauses between values; returns false as soon as the consumer goes away (then return and let
+  // destructors clean up) instead of sleeping through it.
+  bool wait_for(std::chrono::milliseconds duration) { return sink_ && sink_->wait_for(duration); }
 
  private:
   stream_sink* sink_;
@@ -3969,6 +3980,15 @@ bool append_fields_for(std::string_view name, std::span<const field> fields, std
   json::write(name, out);
   out += ':';
   if constexpr (repeats<T>()) {
+    // One value that is itself a JSON array is the whole array (items=[1,2,3]); otherwise each
+    // repetition is one element (items=1&items=2).
+    if (matches == 1) {
+      for (const auto& f : fields)
+        if (f.name == name && !f.value.empty() && f.value.front() == '[' && is_one_json_value(f.value)) {
+          out += f.value;
+          return true;
+        }
+    }
     using element = typename std::conditional_t<json::detail::optional_like<T>, T, std::optional<T>>::value_type::value_type;
     out += '[';
     std::size_t n = 0;
@@ -4662,6 +4682,10 @@ struct endpoint_invoker {
     }(static_cast<params*>(nullptr));
   }
 
+  static constexpr bool uses_session = []<class... P>(std::tuple<P...>*) {
+    return (std::is_same_v<bare<P>, session> || ...);
+  }(static_cast<params*>(nullptr));
+
   static constexpr bool streams = []<class... P>(std::tuple<P...>*) {
     return (is_stream<bare<P>> || ...);
   }(static_cast<params*>(nullptr));
@@ -5186,6 +5210,7 @@ struct endpoint_entry {
   bool hidden;
   bool internal;
   bool streams;
+  bool uses_session;
   bool cached;
   std::size_t cache_entries;
   std::uint32_t cache_ttl_s;
@@ -5242,6 +5267,7 @@ class app final : public bus {
             traits::is_hidden,
             traits::is_internal,
             invoker::streams,
+            invoker::uses_session,
             traits::cached,
             traits::cache_options.max_entries,
             traits::cache_options.ttl_s,
@@ -5607,28 +5633,238 @@ class app final : public bus {
 }  // namespace sb
 // end switchboard/app.hpp
 // begin switchboard/transport/http.hpp
-// sb::http: every module's endpoints at /api/<module>/<endpoint> on cpp-httplib, plus
-// GET /api/_describe. The only core-facing header that includes httplib.
+// sb::http: every module's endpoints over HTTP on cpp-httplib.
+//   /api/<module>/<endpoint>   query string, JSON body (array or object), urlencoded or multipart form
+//   /sse/<module>/<endpoint>   the endpoint's stream as server-sent events
+//   /api/_describe             modules, endpoints, methods and JSON Schemas
+//   everything else            static files, when a directory is configured
+// Only the transport headers include httplib.
 
+// begin switchboard/session_store.hpp
+// Where sessions live between requests. The interface copies sessions in and out, so a store in
+// another process (Redis, a database) plugs in the same way as the in-memory one.
+
+
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace sb {
+
+class session_store {
+ public:
+  virtual ~session_store() = default;
+  virtual std::optional<session> load(std::string_view id) = 0;
+  virtual void save(const session& s) = 0;
+  virtual void erase(std::string_view id) = 0;
+  // A new session with an unguessable id, already saved.
+  virtual session create() = 0;
+};
+
+// Sessions in process memory, dropped after `idle` without use. Concurrent requests of one session
+// each work on a copy; the last to finish is saved.
+class memory_session_store final : public session_store {
+ public:
+  explicit memory_session_store(std::chrono::seconds idle = std::chrono::hours(24)) : idle_(idle) {}
+
+  std::optional<session> load(std::string_view id) override {
+    std::lock_guard lock(mutex_);
+    auto found = sessions_.find(std::string(id));
+    if (found == sessions_.end()) return std::nullopt;
+    if (clock::now() - found->second.last_used > idle_) {
+      sessions_.erase(found);
+      return std::nullopt;
+    }
+    found->second.last_used = clock::now();
+    return found->second.data;
+  }
+  void save(const session& s) override {
+    std::lock_guard lock(mutex_);
+    sessions_[s.id] = {s, clock::now()};
+  }
+  void erase(std::string_view id) override {
+    std::lock_guard lock(mutex_);
+    sessions_.erase(std::string(id));
+  }
+  session create() override {
+    session s;
+    s.id = new_id();
+    save(s);
+    return s;
+  }
+  std::size_t size() {
+    std::lock_guard lock(mutex_);
+    return sessions_.size();
+  }
+
+ private:
+  using clock = std::chrono::steady_clock;
+  struct entry {
+    session data;
+    clock::time_point last_used;
+  };
+  std::string new_id() {
+    std::lock_guard lock(mutex_);
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string id;
+    for (int word = 0; word < 2; ++word) {  // 128 bits from the OS entropy source
+      std::uint64_t bits = (static_cast<std::uint64_t>(entropy_()) << 32) | entropy_();
+      for (int i = 0; i < 16; ++i, bits >>= 4) id += digits[bits & 15];
+    }
+    return id;
+  }
+
+  std::chrono::seconds idle_;
+  std::mutex mutex_;
+  std::random_device entropy_;
+  std::unordered_map<std::string, entry> sessions_;
+};
+
+}  // namespace sb
+// end switchboard/session_store.hpp
+// begin switchboard/transport/sse.hpp
+// Server-sent events framing (WHATWG HTML, "server-sent events"): id, event, retry, data lines.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace sb::detail {
+
+// One event; id 0 writes no id field, so the client keeps its last id. `data` may contain newlines (each line becomes its own "data:" field) and the event
+// name has its line breaks removed so it cannot inject fields.
+inline void format_sse_event(std::string& out, std::uint64_t id, std::string_view event, std::string_view data) {
+  if (id != 0) {
+    out += "id: ";
+    out += std::to_string(id);
+    out += '\n';
+  }
+  if (!event.empty()) {
+    out += "event: ";
+    for (char c : event)
+      if (c != '\n' && c != '\r') out += c;
+    out += '\n';
+  }
+  std::size_t start = 0;
+  for (;;) {
+    std::size_t stop = data.find_first_of("\r\n", start);
+    out += "data: ";
+    out.append(data.substr(start, stop == std::string_view::npos ? std::string_view::npos : stop - start));
+    out += '\n';
+    if (stop == std::string_view::npos) break;
+    start = stop + (data[stop] == '\r' && stop + 1 < data.size() && data[stop + 1] == '\n' ? 2 : 1);
+  }
+  out += '\n';
+}
+
+}  // namespace sb::detail
+// end switchboard/transport/sse.hpp
+// begin switchboard/transport/static_files.hpp
+// Mapping a URL path to a file under a root directory, refusing anything that could leave it.
+
+#include <algorithm>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sb::detail {
+
+inline std::string_view content_type_for(std::string_view path) {
+  const std::size_t dot = path.rfind('.');
+  const std::string_view ext = dot == std::string_view::npos ? std::string_view{} : path.substr(dot + 1);
+  if (ext == "html" || ext == "htm") return "text/html; charset=utf-8";
+  if (ext == "js" || ext == "mjs") return "text/javascript; charset=utf-8";
+  if (ext == "css") return "text/css; charset=utf-8";
+  if (ext == "json") return "application/json";
+  if (ext == "svg") return "image/svg+xml";
+  if (ext == "png") return "image/png";
+  if (ext == "jpg" || ext == "jpeg") return "image/jpeg";
+  if (ext == "gif") return "image/gif";
+  if (ext == "ico") return "image/x-icon";
+  if (ext == "wasm") return "application/wasm";
+  if (ext == "txt") return "text/plain; charset=utf-8";
+  if (ext == "woff2") return "font/woff2";
+  return "application/octet-stream";
+}
+
+// The file for `url_path` (already percent-decoded) under `root`, or nothing. Rejects "..", empty
+// and dot segments, backslashes, NUL, and any path that resolves (through symlinks) outside root.
+inline std::optional<std::filesystem::path> resolve_static(const std::filesystem::path& root,
+                                                           std::string_view url_path) {
+  if (url_path.empty() || url_path[0] != '/') return std::nullopt;
+  std::filesystem::path relative;
+  std::size_t start = 1;
+  while (start <= url_path.size()) {
+    std::size_t stop = url_path.find('/', start);
+    if (stop == std::string_view::npos) stop = url_path.size();
+    const std::string_view segment = url_path.substr(start, stop - start);
+    if (segment == ".." || segment == "." || segment.find('\\') != std::string_view::npos ||
+        segment.find('\0') != std::string_view::npos || segment.find(':') != std::string_view::npos)
+      return std::nullopt;
+    if (!segment.empty()) relative /= std::string(segment);
+    start = stop + 1;
+  }
+  std::error_code ec;
+  const auto base = std::filesystem::weakly_canonical(root, ec);
+  if (ec) return std::nullopt;
+  auto candidate = std::filesystem::weakly_canonical(base / relative, ec);
+  if (ec) return std::nullopt;
+  if (std::filesystem::is_directory(candidate, ec)) candidate /= "index.html";
+  const auto [root_end, unused] = std::mismatch(base.begin(), base.end(), candidate.begin(), candidate.end());
+  if (root_end != base.end()) return std::nullopt;
+  if (!std::filesystem::is_regular_file(candidate, ec)) return std::nullopt;
+  return candidate;
+}
+
+}  // namespace sb::detail
+// end switchboard/transport/static_files.hpp
 
 #include <httplib.h>
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstddef>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <sstream>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace sb {
 
+// Decides who is calling, from a bearer token, a cookie or anything else in the request. It may fill
+// the session (user, level, data); an error rejects the call (unauthorized: 401).
+using authenticator = std::function<result<void>(const request&, session&)>;
+
 struct http {
   std::string host = "127.0.0.1";
-  int port = 8080;                      // 0: pick a free port (see on_listening)
-  std::size_t threads = 8;
-  std::size_t max_body_bytes = 1 << 20; // larger bodies get 413
+  int port = 8080;                        // 0: any free port, reported to on_listening
+  std::size_t threads = 8;                // request workers; each open SSE stream holds one more
+  std::size_t max_sse_streams = 64;       // concurrent SSE streams (each holds a thread)
+  std::size_t max_body_bytes = 1 << 20;   // larger bodies get 413
   int read_timeout_s = 5;
   int write_timeout_s = 5;
   int keep_alive_timeout_s = 5;
-  std::function<void(int port)> on_listening;  // called once the socket is bound
+  std::vector<std::string> cors_origins;  // allowed Origin values; "*" allows any
+  std::string static_dir;                 // served for paths outside /api and /sse when set
+  int sse_heartbeat_s = 15;               // comment lines that keep proxies open and notice gone clients
+  int sse_retry_ms = 3000;                // the client's reconnection delay
+  std::string session_cookie = "sb_session";
+  std::shared_ptr<session_store> sessions = std::make_shared<memory_session_store>();
+  authenticator authenticate;             // empty: every call is allowed
+  std::function<void(int port)> on_listening;
 
   template <class App>
   void run(App& app, shutdown& stop) const;
@@ -5661,7 +5897,11 @@ inline void send_response(httplib::Response& res, response& r) {
       res.set_header("Location", r.body);
       break;
     case body_form::binary:
-      if (!r.filename.empty()) res.set_header("Content-Disposition", "attachment; filename=\"" + r.filename + "\"");
+      if (!r.filename.empty()) {
+        std::string safe;
+        for (char c : r.filename) safe += (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) ? '_' : c;
+        res.set_header("Content-Disposition", "attachment; filename=\"" + safe + "\"");
+      }
       res.set_content(r.body, r.content_type.c_str());
       break;
     default: res.set_content(r.body, r.content_type.c_str()); break;
@@ -5687,58 +5927,342 @@ inline std::string allow_header(methods allowed) {
   return text;
 }
 
+inline std::string cookie_value(const httplib::Request& req, std::string_view name) {
+  const std::string header = req.get_header_value("Cookie");
+  std::string_view rest = header;
+  while (!rest.empty()) {
+    const std::size_t semi = rest.find(';');
+    std::string_view part = rest.substr(0, semi);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    const std::size_t eq = part.find('=');
+    if (eq != std::string_view::npos && part.substr(0, eq) == name) return std::string(part.substr(eq + 1));
+    if (semi == std::string_view::npos) break;
+    rest.remove_prefix(semi + 1);
+  }
+  return {};
+}
+
+// The request as endpoints see it, with storage for the views it hands out.
+struct request_view {
+  request info;
+  query_fields query;
+  query_fields form;
+  std::vector<header> headers;
+  std::vector<field> multipart_fields;
+  std::vector<upload> uploads;
+  std::string last_event_id;
+
+  // False with `res` filled when the request cannot be understood.
+  bool load(const httplib::Request& req, httplib::Response& res) {
+    const std::size_t question = req.target.find('?');
+    const std::string_view query_string =
+        question == std::string::npos ? std::string_view{} : std::string_view(req.target).substr(question + 1);
+    if (!query.parse(query_string)) {
+      send_error(res, error_kind::invalid_argument, query.error(), "query");
+      return false;
+    }
+    for (const auto& [name, value] : req.headers) headers.push_back({name, value});
+    for (const auto& [name, part] : req.files) {
+      if (part.filename.empty()) multipart_fields.push_back({part.name, part.content});
+      else uploads.push_back({part.name, part.filename, part.content_type, part.content});
+    }
+    info = {req.method, req.path, query_string, req.body, req.remote_addr, req.remote_port,
+            headers,    query.fields(), {},      uploads};
+    last_event_id = req.get_header_value("Last-Event-ID");
+    return true;
+  }
+};
+
+// Loads (or creates) the caller's session and applies the authentication hook.
+struct session_scope {
+  const http& options;
+  session current;
+  bool created = false;
+
+  bool open(const httplib::Request& req, const request& info, bool needed, httplib::Response& res) {
+    if (!needed && !options.authenticate) return true;
+    const std::string id = cookie_value(req, options.session_cookie);
+    std::optional<session> found = id.empty() ? std::nullopt : options.sessions->load(id);
+    if (found) {
+      current = std::move(*found);
+    } else {
+      current = options.sessions->create();
+      created = true;
+    }
+    if (options.authenticate) {
+      result<void> verdict = options.authenticate(info, current);
+      if (!verdict.ok()) {
+        const error_kind kind = verdict.error().kind == error_kind::internal ? error_kind::unauthorized
+                                                                             : verdict.error().kind;
+        send_error(res, kind, std::move(verdict.error().message));
+        if (created) options.sessions->erase(current.id);
+        return false;
+      }
+    }
+    return true;
+  }
+  void close(httplib::Response& res) {
+    options.sessions->save(current);
+    if (created)
+      res.set_header("Set-Cookie", options.session_cookie + "=" + current.id + "; Path=/; HttpOnly; SameSite=Lax");
+  }
+};
+
+// Builds the call input from the query, a JSON body or a form; false with `res` filled on error.
+inline bool call_input_from(const httplib::Request& req, request_view& view, call_input& input,
+                            httplib::Response& res) {
+  input = {{}, view.query.fields(), true};
+  const bool multipart = req.is_multipart_form_data();
+  if (req.body.empty() && !multipart) return true;
+  const std::string content_type = req.get_header_value("Content-Type");
+  const std::string_view media = std::string_view(content_type).substr(0, content_type.find(';'));
+  if (multipart) {
+    if (!view.query.fields().empty()) {
+      send_error(res, error_kind::invalid_argument, "send parameters in the query string or in the form, not both",
+                 "query");
+      return false;
+    }
+    view.info.form = view.multipart_fields;
+    input = {{}, view.multipart_fields, true};
+  } else if (media == "application/json" || media.empty()) {
+    if (!view.query.fields().empty()) {
+      send_error(res, error_kind::invalid_argument, "send parameters in the query string or in the body, not both",
+                 "query");
+      return false;
+    }
+    input = {req.body, {}, false};
+  } else if (media == "application/x-www-form-urlencoded") {
+    if (!view.form.parse(req.body)) {
+      send_error(res, error_kind::invalid_argument, view.form.error(), "body");
+      return false;
+    }
+    view.info.form = view.form.fields();
+    input = {{}, view.form.fields(), true};
+  } else {
+    send_error(res, error_kind::unsupported_media_type,
+               "unsupported Content-Type \"" + std::string(media) +
+                   "\": send application/json, application/x-www-form-urlencoded or multipart/form-data");
+    return false;
+  }
+  return true;
+}
+
 template <class App>
-void handle_api(App& app, const httplib::Request& req, httplib::Response& res) {
+std::size_t find_route(const httplib::Request& req, httplib::Response& res) {
   const std::string& module = req.matches[1];
   const std::string& endpoint = req.matches[2];
   const std::size_t index = App::find(module, endpoint);
-  if (index == App::npos || App::table[index].internal)
-    return send_error(res, error_kind::not_found, "no endpoint named \"" + module + "." + endpoint + "\"");
+  if (index == App::npos || App::table[index].internal) {
+    send_error(res, error_kind::not_found, "no endpoint named \"" + module + "." + endpoint + "\"");
+    return App::npos;
+  }
+  return index;
+}
+
+template <class App>
+void handle_api(App& app, const http& options, const httplib::Request& req, httplib::Response& res) {
+  const std::size_t index = find_route<App>(req, res);
+  if (index == App::npos) return;
   const auto& entry = App::table[index];
   if (!entry.allowed.allows(method_of(req.method))) {
     res.set_header("Allow", allow_header(entry.allowed));
     return send_error(res, error_kind::method_not_allowed,
-                      req.method + " is not allowed for " + module + "." + endpoint);
+                      req.method + " is not allowed for " + std::string(entry.full_name));
   }
-  thread_local query_fields query;
-  thread_local query_fields form;
-  thread_local std::vector<header> headers;
-  std::string_view path = req.path;
-  const std::size_t question = req.target.find('?');
-  const std::string_view query_string =
-      question == std::string::npos ? std::string_view{} : std::string_view(req.target).substr(question + 1);
-  if (!query.parse(query_string)) return send_error(res, error_kind::invalid_argument, query.error(), "query");
-  headers.clear();
-  for (const auto& [name, value] : req.headers) headers.push_back({name, value});
-  request info{req.method, path, query_string, req.body, req.remote_addr, req.remote_port, headers, query.fields(),
-               {}, {}};
+  request_view view;
+  if (!view.load(req, res)) return;
+  call_input input;
+  if (!call_input_from(req, view, input, res)) return;
+  session_scope scope{options, {}, false};
+  if (!scope.open(req, view.info, entry.uses_session, res)) return;
   context ctx;
   ctx.from = origin::http;
-  ctx.http = &info;
+  ctx.http = &view.info;
+  ctx.session = &scope.current;
   ctx.bus = &app;
   thread_local response result;
-  const std::string content_type = req.get_header_value("Content-Type");
-  const std::string_view media = std::string_view(content_type).substr(0, content_type.find(';'));
-  call_input input{{}, query.fields(), true};
-  if (!req.body.empty()) {
-    if (media == "application/json" || media.empty()) {
-      if (!query.fields().empty())
-        return send_error(res, error_kind::invalid_argument,
-                          "send parameters either in the query string or in the body, not both", "query");
-      input = {req.body, {}, false};
-    } else if (media == "application/x-www-form-urlencoded") {
-      if (!form.parse(req.body)) return send_error(res, error_kind::invalid_argument, form.error(), "body");
-      info.form = form.fields();
-      input = {{}, form.fields(), true};
-    } else {
-      return send_error(res, error_kind::unsupported_media_type,
-                        "unsupported Content-Type \"" + std::string(media) +
-                            "\": send application/json or application/x-www-form-urlencoded");
-    }
-  }
   app.call_at(index, input, result, ctx);
+  if (entry.uses_session || options.authenticate) scope.close(res);
   send_response(res, result);
   app.run_tasks(result);
+}
+
+// The streams a server has open, for heartbeats and for ending them at shutdown.
+class sse_registry {
+ public:
+  class stream final : public stream_sink {
+   public:
+    stream(httplib::DataSink& sink, std::uint64_t first_id) : sink_(sink), next_id_(first_id) {}
+    bool send(std::string_view json_text, std::string_view event) override {
+      std::lock_guard lock(mutex_);
+      if (!open_) return false;
+      buffer_.clear();
+      format_sse_event(buffer_, next_id_++, event, json_text);
+      return write_locked(buffer_);
+    }
+    bool open() const override { return open_.load(); }
+    bool wait_for(std::chrono::milliseconds duration) override {
+      std::unique_lock lock(mutex_);
+      closed_.wait_for(lock, duration, [this] { return !open_.load(); });
+      return open_.load();
+    }
+    bool write(std::string_view text) {
+      std::lock_guard lock(mutex_);
+      return open_ && write_locked(text);
+    }
+    // The closing event has no id: a reconnecting client resumes after the last value, not after it.
+    bool final_event(std::string_view event, std::string_view data) {
+      std::lock_guard lock(mutex_);
+      if (!sink_.is_writable()) return false;
+      buffer_.clear();
+      format_sse_event(buffer_, 0, event, data);
+      return sink_.write(buffer_.data(), buffer_.size());
+    }
+    void close() {
+      {
+        std::lock_guard lock(mutex_);
+        open_ = false;
+      }
+      closed_.notify_all();
+    }
+
+   private:
+    bool write_locked(std::string_view text) {
+      if (!sink_.is_writable() || !sink_.write(text.data(), text.size())) {
+        open_ = false;
+        closed_.notify_all();
+      }
+      return open_;
+    }
+    httplib::DataSink& sink_;
+    std::mutex mutex_;
+    std::atomic<bool> open_{true};
+    std::condition_variable closed_;
+    std::uint64_t next_id_;
+    std::string buffer_;
+  };
+
+  bool add(stream* s, std::size_t limit) {
+    std::lock_guard lock(mutex_);
+    if (closing_ || streams_.size() >= limit) return false;
+    streams_.insert(s);
+    return true;
+  }
+  void remove(stream* s) {
+    std::lock_guard lock(mutex_);
+    streams_.erase(s);
+  }
+  void heartbeat() {
+    std::lock_guard lock(mutex_);
+    for (stream* s : streams_) s->write(": heartbeat\n\n");  // a gone client fails here and closes
+  }
+  void close_all() {
+    std::lock_guard lock(mutex_);
+    closing_ = true;
+    for (stream* s : streams_) s->close();
+  }
+  std::size_t size() {
+    std::lock_guard lock(mutex_);
+    return streams_.size();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::set<stream*> streams_;
+  bool closing_ = false;
+};
+
+inline std::uint64_t first_event_id(std::string_view last_event_id) {
+  std::uint64_t id = 0;
+  for (char c : last_event_id) {
+    if (c < '0' || c > '9') return 1;
+    id = id * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return id + 1;
+}
+
+template <class App>
+void handle_sse(App& app, const http& options, sse_registry& registry, const httplib::Request& req,
+                httplib::Response& res) {
+  const std::size_t index = find_route<App>(req, res);
+  if (index == App::npos) return;
+  auto view = std::make_shared<request_view>();
+  if (!view->load(req, res)) return;
+  auto scope = std::make_shared<session_scope>(session_scope{options, {}, false});
+  if (!scope->open(req, view->info, App::table[index].uses_session, res)) return;
+  if (App::table[index].uses_session || options.authenticate) scope->close(res);
+  res.set_header("Cache-Control", "no-cache");
+  res.set_header("X-Accel-Buffering", "no");
+  // The provider runs after this handler returns, so it owns copies of everything it needs.
+  res.set_chunked_content_provider(
+      "text/event-stream", [&app, &options, &registry, index, view, scope](std::size_t, httplib::DataSink& sink) {
+        sse_registry::stream stream(sink, first_event_id(view->last_event_id));
+        if (!registry.add(&stream, options.max_sse_streams)) {
+          stream.final_event("error", R"({"error":{"kind":"too_many_requests","message":"too many open streams"}})");
+          sink.done();
+          return true;
+        }
+        stream.write("retry: " + std::to_string(options.sse_retry_ms) + "\n\n");
+        context ctx;
+        ctx.from = origin::sse;
+        ctx.http = &view->info;
+        ctx.session = &scope->current;
+        ctx.sink = &stream;
+        ctx.bus = &app;
+        ctx.last_event_id = view->last_event_id;
+        response result;
+        app.call_at(index, {{}, view->query.fields(), true}, result, ctx);
+        registry.remove(&stream);
+        if (result.ok()) {
+          stream.final_event("end", result.form == body_form::json ? std::string_view(result.body) : "null");
+        } else {
+          std::string body;
+          result.write_error_body(body);
+          stream.final_event("error", body);
+        }
+        app.run_tasks(result);
+        sink.done();
+        return true;
+      });
+}
+
+inline bool origin_allowed(const http& options, const std::string& origin) {
+  if (origin.empty()) return false;
+  for (const auto& allowed : options.cors_origins)
+    if (allowed == "*" || allowed == origin) return true;
+  return false;
+}
+
+inline void apply_cors(const http& options, const httplib::Request& req, httplib::Response& res) {
+  const std::string origin = req.get_header_value("Origin");
+  if (!origin_allowed(options, origin)) return;
+  res.set_header("Access-Control-Allow-Origin", origin);
+  res.set_header("Access-Control-Allow-Credentials", "true");
+  res.set_header("Vary", "Origin");
+}
+
+template <class App>
+void handle_preflight(const http& options, const httplib::Request& req, httplib::Response& res) {
+  const std::string origin = req.get_header_value("Origin");
+  const std::size_t index = App::find(std::string(req.matches[1]), std::string(req.matches[2]));
+  if (!origin_allowed(options, origin) || index == App::npos) {
+    res.status = 403;
+    return;
+  }
+  res.status = 204;
+  res.set_header("Access-Control-Allow-Methods", allow_header(App::table[index].allowed) + ", OPTIONS");
+  const std::string requested = req.get_header_value("Access-Control-Request-Headers");
+  res.set_header("Access-Control-Allow-Headers", requested.empty() ? "Content-Type, Authorization" : requested);
+  res.set_header("Access-Control-Max-Age", "600");
+}
+
+inline void serve_static(const http& options, const httplib::Request& req, httplib::Response& res) {
+  const auto file = resolve_static(options.static_dir, req.path);
+  if (!file) return send_error(res, error_kind::not_found, "no such file: " + req.path.substr(0, 200));
+  std::ifstream in(*file, std::ios::binary);
+  std::ostringstream content;
+  content << in.rdbuf();
+  res.set_content(content.str(), std::string(content_type_for(file->string())).c_str());
 }
 
 }  // namespace detail
@@ -5746,42 +6270,82 @@ void handle_api(App& app, const httplib::Request& req, httplib::Response& res) {
 template <class App>
 void http::run(App& app, shutdown& stop) const {
   httplib::Server server;
+  detail::sse_registry streams;
   server.set_tcp_nodelay(true);  // without it keep-alive throughput collapses (Nagle + delayed ACK)
-  const std::size_t workers = threads;
+  const std::size_t workers = threads + max_sse_streams;
   server.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
   server.set_payload_max_length(max_body_bytes);
   server.set_read_timeout(read_timeout_s, 0);
   server.set_write_timeout(write_timeout_s, 0);
   server.set_keep_alive_timeout(keep_alive_timeout_s);
+  const http& options = *this;
+  server.set_post_routing_handler(
+      [&options](const httplib::Request& req, httplib::Response& res) { detail::apply_cors(options, req, res); });
   server.Get("/api/_describe", [&app](const httplib::Request&, httplib::Response& res) {
     res.set_content(app.describe(), "application/json");
   });
-  const auto api = [&app](const httplib::Request& req, httplib::Response& res) { detail::handle_api(app, req, res); };
-  const char* pattern = R"(/api/([^/]+)/([^/]+))";
-  server.Get(pattern, api);
-  server.Post(pattern, api);
-  server.Put(pattern, api);
-  server.Patch(pattern, api);
-  server.Delete(pattern, api);
+  const auto api = [&app, &options](const httplib::Request& req, httplib::Response& res) {
+    detail::handle_api(app, options, req, res);
+  };
+  const char* api_route = R"(/api/([^/]+)/([^/]+))";
+  server.Get(api_route, api);
+  server.Post(api_route, api);
+  server.Put(api_route, api);
+  server.Patch(api_route, api);
+  server.Delete(api_route, api);
+  server.Options(api_route, [&options](const httplib::Request& req, httplib::Response& res) {
+    detail::handle_preflight<App>(options, req, res);
+  });
+  server.Get(R"(/sse/([^/]+)/([^/]+))", [&app, &options, &streams](const httplib::Request& req, httplib::Response& res) {
+    detail::handle_sse(app, options, streams, req, res);
+  });
+  if (!static_dir.empty()) {
+    server.Get(R"(/(?!api/|sse/).*)", [&options](const httplib::Request& req, httplib::Response& res) {
+      detail::serve_static(options, req, res);
+    });
+  }
   server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return;
-    const auto kind = res.status == 413 ? error_kind::payload_too_large
-                      : res.status == 404 ? error_kind::not_found
-                      : res.status >= 500 ? error_kind::internal
-                                          : error_kind::invalid_argument;
+    if (!res.body.empty() || res.status == 204) return;
     const int status = res.status;
-    detail::send_error(res, kind, status == 404 ? "no route for " + req.path : "request failed");
+    const auto kind = status == 413 ? error_kind::payload_too_large
+                      : status == 404 ? error_kind::not_found
+                      : status == 403 ? error_kind::forbidden
+                      : status >= 500 ? error_kind::internal
+                                      : error_kind::invalid_argument;
+    detail::send_error(res, kind, status == 404 ? "no route for " + req.path.substr(0, 200) : "request failed");
     res.status = status;
   });
-  stop.on_request([&server] { server.stop(); });
+
+  // Heartbeats keep streams alive through proxies and reveal clients that went away.
+  std::mutex beat_mutex;
+  std::condition_variable beat;
+  bool beating = true;
+  std::thread heart([&] {
+    std::unique_lock lock(beat_mutex);
+    while (beating) {
+      beat.wait_for(lock, std::chrono::seconds(sse_heartbeat_s));
+      if (beating) streams.heartbeat();
+    }
+  });
+  stop.on_request([&] {
+    streams.close_all();  // streams end with their final event, then the server stops
+    server.stop();
+  });
   const int bound = port == 0 ? server.bind_to_any_port(host) : (server.bind_to_port(host, port) ? port : -1);
   if (bound < 0) {
     log().write(log_level::error, "http: cannot listen on " + host + ":" + std::to_string(port));
-    return;
+  } else {
+    log().write(log_level::info, "http: listening on http://" + host + ":" + std::to_string(bound));
+    if (on_listening) on_listening(bound);
+    if (!stop.requested()) server.listen_after_bind();
   }
-  log().write(log_level::info, "http: listening on http://" + host + ":" + std::to_string(bound));
-  if (on_listening) on_listening(bound);
-  if (!stop.requested()) server.listen_after_bind();
+  stop.request();  // fire this transport's waker while what it references is still alive
+  {
+    std::lock_guard lock(beat_mutex);
+    beating = false;
+  }
+  beat.notify_all();
+  heart.join();
 }
 
 }  // namespace sb

@@ -45,6 +45,7 @@ struct endpoint_entry {
   bool hidden;
   bool internal;
   bool streams;
+  bool uses_session;
   bool cached;
   std::size_t cache_entries;
   std::uint32_t cache_ttl_s;
@@ -101,6 +102,7 @@ class app final : public bus {
             traits::is_hidden,
             traits::is_internal,
             invoker::streams,
+            invoker::uses_session,
             traits::cached,
             traits::cache_options.max_entries,
             traits::cache_options.ttl_s,

@@ -281,6 +281,15 @@ bool append_fields_for(std::string_view name, std::span<const field> fields, std
   json::write(name, out);
   out += ':';
   if constexpr (repeats<T>()) {
+    // One value that is itself a JSON array is the whole array (items=[1,2,3]); otherwise each
+    // repetition is one element (items=1&items=2).
+    if (matches == 1) {
+      for (const auto& f : fields)
+        if (f.name == name && !f.value.empty() && f.value.front() == '[' && is_one_json_value(f.value)) {
+          out += f.value;
+          return true;
+        }
+    }
     using element = typename std::conditional_t<json::detail::optional_like<T>, T, std::optional<T>>::value_type::value_type;
     out += '[';
     std::size_t n = 0;

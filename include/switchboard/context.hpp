@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -90,6 +91,11 @@ class stream_sink {
   // consumer is gone: the endpoint should stop and return.
   virtual bool send(std::string_view json_text, std::string_view event) = 0;
   virtual bool open() const = 0;
+  // Waits up to `duration`, returning early (false) when the consumer goes away; true while open.
+  virtual bool wait_for(std::chrono::milliseconds duration) {
+    std::this_thread::sleep_for(duration);
+    return open();
+  }
 };
 
 // A publish/subscribe bus shared by every transport of an app (WebSocket rooms, SSE fan-out, and

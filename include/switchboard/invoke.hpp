@@ -168,6 +168,10 @@ struct endpoint_invoker {
     }(static_cast<params*>(nullptr));
   }
 
+  static constexpr bool uses_session = []<class... P>(std::tuple<P...>*) {
+    return (std::is_same_v<bare<P>, session> || ...);
+  }(static_cast<params*>(nullptr));
+
   static constexpr bool streams = []<class... P>(std::tuple<P...>*) {
     return (is_stream<bare<P>> || ...);
   }(static_cast<params*>(nullptr));

@@ -5,6 +5,7 @@
 #include <switchboard/context.hpp>
 #include <switchboard/json/write.hpp>
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -29,6 +30,10 @@ class stream {
   }
 
   bool open() const { return sink_ && sink_->open(); }
+
+  // Pauses between values; returns false as soon as the consumer goes away (then return and let
+  // destructors clean up) instead of sleeping through it.
+  bool wait_for(std::chrono::milliseconds duration) { return sink_ && sink_->wait_for(duration); }
 
  private:
   stream_sink* sink_;

@@ -1,30 +1,59 @@
 #pragma once
-// sb::http: every module's endpoints at /api/<module>/<endpoint> on cpp-httplib, plus
-// GET /api/_describe. The only core-facing header that includes httplib.
+// sb::http: every module's endpoints over HTTP on cpp-httplib.
+//   /api/<module>/<endpoint>   query string, JSON body (array or object), urlencoded or multipart form
+//   /sse/<module>/<endpoint>   the endpoint's stream as server-sent events
+//   /api/_describe             modules, endpoints, methods and JSON Schemas
+//   everything else            static files, when a directory is configured
+// Only the transport headers include httplib.
 
 #include <switchboard/app.hpp>
 #include <switchboard/bind.hpp>
 #include <switchboard/context.hpp>
 #include <switchboard/serve.hpp>
+#include <switchboard/session_store.hpp>
+#include <switchboard/transport/sse.hpp>
+#include <switchboard/transport/static_files.hpp>
 
 #include <httplib.h>
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstddef>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <sstream>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace sb {
 
+// Decides who is calling, from a bearer token, a cookie or anything else in the request. It may fill
+// the session (user, level, data); an error rejects the call (unauthorized: 401).
+using authenticator = std::function<result<void>(const request&, session&)>;
+
 struct http {
   std::string host = "127.0.0.1";
-  int port = 8080;                      // 0: pick a free port (see on_listening)
-  std::size_t threads = 8;
-  std::size_t max_body_bytes = 1 << 20; // larger bodies get 413
+  int port = 8080;                        // 0: any free port, reported to on_listening
+  std::size_t threads = 8;                // request workers; each open SSE stream holds one more
+  std::size_t max_sse_streams = 64;       // concurrent SSE streams (each holds a thread)
+  std::size_t max_body_bytes = 1 << 20;   // larger bodies get 413
   int read_timeout_s = 5;
   int write_timeout_s = 5;
   int keep_alive_timeout_s = 5;
-  std::function<void(int port)> on_listening;  // called once the socket is bound
+  std::vector<std::string> cors_origins;  // allowed Origin values; "*" allows any
+  std::string static_dir;                 // served for paths outside /api and /sse when set
+  int sse_heartbeat_s = 15;               // comment lines that keep proxies open and notice gone clients
+  int sse_retry_ms = 3000;                // the client's reconnection delay
+  std::string session_cookie = "sb_session";
+  std::shared_ptr<session_store> sessions = std::make_shared<memory_session_store>();
+  authenticator authenticate;             // empty: every call is allowed
+  std::function<void(int port)> on_listening;
 
   template <class App>
   void run(App& app, shutdown& stop) const;
@@ -57,7 +86,11 @@ inline void send_response(httplib::Response& res, response& r) {
       res.set_header("Location", r.body);
       break;
     case body_form::binary:
-      if (!r.filename.empty()) res.set_header("Content-Disposition", "attachment; filename=\"" + r.filename + "\"");
+      if (!r.filename.empty()) {
+        std::string safe;
+        for (char c : r.filename) safe += (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) ? '_' : c;
+        res.set_header("Content-Disposition", "attachment; filename=\"" + safe + "\"");
+      }
       res.set_content(r.body, r.content_type.c_str());
       break;
     default: res.set_content(r.body, r.content_type.c_str()); break;
@@ -83,58 +116,342 @@ inline std::string allow_header(methods allowed) {
   return text;
 }
 
+inline std::string cookie_value(const httplib::Request& req, std::string_view name) {
+  const std::string header = req.get_header_value("Cookie");
+  std::string_view rest = header;
+  while (!rest.empty()) {
+    const std::size_t semi = rest.find(';');
+    std::string_view part = rest.substr(0, semi);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    const std::size_t eq = part.find('=');
+    if (eq != std::string_view::npos && part.substr(0, eq) == name) return std::string(part.substr(eq + 1));
+    if (semi == std::string_view::npos) break;
+    rest.remove_prefix(semi + 1);
+  }
+  return {};
+}
+
+// The request as endpoints see it, with storage for the views it hands out.
+struct request_view {
+  request info;
+  query_fields query;
+  query_fields form;
+  std::vector<header> headers;
+  std::vector<field> multipart_fields;
+  std::vector<upload> uploads;
+  std::string last_event_id;
+
+  // False with `res` filled when the request cannot be understood.
+  bool load(const httplib::Request& req, httplib::Response& res) {
+    const std::size_t question = req.target.find('?');
+    const std::string_view query_string =
+        question == std::string::npos ? std::string_view{} : std::string_view(req.target).substr(question + 1);
+    if (!query.parse(query_string)) {
+      send_error(res, error_kind::invalid_argument, query.error(), "query");
+      return false;
+    }
+    for (const auto& [name, value] : req.headers) headers.push_back({name, value});
+    for (const auto& [name, part] : req.files) {
+      if (part.filename.empty()) multipart_fields.push_back({part.name, part.content});
+      else uploads.push_back({part.name, part.filename, part.content_type, part.content});
+    }
+    info = {req.method, req.path, query_string, req.body, req.remote_addr, req.remote_port,
+            headers,    query.fields(), {},      uploads};
+    last_event_id = req.get_header_value("Last-Event-ID");
+    return true;
+  }
+};
+
+// Loads (or creates) the caller's session and applies the authentication hook.
+struct session_scope {
+  const http& options;
+  session current;
+  bool created = false;
+
+  bool open(const httplib::Request& req, const request& info, bool needed, httplib::Response& res) {
+    if (!needed && !options.authenticate) return true;
+    const std::string id = cookie_value(req, options.session_cookie);
+    std::optional<session> found = id.empty() ? std::nullopt : options.sessions->load(id);
+    if (found) {
+      current = std::move(*found);
+    } else {
+      current = options.sessions->create();
+      created = true;
+    }
+    if (options.authenticate) {
+      result<void> verdict = options.authenticate(info, current);
+      if (!verdict.ok()) {
+        const error_kind kind = verdict.error().kind == error_kind::internal ? error_kind::unauthorized
+                                                                             : verdict.error().kind;
+        send_error(res, kind, std::move(verdict.error().message));
+        if (created) options.sessions->erase(current.id);
+        return false;
+      }
+    }
+    return true;
+  }
+  void close(httplib::Response& res) {
+    options.sessions->save(current);
+    if (created)
+      res.set_header("Set-Cookie", options.session_cookie + "=" + current.id + "; Path=/; HttpOnly; SameSite=Lax");
+  }
+};
+
+// Builds the call input from the query, a JSON body or a form; false with `res` filled on error.
+inline bool call_input_from(const httplib::Request& req, request_view& view, call_input& input,
+                            httplib::Response& res) {
+  input = {{}, view.query.fields(), true};
+  const bool multipart = req.is_multipart_form_data();
+  if (req.body.empty() && !multipart) return true;
+  const std::string content_type = req.get_header_value("Content-Type");
+  const std::string_view media = std::string_view(content_type).substr(0, content_type.find(';'));
+  if (multipart) {
+    if (!view.query.fields().empty()) {
+      send_error(res, error_kind::invalid_argument, "send parameters in the query string or in the form, not both",
+                 "query");
+      return false;
+    }
+    view.info.form = view.multipart_fields;
+    input = {{}, view.multipart_fields, true};
+  } else if (media == "application/json" || media.empty()) {
+    if (!view.query.fields().empty()) {
+      send_error(res, error_kind::invalid_argument, "send parameters in the query string or in the body, not both",
+                 "query");
+      return false;
+    }
+    input = {req.body, {}, false};
+  } else if (media == "application/x-www-form-urlencoded") {
+    if (!view.form.parse(req.body)) {
+      send_error(res, error_kind::invalid_argument, view.form.error(), "body");
+      return false;
+    }
+    view.info.form = view.form.fields();
+    input = {{}, view.form.fields(), true};
+  } else {
+    send_error(res, error_kind::unsupported_media_type,
+               "unsupported Content-Type \"" + std::string(media) +
+                   "\": send application/json, application/x-www-form-urlencoded or multipart/form-data");
+    return false;
+  }
+  return true;
+}
+
 template <class App>
-void handle_api(App& app, const httplib::Request& req, httplib::Response& res) {
+std::size_t find_route(const httplib::Request& req, httplib::Response& res) {
   const std::string& module = req.matches[1];
   const std::string& endpoint = req.matches[2];
   const std::size_t index = App::find(module, endpoint);
-  if (index == App::npos || App::table[index].internal)
-    return send_error(res, error_kind::not_found, "no endpoint named \"" + module + "." + endpoint + "\"");
+  if (index == App::npos || App::table[index].internal) {
+    send_error(res, error_kind::not_found, "no endpoint named \"" + module + "." + endpoint + "\"");
+    return App::npos;
+  }
+  return index;
+}
+
+template <class App>
+void handle_api(App& app, const http& options, const httplib::Request& req, httplib::Response& res) {
+  const std::size_t index = find_route<App>(req, res);
+  if (index == App::npos) return;
   const auto& entry = App::table[index];
   if (!entry.allowed.allows(method_of(req.method))) {
     res.set_header("Allow", allow_header(entry.allowed));
     return send_error(res, error_kind::method_not_allowed,
-                      req.method + " is not allowed for " + module + "." + endpoint);
+                      req.method + " is not allowed for " + std::string(entry.full_name));
   }
-  thread_local query_fields query;
-  thread_local query_fields form;
-  thread_local std::vector<header> headers;
-  std::string_view path = req.path;
-  const std::size_t question = req.target.find('?');
-  const std::string_view query_string =
-      question == std::string::npos ? std::string_view{} : std::string_view(req.target).substr(question + 1);
-  if (!query.parse(query_string)) return send_error(res, error_kind::invalid_argument, query.error(), "query");
-  headers.clear();
-  for (const auto& [name, value] : req.headers) headers.push_back({name, value});
-  request info{req.method, path, query_string, req.body, req.remote_addr, req.remote_port, headers, query.fields(),
-               {}, {}};
+  request_view view;
+  if (!view.load(req, res)) return;
+  call_input input;
+  if (!call_input_from(req, view, input, res)) return;
+  session_scope scope{options, {}, false};
+  if (!scope.open(req, view.info, entry.uses_session, res)) return;
   context ctx;
   ctx.from = origin::http;
-  ctx.http = &info;
+  ctx.http = &view.info;
+  ctx.session = &scope.current;
   ctx.bus = &app;
   thread_local response result;
-  const std::string content_type = req.get_header_value("Content-Type");
-  const std::string_view media = std::string_view(content_type).substr(0, content_type.find(';'));
-  call_input input{{}, query.fields(), true};
-  if (!req.body.empty()) {
-    if (media == "application/json" || media.empty()) {
-      if (!query.fields().empty())
-        return send_error(res, error_kind::invalid_argument,
-                          "send parameters either in the query string or in the body, not both", "query");
-      input = {req.body, {}, false};
-    } else if (media == "application/x-www-form-urlencoded") {
-      if (!form.parse(req.body)) return send_error(res, error_kind::invalid_argument, form.error(), "body");
-      info.form = form.fields();
-      input = {{}, form.fields(), true};
-    } else {
-      return send_error(res, error_kind::unsupported_media_type,
-                        "unsupported Content-Type \"" + std::string(media) +
-                            "\": send application/json or application/x-www-form-urlencoded");
-    }
-  }
   app.call_at(index, input, result, ctx);
+  if (entry.uses_session || options.authenticate) scope.close(res);
   send_response(res, result);
   app.run_tasks(result);
+}
+
+// The streams a server has open, for heartbeats and for ending them at shutdown.
+class sse_registry {
+ public:
+  class stream final : public stream_sink {
+   public:
+    stream(httplib::DataSink& sink, std::uint64_t first_id) : sink_(sink), next_id_(first_id) {}
+    bool send(std::string_view json_text, std::string_view event) override {
+      std::lock_guard lock(mutex_);
+      if (!open_) return false;
+      buffer_.clear();
+      format_sse_event(buffer_, next_id_++, event, json_text);
+      return write_locked(buffer_);
+    }
+    bool open() const override { return open_.load(); }
+    bool wait_for(std::chrono::milliseconds duration) override {
+      std::unique_lock lock(mutex_);
+      closed_.wait_for(lock, duration, [this] { return !open_.load(); });
+      return open_.load();
+    }
+    bool write(std::string_view text) {
+      std::lock_guard lock(mutex_);
+      return open_ && write_locked(text);
+    }
+    // The closing event has no id: a reconnecting client resumes after the last value, not after it.
+    bool final_event(std::string_view event, std::string_view data) {
+      std::lock_guard lock(mutex_);
+      if (!sink_.is_writable()) return false;
+      buffer_.clear();
+      format_sse_event(buffer_, 0, event, data);
+      return sink_.write(buffer_.data(), buffer_.size());
+    }
+    void close() {
+      {
+        std::lock_guard lock(mutex_);
+        open_ = false;
+      }
+      closed_.notify_all();
+    }
+
+   private:
+    bool write_locked(std::string_view text) {
+      if (!sink_.is_writable() || !sink_.write(text.data(), text.size())) {
+        open_ = false;
+        closed_.notify_all();
+      }
+      return open_;
+    }
+    httplib::DataSink& sink_;
+    std::mutex mutex_;
+    std::atomic<bool> open_{true};
+    std::condition_variable closed_;
+    std::uint64_t next_id_;
+    std::string buffer_;
+  };
+
+  bool add(stream* s, std::size_t limit) {
+    std::lock_guard lock(mutex_);
+    if (closing_ || streams_.size() >= limit) return false;
+    streams_.insert(s);
+    return true;
+  }
+  void remove(stream* s) {
+    std::lock_guard lock(mutex_);
+    streams_.erase(s);
+  }
+  void heartbeat() {
+    std::lock_guard lock(mutex_);
+    for (stream* s : streams_) s->write(": heartbeat\n\n");  // a gone client fails here and closes
+  }
+  void close_all() {
+    std::lock_guard lock(mutex_);
+    closing_ = true;
+    for (stream* s : streams_) s->close();
+  }
+  std::size_t size() {
+    std::lock_guard lock(mutex_);
+    return streams_.size();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::set<stream*> streams_;
+  bool closing_ = false;
+};
+
+inline std::uint64_t first_event_id(std::string_view last_event_id) {
+  std::uint64_t id = 0;
+  for (char c : last_event_id) {
+    if (c < '0' || c > '9') return 1;
+    id = id * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return id + 1;
+}
+
+template <class App>
+void handle_sse(App& app, const http& options, sse_registry& registry, const httplib::Request& req,
+                httplib::Response& res) {
+  const std::size_t index = find_route<App>(req, res);
+  if (index == App::npos) return;
+  auto view = std::make_shared<request_view>();
+  if (!view->load(req, res)) return;
+  auto scope = std::make_shared<session_scope>(session_scope{options, {}, false});
+  if (!scope->open(req, view->info, App::table[index].uses_session, res)) return;
+  if (App::table[index].uses_session || options.authenticate) scope->close(res);
+  res.set_header("Cache-Control", "no-cache");
+  res.set_header("X-Accel-Buffering", "no");
+  // The provider runs after this handler returns, so it owns copies of everything it needs.
+  res.set_chunked_content_provider(
+      "text/event-stream", [&app, &options, &registry, index, view, scope](std::size_t, httplib::DataSink& sink) {
+        sse_registry::stream stream(sink, first_event_id(view->last_event_id));
+        if (!registry.add(&stream, options.max_sse_streams)) {
+          stream.final_event("error", R"({"error":{"kind":"too_many_requests","message":"too many open streams"}})");
+          sink.done();
+          return true;
+        }
+        stream.write("retry: " + std::to_string(options.sse_retry_ms) + "\n\n");
+        context ctx;
+        ctx.from = origin::sse;
+        ctx.http = &view->info;
+        ctx.session = &scope->current;
+        ctx.sink = &stream;
+        ctx.bus = &app;
+        ctx.last_event_id = view->last_event_id;
+        response result;
+        app.call_at(index, {{}, view->query.fields(), true}, result, ctx);
+        registry.remove(&stream);
+        if (result.ok()) {
+          stream.final_event("end", result.form == body_form::json ? std::string_view(result.body) : "null");
+        } else {
+          std::string body;
+          result.write_error_body(body);
+          stream.final_event("error", body);
+        }
+        app.run_tasks(result);
+        sink.done();
+        return true;
+      });
+}
+
+inline bool origin_allowed(const http& options, const std::string& origin) {
+  if (origin.empty()) return false;
+  for (const auto& allowed : options.cors_origins)
+    if (allowed == "*" || allowed == origin) return true;
+  return false;
+}
+
+inline void apply_cors(const http& options, const httplib::Request& req, httplib::Response& res) {
+  const std::string origin = req.get_header_value("Origin");
+  if (!origin_allowed(options, origin)) return;
+  res.set_header("Access-Control-Allow-Origin", origin);
+  res.set_header("Access-Control-Allow-Credentials", "true");
+  res.set_header("Vary", "Origin");
+}
+
+template <class App>
+void handle_preflight(const http& options, const httplib::Request& req, httplib::Response& res) {
+  const std::string origin = req.get_header_value("Origin");
+  const std::size_t index = App::find(std::string(req.matches[1]), std::string(req.matches[2]));
+  if (!origin_allowed(options, origin) || index == App::npos) {
+    res.status = 403;
+    return;
+  }
+  res.status = 204;
+  res.set_header("Access-Control-Allow-Methods", allow_header(App::table[index].allowed) + ", OPTIONS");
+  const std::string requested = req.get_header_value("Access-Control-Request-Headers");
+  res.set_header("Access-Control-Allow-Headers", requested.empty() ? "Content-Type, Authorization" : requested);
+  res.set_header("Access-Control-Max-Age", "600");
+}
+
+inline void serve_static(const http& options, const httplib::Request& req, httplib::Response& res) {
+  const auto file = resolve_static(options.static_dir, req.path);
+  if (!file) return send_error(res, error_kind::not_found, "no such file: " + req.path.substr(0, 200));
+  std::ifstream in(*file, std::ios::binary);
+  std::ostringstream content;
+  content << in.rdbuf();
+  res.set_content(content.str(), std::string(content_type_for(file->string())).c_str());
 }
 
 }  // namespace detail
@@ -142,42 +459,82 @@ void handle_api(App& app, const httplib::Request& req, httplib::Response& res) {
 template <class App>
 void http::run(App& app, shutdown& stop) const {
   httplib::Server server;
+  detail::sse_registry streams;
   server.set_tcp_nodelay(true);  // without it keep-alive throughput collapses (Nagle + delayed ACK)
-  const std::size_t workers = threads;
+  const std::size_t workers = threads + max_sse_streams;
   server.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
   server.set_payload_max_length(max_body_bytes);
   server.set_read_timeout(read_timeout_s, 0);
   server.set_write_timeout(write_timeout_s, 0);
   server.set_keep_alive_timeout(keep_alive_timeout_s);
+  const http& options = *this;
+  server.set_post_routing_handler(
+      [&options](const httplib::Request& req, httplib::Response& res) { detail::apply_cors(options, req, res); });
   server.Get("/api/_describe", [&app](const httplib::Request&, httplib::Response& res) {
     res.set_content(app.describe(), "application/json");
   });
-  const auto api = [&app](const httplib::Request& req, httplib::Response& res) { detail::handle_api(app, req, res); };
-  const char* pattern = R"(/api/([^/]+)/([^/]+))";
-  server.Get(pattern, api);
-  server.Post(pattern, api);
-  server.Put(pattern, api);
-  server.Patch(pattern, api);
-  server.Delete(pattern, api);
+  const auto api = [&app, &options](const httplib::Request& req, httplib::Response& res) {
+    detail::handle_api(app, options, req, res);
+  };
+  const char* api_route = R"(/api/([^/]+)/([^/]+))";
+  server.Get(api_route, api);
+  server.Post(api_route, api);
+  server.Put(api_route, api);
+  server.Patch(api_route, api);
+  server.Delete(api_route, api);
+  server.Options(api_route, [&options](const httplib::Request& req, httplib::Response& res) {
+    detail::handle_preflight<App>(options, req, res);
+  });
+  server.Get(R"(/sse/([^/]+)/([^/]+))", [&app, &options, &streams](const httplib::Request& req, httplib::Response& res) {
+    detail::handle_sse(app, options, streams, req, res);
+  });
+  if (!static_dir.empty()) {
+    server.Get(R"(/(?!api/|sse/).*)", [&options](const httplib::Request& req, httplib::Response& res) {
+      detail::serve_static(options, req, res);
+    });
+  }
   server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return;
-    const auto kind = res.status == 413 ? error_kind::payload_too_large
-                      : res.status == 404 ? error_kind::not_found
-                      : res.status >= 500 ? error_kind::internal
-                                          : error_kind::invalid_argument;
+    if (!res.body.empty() || res.status == 204) return;
     const int status = res.status;
-    detail::send_error(res, kind, status == 404 ? "no route for " + req.path : "request failed");
+    const auto kind = status == 413 ? error_kind::payload_too_large
+                      : status == 404 ? error_kind::not_found
+                      : status == 403 ? error_kind::forbidden
+                      : status >= 500 ? error_kind::internal
+                                      : error_kind::invalid_argument;
+    detail::send_error(res, kind, status == 404 ? "no route for " + req.path.substr(0, 200) : "request failed");
     res.status = status;
   });
-  stop.on_request([&server] { server.stop(); });
+
+  // Heartbeats keep streams alive through proxies and reveal clients that went away.
+  std::mutex beat_mutex;
+  std::condition_variable beat;
+  bool beating = true;
+  std::thread heart([&] {
+    std::unique_lock lock(beat_mutex);
+    while (beating) {
+      beat.wait_for(lock, std::chrono::seconds(sse_heartbeat_s));
+      if (beating) streams.heartbeat();
+    }
+  });
+  stop.on_request([&] {
+    streams.close_all();  // streams end with their final event, then the server stops
+    server.stop();
+  });
   const int bound = port == 0 ? server.bind_to_any_port(host) : (server.bind_to_port(host, port) ? port : -1);
   if (bound < 0) {
     log().write(log_level::error, "http: cannot listen on " + host + ":" + std::to_string(port));
-    return;
+  } else {
+    log().write(log_level::info, "http: listening on http://" + host + ":" + std::to_string(bound));
+    if (on_listening) on_listening(bound);
+    if (!stop.requested()) server.listen_after_bind();
   }
-  log().write(log_level::info, "http: listening on http://" + host + ":" + std::to_string(bound));
-  if (on_listening) on_listening(bound);
-  if (!stop.requested()) server.listen_after_bind();
+  stop.request();  // fire this transport's waker while what it references is still alive
+  {
+    std::lock_guard lock(beat_mutex);
+    beating = false;
+  }
+  beat.notify_all();
+  heart.join();
 }
 
 }  // namespace sb
