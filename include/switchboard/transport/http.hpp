@@ -19,8 +19,11 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <algorithm>
 #include <cstddef>
+#include <deque>
 #include <fstream>
+#include <list>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -40,8 +43,12 @@ using authenticator = std::function<result<void>(const request&, session&)>;
 struct http {
   std::string host = "127.0.0.1";
   int port = 8080;                        // 0: any free port, reported to on_listening
-  std::size_t threads = 8;                // request workers; each open SSE stream holds one more
-  std::size_t max_sse_streams = 64;       // concurrent SSE streams (each holds a thread)
+  // cpp-httplib gives each open connection (keep-alive or SSE) a thread of its own. The pool starts
+  // with `threads` and grows on demand up to `max_threads`, so busy connections are never starved by
+  // a fixed worker count; threads left idle for 30 s retire.
+  std::size_t threads = 8;
+  std::size_t max_threads = 1100;
+  std::size_t max_sse_streams = 1024;     // concurrent SSE streams; more get an error event
   std::size_t max_body_bytes = 1 << 20;   // larger bodies get 413
   int read_timeout_s = 5;
   int write_timeout_s = 5;
@@ -60,6 +67,85 @@ struct http {
 };
 
 namespace detail {
+
+// A thread pool that grows when every worker is busy, up to a cap, and shrinks back when idle.
+class elastic_pool final : public httplib::TaskQueue {
+ public:
+  elastic_pool(std::size_t min_threads, std::size_t max_threads)
+      : min_(std::max<std::size_t>(1, min_threads)), max_(std::max(min_, max_threads)) {
+    std::lock_guard lock(mutex_);
+    for (std::size_t i = 0; i < min_; ++i) spawn_locked();
+  }
+  ~elastic_pool() override { shutdown(); }
+
+  void enqueue(std::function<void()> job) override {
+    std::lock_guard lock(mutex_);
+    jobs_.push_back(std::move(job));
+    if (idle_ < jobs_.size() && live_ < max_) spawn_locked();
+    ready_.notify_one();
+  }
+
+  void shutdown() override {
+    std::list<std::thread> all;
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+      stopping_ = true;
+      all.splice(all.end(), threads_);
+      all.splice(all.end(), retired_);
+    }
+    ready_.notify_all();
+    for (auto& t : all) t.join();
+  }
+
+  std::size_t live() {
+    std::lock_guard lock(mutex_);
+    return live_;
+  }
+
+ private:
+  void spawn_locked() {
+    for (auto& t : retired_) t.join();  // they have left work() and need no lock to finish
+    retired_.clear();
+    ++live_;
+    threads_.emplace_back();
+    auto self = std::prev(threads_.end());
+    *self = std::thread([this, self] { work(self); });
+  }
+  void work(std::list<std::thread>::iterator self) {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      ++idle_;
+      const bool woke = ready_.wait_for(lock, std::chrono::seconds(30), [this] { return stopping_ || !jobs_.empty(); });
+      --idle_;
+      if (jobs_.empty()) {
+        if (stopping_) break;
+        if (!woke && live_ > min_) {  // idle too long: retire, to be joined by the next spawn
+          retired_.splice(retired_.end(), threads_, self);
+          break;
+        }
+        continue;
+      }
+      auto job = std::move(jobs_.front());
+      jobs_.pop_front();
+      lock.unlock();
+      job();
+      lock.lock();
+    }
+    --live_;
+  }
+
+  const std::size_t min_;
+  const std::size_t max_;
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<std::function<void()>> jobs_;
+  std::list<std::thread> threads_;
+  std::list<std::thread> retired_;
+  std::size_t live_ = 0;
+  std::size_t idle_ = 0;
+  bool stopping_ = false;
+};
 
 inline void send_error(httplib::Response& res, error_kind kind, std::string message, std::string where = {}) {
   response r;
@@ -461,8 +547,9 @@ void http::run(App& app, shutdown& stop) const {
   httplib::Server server;
   detail::sse_registry streams;
   server.set_tcp_nodelay(true);  // without it keep-alive throughput collapses (Nagle + delayed ACK)
-  const std::size_t workers = threads + max_sse_streams;
-  server.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
+  const std::size_t min_workers = threads;
+  const std::size_t max_workers = std::max(max_threads, threads);
+  server.new_task_queue = [min_workers, max_workers] { return new detail::elastic_pool(min_workers, max_workers); };
   server.set_payload_max_length(max_body_bytes);
   server.set_read_timeout(read_timeout_s, 0);
   server.set_write_timeout(write_timeout_s, 0);
