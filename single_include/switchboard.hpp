@@ -5864,6 +5864,7 @@ struct http {
   int read_timeout_s = 5;
   int write_timeout_s = 5;
   int keep_alive_timeout_s = 5;
+  std::size_t keep_alive_max_requests = 100000;  // cpp-httplib's default closes after 5
   std::vector<std::string> cors_origins;  // allowed Origin values; "*" allows any
   std::string static_dir;                 // served for paths outside /api and /sse when set
   int sse_heartbeat_s = 15;               // comment lines that keep proxies open and notice gone clients
@@ -6038,8 +6039,11 @@ struct request_view {
   std::vector<upload> uploads;
   std::string last_event_id;
 
-  // False with `res` filled when the request cannot be understood.
+  // False with `res` filled when the request cannot be understood. Reusable: buffers keep capacity.
   bool load(const httplib::Request& req, httplib::Response& res) {
+    headers.clear();
+    multipart_fields.clear();
+    uploads.clear();
     const std::size_t question = req.target.find('?');
     const std::string_view query_string =
         question == std::string::npos ? std::string_view{} : std::string_view(req.target).substr(question + 1);
@@ -6155,7 +6159,7 @@ void handle_api(App& app, const http& options, const httplib::Request& req, http
     return send_error(res, error_kind::method_not_allowed,
                       req.method + " is not allowed for " + std::string(entry.full_name));
   }
-  request_view view;
+  thread_local request_view view;
   if (!view.load(req, res)) return;
   call_input input;
   if (!call_input_from(req, view, input, res)) return;
@@ -6365,6 +6369,7 @@ void http::run(App& app, shutdown& stop) const {
   server.set_read_timeout(read_timeout_s, 0);
   server.set_write_timeout(write_timeout_s, 0);
   server.set_keep_alive_timeout(keep_alive_timeout_s);
+  server.set_keep_alive_max_count(keep_alive_max_requests);
   const http& options = *this;
   server.set_post_routing_handler(
       [&options](const httplib::Request& req, httplib::Response& res) { detail::apply_cors(options, req, res); });

@@ -15,7 +15,8 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--threads") == 0) threads = static_cast<std::size_t>(std::atoi(argv[i + 1]));
   }
   httplib::Server server;
-  server.set_tcp_nodelay(true);  // as switchboard does; without it keep-alive is Nagle-bound
+  server.set_tcp_nodelay(true);          // as switchboard does; without it keep-alive is Nagle-bound
+  server.set_keep_alive_max_count(100000);  // likewise: the default closes connections after 5 requests
   server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server.Get("/api/tools/add", [](const httplib::Request& req, httplib::Response& res) {
     double a = 0, b = 0;

@@ -10,7 +10,6 @@ for (let i = 0; i < count; ++i) {
     res.on('data', () => { ++events; });
   }).on('error', () => { ++failed; });
 }
-setTimeout(() => {
-  console.log(`streams open ${open}/${count}, failed ${failed}, chunks received ${events}`);
-  process.exit(0);
-}, seconds * 1000);
+const report = () => console.log(`streams open ${open}/${count}, failed ${failed}, chunks received ${events}`);
+setTimeout(report, 8000);
+setTimeout(() => { report(); process.exit(0); }, seconds * 1000);
