@@ -1023,3 +1023,31 @@ TEST(JsonRead, PathsOfVeryDeepErrorsAreTruncated) {
 }
 
 }  // namespace
+
+namespace read_test_reuse {
+struct profile {
+  int a;
+  std::optional<int> b;
+  std::unique_ptr<int> c;
+};
+struct holder {
+  int a;
+  sb::json::raw_string raw;
+};
+}  // namespace read_test_reuse
+
+TEST(JsonReadReuse, AbsentOptionalMembersOfAReusedTargetBecomeEmpty) {
+  read_test_reuse::profile p{};
+  ASSERT_FALSE(sb::json::read(p, R"({"a":1,"b":2,"c":3})"));
+  ASSERT_TRUE(p.b && p.c);
+  ASSERT_FALSE(sb::json::read(p, R"({"a":3})"));
+  EXPECT_EQ(p.a, 3);
+  EXPECT_FALSE(p.b.has_value()) << "a value from the previous document must not survive";
+  EXPECT_EQ(p.c, nullptr);
+}
+
+TEST(JsonReadReuse, AnEmptyRawFragmentIsWrittenAsNull) {
+  std::string out;
+  EXPECT_FALSE(sb::json::write(read_test_reuse::holder{0, {}}, out));
+  EXPECT_EQ(out, R"({"a":0,"raw":null})");
+}

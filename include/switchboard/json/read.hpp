@@ -2,6 +2,7 @@
 // sb::json::read: parse JSON bytes straight into C++ types, strictly (RFC 8259), without allocating
 // for types that do not own memory.
 
+#include <switchboard/json/detail/powers_of_five.hpp>
 #include <switchboard/json/detail/read_context.hpp>
 #include <switchboard/json/detail/scan.hpp>
 #include <switchboard/json/detail/text.hpp>
@@ -99,12 +100,18 @@ void read_integer(I& out, const char*& it, read_context& ctx) {
     if (it < end && is_digit(*it))
       return ctx.fail(errc::syntax, it, "no leading zeros (after 0 comes '.', 'e' or the end of the number)");
   } else {
+    // Up to 19 digits cannot overflow 64 bits: check only from the 20th on.
+    const char* stop = end - it > 19 ? it + 19 : end;
     do {
+      magnitude = magnitude * 10 + static_cast<std::uint64_t>(*it - '0');
+      ++it;
+    } while (it < stop && is_digit(*it));
+    while (it < end && is_digit(*it)) {
       const auto digit = static_cast<std::uint64_t>(*it - '0');
       overflow |= magnitude > (std::numeric_limits<std::uint64_t>::max() - digit) / 10;
       magnitude = magnitude * 10 + digit;
       ++it;
-    } while (it < end && is_digit(*it));
+    }
   }
   if (it < end && (*it == '.' || *it == 'e' || *it == 'E')) {
     const char* number_start = start;
@@ -127,8 +134,48 @@ void read_integer(I& out, const char*& it, read_context& ctx) {
   }
 }
 
+// Eisel-Lemire: w * 10^q correctly rounded to a double, for a nonzero w of at most 19 digits (exact) and
+// q in [-342, 308]. Returns false, to be left to std::from_chars, for subnormals and overflow.
+// After fast_float (Lemire; Mushtak and Lemire, "Fast Number Parsing Without Fallback").
+inline bool eisel_lemire(std::uint64_t w, int q, bool negative, double& out) {
+  __extension__ using u128 = unsigned __int128;
+  if (w == 0 || q < smallest_power_of_five || q > largest_power_of_five) return false;
+  const int lz = __builtin_clzll(w);
+  w <<= lz;
+  const std::size_t index = 2 * static_cast<std::size_t>(q - smallest_power_of_five);
+  u128 first = static_cast<u128>(w) * powers_of_five_128[index];
+  auto high = static_cast<std::uint64_t>(first >> 64);
+  auto low = static_cast<std::uint64_t>(first);
+  constexpr std::uint64_t precision_mask = ~std::uint64_t{0} >> 55;  // 52 explicit bits + 3
+  if ((high & precision_mask) == precision_mask) {
+    const u128 second = static_cast<u128>(w) * powers_of_five_128[index + 1];
+    const auto second_high = static_cast<std::uint64_t>(second >> 64);
+    low += second_high;
+    if (second_high > low) ++high;
+  }
+  const int upperbit = static_cast<int>(high >> 63);
+  const int shift = upperbit + 64 - 52 - 3;
+  std::uint64_t mantissa = high >> shift;
+  int power2 = (((152170 + 65536) * q) >> 16) + 63 + upperbit - lz + 1023;
+  if (power2 <= 0) return false;  // subnormal
+  if (low <= 1 && q >= -4 && q <= 23 && (mantissa & 3) == 1 && (mantissa << shift) == high)
+    mantissa &= ~std::uint64_t{1};  // exactly between two doubles: round to even
+  mantissa += mantissa & 1;
+  mantissa >>= 1;
+  if (mantissa >= (std::uint64_t{2} << 52)) {
+    mantissa = std::uint64_t{1} << 52;
+    ++power2;
+  }
+  mantissa &= ~(std::uint64_t{1} << 52);
+  if (power2 >= 0x7FF) return false;  // overflow
+  const std::uint64_t bits = mantissa | (static_cast<std::uint64_t>(power2) << 52) |
+                             (static_cast<std::uint64_t>(negative) << 63);
+  std::memcpy(&out, &bits, sizeof(out));
+  return true;
+}
+
 // Parses a number with exact IEEE rounding: Clinger's fast path when mantissa and power of ten are
-// both exact doubles, std::from_chars otherwise.
+// both exact doubles, Eisel-Lemire for other doubles of up to 19 digits, std::from_chars otherwise.
 template <class F>
 void read_floating(F& out, const char*& it, read_context& ctx) {
   const char* end = ctx.end;
@@ -187,6 +234,7 @@ void read_floating(F& out, const char*& it, read_context& ctx) {
       out = negative ? -value : value;
       return;
     }
+    if (exact && eisel_lemire(mantissa, exponent, negative, out)) return;
   }
   F value{};
   const auto [ptr, ec] = std::from_chars(start, it, value);
@@ -452,8 +500,42 @@ inline void fail_duplicate(std::string_view key, const char* key_start, read_con
 
 template <class Map>
 void read_string_map(Map& out, const char*& it, read_context& ctx) {
-  out.clear();
+  // A std::map<std::string, V> read again recycles its nodes: each member takes a node of the previous
+  // contents, whose key and value keep their capacity, so reading into a warmed map does not allocate.
+  // Members usually come in key order: insert with the end as hint.
+  constexpr bool recycle = is_specialization<Map, std::map> && std::is_same_v<typename Map::key_type, std::string>;
+  [[maybe_unused]] Map previous;
+  if constexpr (recycle)
+    previous.swap(out);
+  else
+    out.clear();
+  const auto emplace = [&](auto&& stored_key) -> typename Map::mapped_type& {
+    if constexpr (is_specialization<Map, std::map>)
+      return out.try_emplace(out.end(), std::forward<decltype(stored_key)>(stored_key))->second;
+    else
+      return out.try_emplace(std::forward<decltype(stored_key)>(stored_key)).first->second;
+  };
   read_object(it, ctx, [&](std::string_view key, const char* key_start, const scanned_string& s) {
+    if constexpr (recycle) {
+      if (!previous.empty()) {
+        auto node = previous.extract(previous.begin());
+        std::string& name = node.key();
+        if (s.escaped && key.data() == s.first) {  // too long for read_object's buffer
+          name.resize(key.size());
+          name.resize(static_cast<std::size_t>(unescape(s.first, s.last, name.data()) - name.data()));
+        } else {
+          name.assign(key.data(), key.size());
+        }
+        if (ctx.options.duplicates == duplicate_keys::error && out.count(name)) {
+          fail_duplicate(name, key_start, ctx);
+          return false;
+        }
+        read_value(node.mapped(), it, ctx);
+        const auto position = out.insert(out.end(), std::move(node));
+        if (!node.empty()) position->second = std::move(node.mapped());  // a repeated key: the last wins
+        return true;
+      }
+    }
     if constexpr (std::is_same_v<typename Map::key_type, std::string_view>) {
       if (s.escaped) {
         if (!ctx.mutable_input) {
@@ -470,7 +552,7 @@ void read_string_map(Map& out, const char*& it, read_context& ctx) {
         fail_duplicate(decoded, key_start, ctx);
         return false;
       }
-      read_value(out[std::move(decoded)], it, ctx);
+      read_value(emplace(std::move(decoded)), it, ctx);
       return true;
     }
     typename Map::key_type stored_key(key);
@@ -478,7 +560,7 @@ void read_string_map(Map& out, const char*& it, read_context& ctx) {
       fail_duplicate(key, key_start, ctx);
       return false;
     }
-    read_value(out[std::move(stored_key)], it, ctx);
+    read_value(emplace(std::move(stored_key)), it, ctx);
     return true;
   });
 }
@@ -504,6 +586,22 @@ constexpr auto make_field_readers(std::index_sequence<I...>) {
 
 template <class T>
 inline constexpr auto field_readers = make_field_readers<T>(std::make_index_sequence<json_field_count<T>>{});
+
+// An absent optional or pointer member becomes empty; other members keep their value (meta defaults).
+template <class T, std::size_t I>
+void reset_field(T& out) {
+  auto& member = boost::pfr::get<field_table<T>[I].index>(out);
+  if constexpr (nullable<std::remove_cvref_t<decltype(member)>>) member.reset();
+}
+
+template <class T, std::size_t... I>
+constexpr auto make_field_resetters(std::index_sequence<I...>) {
+  using reset_fn = void (*)(T&);
+  return std::array<reset_fn, sizeof...(I)>{&reset_field<T, I>...};
+}
+
+template <class T>
+inline constexpr auto field_resetters = make_field_resetters<T>(std::make_index_sequence<json_field_count<T>>{});
 
 template <class T>
 std::size_t find_field(std::string_view key, std::size_t guess) {
@@ -547,11 +645,13 @@ void read_aggregate(T& out, const char*& it, read_context& ctx) {
   });
   if (ctx.failed()) return;
   for (std::size_t i = 0; i < count; ++i) {
-    if (fields[i].required && !seen[i]) {
+    if (seen[i]) continue;
+    if (fields[i].required) {
       return ctx.fail_with(errc::missing_field, object_start,
                            "missing required member \"" + std::string(fields[i].name) + "\" of " +
                                std::string(reflect::type_name<T>));
     }
+    field_resetters<T>[i](out);  // absent means empty, also in a target reused from an earlier read
   }
 }
 

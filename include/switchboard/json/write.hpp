@@ -219,15 +219,19 @@ void write_string(std::string_view text, W& w) {
     if (p >= end) break;
     const auto c = static_cast<unsigned char>(*p);
     if (c >= 0x80) {
-      const unsigned length = utf8_sequence_length(reinterpret_cast<const unsigned char*>(p),
-                                                   reinterpret_cast<const unsigned char*>(end));
-      if (length == 0) {
-        return w.fail(errc::not_representable,
-                      "invalid UTF-8 at byte " + std::to_string(p - text.data()) + " of a string");
-      }
-      std::memcpy(sink.cursor(), p, length);
-      sink.advance(length);
-      p += length;
+      // Validate the whole run of non-ASCII text (CJK, emoji), then copy it at once.
+      const char* first = p;
+      do {
+        const unsigned length = utf8_sequence_length(reinterpret_cast<const unsigned char*>(p),
+                                                     reinterpret_cast<const unsigned char*>(end));
+        if (length == 0) {
+          return w.fail(errc::not_representable,
+                        "invalid UTF-8 at byte " + std::to_string(p - text.data()) + " of a string");
+        }
+        p += length;
+      } while (p < end && static_cast<unsigned char>(*p) >= 0x80);
+      std::memcpy(sink.cursor(), first, static_cast<std::size_t>(p - first));
+      sink.advance(static_cast<std::size_t>(p - first));
       continue;
     }
     char escape[6] = {'\\', 0, 0, 0, 0, 0};
@@ -444,7 +448,8 @@ void write_value(const T& value, W& w) {
     else
       w.raw("null");
   } else if constexpr (raw_json<T>) {
-    w.raw(std::string_view(value.json));
+    const std::string_view bytes(value.json);
+    w.raw(bytes.empty() ? std::string_view("null") : bytes);  // an empty fragment is not JSON
   } else if constexpr (growable_sequence<T> || fixed_sequence<T> || span_sequence<T>) {
     write_sequence(value, w);
   } else if constexpr (string_map<T>) {

@@ -9,8 +9,33 @@
 
 namespace sb::json::detail {
 
+// Past the whitespace at p. After a newline comes indentation: its spaces go eight at a time.
+inline const char* skip_whitespace_run(const char* p, const char* end) {
+  while (p < end) {
+    const char c = *p;
+    if (c == '\n') {
+      ++p;
+      while (end - p >= 8) {
+        const std::uint64_t other = load8(p) ^ repeat_byte(' ');
+        if (other != 0) {
+          p += first_marked_byte(other);  // the lowest non-zero byte: the first that is not a space
+          break;
+        }
+        p += 8;
+      }
+    } else if (c == ' ' || c == '\t' || c == '\r') {
+      ++p;
+    } else {
+      break;
+    }
+  }
+  return p;
+}
+
+// Compact JSON has no whitespace between tokens: one compare, inlined.
 inline void skip_whitespace(const char*& it, const char* end) {
-  while (it < end && is_whitespace(*it)) ++it;
+  if (it < end && static_cast<unsigned char>(*it) > ' ') return;
+  it = skip_whitespace_run(it, end);
 }
 
 inline bool match_literal(const char*& it, const char* end, const char* word, std::size_t size) {
@@ -99,13 +124,26 @@ inline bool scan_string(const char*& it, read_context& ctx, scanned_string& out)
       ctx.fail(errc::invalid_string, p, "an escaped control character (raw ones are not allowed in strings)");
       return false;
     } else if (c >= 0x80) {
-      const unsigned length = utf8_sequence_length(reinterpret_cast<const unsigned char*>(p),
-                                                   reinterpret_cast<const unsigned char*>(end));
-      if (length == 0) {
-        ctx.fail(errc::invalid_string, p, "valid UTF-8");
-        return false;
-      }
-      p += length;
+      // Non-ASCII text comes in runs (CJK, emoji, accents): validate the whole run before going back
+      // to the eight-byte scan, which would stop again at the very next byte. The common two- and
+      // three-byte forms are checked first, without the general decoder's jump table.
+      do {
+        const auto* u = reinterpret_cast<const unsigned char*>(p);
+        const unsigned char lead = u[0];
+        if (lead >= 0xE1 && lead != 0xED && lead <= 0xEF && end - p >= 3 && (u[1] & 0xC0) == 0x80 &&
+            (u[2] & 0xC0) == 0x80) {
+          p += 3;
+        } else if (lead >= 0xC2 && lead <= 0xDF && end - p >= 2 && (u[1] & 0xC0) == 0x80) {
+          p += 2;
+        } else {
+          const unsigned length = utf8_sequence_length(u, reinterpret_cast<const unsigned char*>(end));
+          if (length == 0) {
+            ctx.fail(errc::invalid_string, p, "valid UTF-8");
+            return false;
+          }
+          p += length;
+        }
+      } while (p < end && static_cast<unsigned char>(*p) >= 0x80);
     } else {
       ++p;
     }
