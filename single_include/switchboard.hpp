@@ -4131,6 +4131,24 @@ struct option_is_timeout : std::is_same<T, timeout_ms> {};
 template <class T, auto... Options>
 inline constexpr bool has_option = (std::is_same_v<std::remove_cv_t<decltype(Options)>, T> || ...);
 
+// The sb::args option of an endpoint, or no_names: binding code is keyed on it and on the parameter
+// types, so endpoints that share both share one instantiation.
+struct no_names {
+  static constexpr std::size_t count = 0;
+  constexpr std::string_view name(std::size_t) const { return {}; }
+};
+template <auto First, auto... Rest>
+constexpr auto find_names() {
+  if constexpr (is_args<std::remove_cv_t<decltype(First)>>) return First;
+  else if constexpr (sizeof...(Rest) > 0) return find_names<Rest...>();
+  else return no_names{};
+}
+template <auto... Options>
+constexpr auto names_option() {
+  if constexpr (sizeof...(Options) == 0) return no_names{};
+  else return find_names<Options...>();
+}
+
 // Everything the dispatcher needs to know about endpoint type E = fn<F, Options...>.
 template <class E>
 struct endpoint_traits;
@@ -4149,6 +4167,7 @@ struct endpoint_traits<fn<F, Options...>> {
   static constexpr bool is_hidden = has_option<hidden_t, Options...>;
   static constexpr bool is_internal = has_option<internal_t, Options...>;
   static constexpr bool is_raw = has_option<raw_t, Options...>;
+  static constexpr auto names = names_option<Options...>();
   static constexpr std::size_t named_args = [] {
     std::size_t n = 0;
     (
@@ -4250,16 +4269,13 @@ constexpr bool is_single_aggregate() {
 }
 
 // How an endpoint's bound parameters take their names.
-template <class E, class Bound>
+template <auto Names, class Bound>
 struct naming {
-  using traits = endpoint_traits<E>;
   static constexpr std::size_t count = std::tuple_size_v<Bound>;
-  static constexpr bool named = traits::named_args > 0;
+  static constexpr bool named = decltype(Names)::count > 0;
   static constexpr bool single_aggregate = !named && is_single_aggregate<Bound>();
-  static_assert(!named || traits::named_args == count,
-                "switchboard: sb::args must list exactly one name per parameter that is not injected");
   static constexpr std::string_view name(std::size_t index) {
-    if constexpr (named) return traits::arg_name(index);
+    if constexpr (named) return Names.name(index);
     else return {};
   }
 };
@@ -4297,9 +4313,9 @@ std::size_t name_index(std::string_view key) {
 
 // Parses JSON parameters (array, object, or nothing) into `bound`. False after filling `out` with
 // the error.
-template <class E, class Bound>
+template <auto Names, class Bound>
 bool bind_json(std::string_view text, Bound& bound, response& out) {
-  using names = naming<E, Bound>;
+  using names = naming<Names, Bound>;
   constexpr std::size_t count = names::count;
   json::read_options options;
   json::detail::read_context ctx(text.data(), text.data() + text.size(), false, options);
@@ -4498,9 +4514,9 @@ bool append_fields_for(std::string_view name, std::span<const field> fields, std
 
 // Turns fields into a JSON object for the endpoint's bound parameters; names that match no
 // parameter are passed through as strings so the binder reports them.
-template <class E, class Bound>
+template <auto Names, class Bound>
 bool fields_to_json(std::span<const field> fields, std::string& out, response& result) {
-  using names = naming<E, Bound>;
+  using names = naming<Names, Bound>;
   out.clear();
   if (fields.empty()) return true;
   bool first = true;
@@ -4834,10 +4850,12 @@ constexpr std::size_t endpoint_count() {
 template <class M>
 constexpr auto endpoint_fields() {
   std::array<std::size_t, endpoint_count<M>()> fields{};
-  std::size_t next = 0;
-  [&]<std::size_t... I>(std::index_sequence<I...>) {
-    ((is_fn<boost::pfr::tuple_element_t<I, M>> ? (fields[next++] = I, 0) : 0), ...);
-  }(std::make_index_sequence<reflect::field_count<M>>{});
+  if constexpr (std::is_aggregate_v<M>) {  // otherwise check_module has said why; PFR would only add noise
+    std::size_t next = 0;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      ((is_fn<boost::pfr::tuple_element_t<I, M>> ? (fields[next++] = I, 0) : 0), ...);
+    }(std::make_index_sequence<reflect::field_count<M>>{});
+  }
   return fields;
 }
 
@@ -4870,7 +4888,7 @@ constexpr bool duplicate_endpoint() {
                 "switchboard: two endpoints have the same full name \"<module>.<endpoint>\" (see FullName and "
                 "the two modules in the template arguments above); rename one of them or give a module a "
                 "different static constexpr name");
-  return false;
+  return true;  // the static_assert above has failed already: one error is enough
 }
 
 // Lifecycle: a module may define on_start() (void, bool or sb::result<void>) and on_stop().
@@ -5125,6 +5143,33 @@ inline std::string_view origin_name(origin o) {
   return "this transport";
 }
 
+template <class P, bool Injected>
+constexpr bool parameter_valid() {
+  if constexpr (Injected) return !is_stream<bare<P>> || !std::is_reference_v<P>;
+  else
+    return (!std::is_lvalue_reference_v<P> || std::is_const_v<std::remove_reference_t<P>>) &&
+           json::detail::readable<bare<P>>();
+}
+
+// The template arguments say which endpoint and which parameter a failed check is about.
+template <auto Function, fixed_string Endpoint, std::size_t ParameterIndex, class Parameter, bool Injected>
+constexpr bool check_parameter() {
+  using P = Parameter;
+  if constexpr (!Injected) {
+    static_assert(!std::is_lvalue_reference_v<P> || std::is_const_v<std::remove_reference_t<P>>,
+                  "switchboard: an endpoint parameter taken by non-const reference must be injectable "
+                  "(sb::request, sb::session, sb::connection, sb::context, sb::bus, a module, or a type "
+                  "with an sb::inject specialization); take parsed parameters by value or const&");
+    static_assert(json::detail::readable<bare<P>>(),
+                  "switchboard: an endpoint parameter type has no JSON form: make it an aggregate of "
+                  "supported types, specialize sb::json::codec for it, or make it injectable");
+  }
+  if constexpr (is_stream<bare<P>>) {
+    static_assert(!std::is_reference_v<P>, "switchboard: take sb::stream<T> by value");
+  }
+  return parameter_valid<P, Injected>();
+}
+
 template <class App, class M, std::size_t Field>
 struct endpoint_invoker {
   using E = endpoint_type<M, Field>;
@@ -5134,31 +5179,23 @@ struct endpoint_invoker {
   using bound_tuple = typename plan::bound_tuple;
   static constexpr std::string_view full_name = full_name_storage<M, Field>.view();
 
+  // One endpoint's compile-time checks. Each parameter is checked in check_parameter, whose template
+  // arguments (the function, the full name, the position and the type) name the culprit in the
+  // diagnostic; `valid` keeps the rest of the endpoint from being instantiated when a check fails, so
+  // the static_assert is the only error.
   static constexpr bool check() {
-    []<class... P>(std::tuple<P...>*) {
-      (
-          [] {
-            if constexpr (!App::template injected<P>) {
-              static_assert(!std::is_lvalue_reference_v<P> || std::is_const_v<std::remove_reference_t<P>>,
-                            "switchboard: an endpoint parameter taken by non-const reference must be injectable "
-                            "(sb::request, sb::session, sb::connection, sb::context, sb::bus, a module, or a type "
-                            "with an sb::inject specialization); take parsed parameters by value or const&");
-              static_assert(json::detail::readable<bare<P>>(),
-                            "switchboard: an endpoint parameter type has no JSON form: make it an aggregate of "
-                            "supported types, specialize sb::json::codec for it, or make it injectable");
-            }
-            if constexpr (is_stream<bare<P>>) {
-              static_assert(!std::is_reference_v<P>, "switchboard: take sb::stream<T> by value");
-            }
-          }(),
-          ...);
-    }(static_cast<params*>(nullptr));
+    []<std::size_t... I>(std::index_sequence<I...>) {
+      (check_parameter<traits::function, full_name_storage<M, Field>, I, std::tuple_element_t<I, params>,
+                       App::template injected<std::tuple_element_t<I, params>>>(),
+       ...);
+    }(std::make_index_sequence<std::tuple_size_v<params>>{});
+    static_assert(traits::named_args == 0 || traits::named_args == std::tuple_size_v<bound_tuple>,
+                  "switchboard: sb::args must list exactly one name per parameter that is not injected");
     static_assert(!traits::has_timeout || !uses_context(),
                   "switchboard: an endpoint with sb::timeout_ms runs on the task pool and outlives its caller "
                   "on timeout, so it cannot take the request, session, connection, context or a stream");
     return true;
   }
-
   static constexpr bool uses_context() {
     return []<class... P>(std::tuple<P...>*) {
       return ((std::is_same_v<bare<P>, request> || std::is_same_v<bare<P>, session> ||
@@ -5171,6 +5208,14 @@ struct endpoint_invoker {
   static constexpr bool uses_session = []<class... P>(std::tuple<P...>*) {
     return (std::is_same_v<bare<P>, session> || ...);
   }(static_cast<params*>(nullptr));
+
+  static constexpr bool valid = [] {
+    return []<class... P>(std::tuple<P...>*) {
+      return (parameter_valid<P, App::template injected<P>>() && ...);
+    }(static_cast<params*>(nullptr)) &&
+           (traits::named_args == 0 || traits::named_args == std::tuple_size_v<bound_tuple>) &&
+           (!traits::has_timeout || !uses_context());
+  }();
 
   static constexpr bool streams = []<class... P>(std::tuple<P...>*) {
     return (is_stream<bare<P>> || ...);
@@ -5228,7 +5273,7 @@ struct endpoint_invoker {
   static void run(App& app, std::string_view json_params, context& ctx, response& out) {
     try {
       bound_tuple bound{};
-      if (!bind_json<E>(json_params, bound, out)) return;
+      if (!bind_json<traits::names>(json_params, bound, out)) return;
       response_cache* cache = traits::cached ? app.cache_for(full_name) : nullptr;
       thread_local std::string key;
       if (cache) {
@@ -5300,6 +5345,10 @@ struct endpoint_invoker {
 
   static void invoke(App& app, const call_input& in, context& ctx, response& out) {
     static_assert(check());
+    if constexpr (valid) invoke_checked(app, in, ctx, out);
+  }
+
+  static void invoke_checked(App& app, const call_input& in, context& ctx, response& out) {
     if constexpr (traits::is_internal) {
       if (ctx.from != origin::in_process) {
         out.fail(error_kind::not_found, "no endpoint named " + std::string(full_name));
@@ -5309,7 +5358,7 @@ struct endpoint_invoker {
     std::string_view json_params = in.json;
     thread_local std::string converted;
     if (in.from_fields) {
-      if (!fields_to_json<E, bound_tuple>(in.fields, converted, out)) return;
+      if (!fields_to_json<traits::names, bound_tuple>(in.fields, converted, out)) return;
       json_params = converted;
     }
     const bool observed = app.has_global_hooks() || has_endpoint_hooks();
@@ -5387,43 +5436,67 @@ struct result_value<result<T>> {
   using type = T;
 };
 
-// {"name":..,"methods":[..],"params":[{"name":..,"required":..,"schema":..}],"result":..,"stream":..}
-template <class Invoker>
-void describe_endpoint(json::schema_builder& schemas, std::string& out) {
-  using traits = typename Invoker::traits;
-  using bound = typename Invoker::bound_tuple;
-  using names = naming<typename Invoker::E, bound>;
+// The value type of an endpoint's sb::stream<T> parameter, void when it has none.
+template <class T>
+struct stream_value_or_void {
+  using type = void;
+};
+template <class T>
+struct stream_value_or_void<stream<T>> {
+  using type = T;
+};
+template <class... T>
+struct first_non_void {
+  using type = void;
+};
+template <class T, class... Rest>
+struct first_non_void<T, Rest...> {
+  using type = std::conditional_t<std::is_void_v<T>, typename first_non_void<Rest...>::type, T>;
+};
+template <class Params>
+struct streamed;
+template <class... P>
+struct streamed<std::tuple<P...>> : first_non_void<typename stream_value_or_void<bare<P>>::type...> {};
+
+// Everything but the name and methods depends only on what these template arguments say, so
+// endpoints with the same parameter types, names and result share one instantiation.
+template <auto Names, class Bound, class R, bool Raw, class Streamed>
+void describe_signature(json::schema_builder& schemas, std::string& out, std::string_view name, methods allowed) {
+  using names = naming<Names, Bound>;
   out += R"({"name":)";
-  json::write(Invoker::full_name.substr(Invoker::full_name.find('.') + 1), out);
+  json::write(name, out);
   out += R"(,"methods":)";
-  write_methods(traits::allowed, out);
+  write_methods(allowed, out);
   out += R"(,"binding":")";
   out += names::named ? "named" : names::single_aggregate ? "object" : "positional";
   out += R"(","params":[)";
   [&]<std::size_t... I>(std::index_sequence<I...>) {
     ((out += (I == 0 ? "" : ","), out += R"({"name":)", json::write(names::name(I), out),
-      out += R"(,"required":)", out += optional_param<std::tuple_element_t<I, bound>> ? "false" : "true",
-      out += R"(,"schema":)", schemas.add<std::tuple_element_t<I, bound>>(out), out += '}'),
+      out += R"(,"required":)", out += optional_param<std::tuple_element_t<I, Bound>> ? "false" : "true",
+      out += R"(,"schema":)", schemas.add<std::tuple_element_t<I, Bound>>(out), out += '}'),
      ...);
-  }(std::make_index_sequence<std::tuple_size_v<bound>>{});
+  }(std::make_index_sequence<std::tuple_size_v<Bound>>{});
   out += R"(],"result":)";
-  using R = typename result_value<std::remove_cvref_t<typename traits::result_type>>::type;
   if constexpr (std::is_void_v<R>) out += R"({"type":"null"})";
   else if constexpr (std::is_same_v<R, html> || std::is_same_v<R, text> || std::is_same_v<R, binary> ||
-                     std::is_same_v<R, redirect> || std::is_same_v<R, raw_body> || traits::is_raw)
+                     std::is_same_v<R, redirect> || std::is_same_v<R, raw_body> || Raw)
     out += R"({"contentMediaType":"application/octet-stream"})";
   else schemas.add<R>(out);
-  [&]<class... P>(std::tuple<P...>*) {
-    (
-        [&] {
-          if constexpr (is_stream<bare<P>>) {
-            out += R"(,"stream":)";
-            schemas.add<typename stream_value<bare<P>>::type>(out);
-          }
-        }(),
-        ...);
-  }(static_cast<typename traits::params*>(nullptr));
+  if constexpr (!std::is_void_v<Streamed>) {
+    out += R"(,"stream":)";
+    schemas.add<Streamed>(out);
+  }
   out += '}';
+}
+
+// {"name":..,"methods":[..],"params":[{"name":..,"required":..,"schema":..}],"result":..,"stream":..}
+template <class Invoker>
+void describe_endpoint(json::schema_builder& schemas, std::string& out) {
+  using traits = typename Invoker::traits;
+  using R = typename result_value<std::remove_cvref_t<typename traits::result_type>>::type;
+  describe_signature<traits::names, typename Invoker::bound_tuple, R, traits::is_raw,
+                     typename streamed<typename traits::params>::type>(
+      schemas, out, Invoker::full_name.substr(Invoker::full_name.find('.') + 1), traits::allowed);
 }
 
 }  // namespace sb::detail
@@ -5439,11 +5512,15 @@ void describe_endpoint(json::schema_builder& schemas, std::string& out) {
 
 namespace sb::detail {
 
+// The members of a request object, as the bytes of their values (empty when absent).
 struct jsonrpc_envelope {
-  std::optional<json::raw> jsonrpc;
-  std::optional<json::raw> method;
-  std::optional<json::raw> params;
-  std::optional<json::raw> id;
+  std::string_view jsonrpc;
+  std::string_view method;  // the name without quotes, when it is a string without escapes
+  std::string_view params;
+  std::string_view id;
+  bool has_method = false;
+  bool method_ok = false;
+  bool has_id = false;
 };
 
 inline constexpr int parse_error = -32700;
@@ -5489,6 +5566,57 @@ inline void write_rpc_result(std::string& out, const response& r, std::string_vi
   out += '}';
 }
 
+// One pass over a request object: each member's value is validated and kept as a view, the method
+// name is taken straight from its bytes. 0 when `text` is an object, else the JSON-RPC error code
+// (invalid JSON: parse error; valid JSON but not an object: invalid request).
+inline int scan_envelope(std::string_view text, jsonrpc_envelope& env) {
+  using namespace json::detail;
+  read_context ctx(text.data(), text.data() + text.size(), false, {});
+  const char* it = text.data();
+  const char* end = ctx.end;
+  skip_whitespace(it, end);
+  if (it == end) return parse_error;
+  if (*it != '{') {
+    ctx.fail(json::errc::unexpected_type, it, "object");  // a syntax error unless a value starts here
+    return ctx.code == json::errc::unexpected_type ? invalid_request : parse_error;
+  }
+  read_object(it, ctx, [&](std::string_view key, const char*, const scanned_string&) {
+    const char* value = it;
+    bool escaped = true;
+    if (*it == '"') {
+      scanned_string s;
+      if (!scan_string(it, ctx, s)) return false;
+      escaped = s.escaped;
+    } else {
+      skip_value(it, ctx);
+      if (ctx.failed()) return false;
+    }
+    const std::string_view bytes(value, static_cast<std::size_t>(it - value));
+    switch (key.size()) {
+      case 2:
+        if (key == "id") env.id = bytes, env.has_id = true;
+        break;
+      case 6:
+        if (key == "method") {
+          env.has_method = true;
+          env.method_ok = bytes.size() >= 2 && bytes[0] == '"' && !escaped;
+          env.method = env.method_ok ? bytes.substr(1, bytes.size() - 2) : std::string_view{};
+        } else if (key == "params") {
+          env.params = bytes;
+        }
+        break;
+      case 7:
+        if (key == "jsonrpc") env.jsonrpc = bytes;
+        break;
+      default: break;
+    }
+    return true;
+  });
+  if (ctx.failed()) return parse_error;
+  skip_whitespace(it, end);
+  return it == end ? 0 : parse_error;
+}
+
 template <class App>
 struct jsonrpc_handler {
   static void handle(App& app, std::string_view request, std::string& out, context& ctx) {
@@ -5530,31 +5658,26 @@ struct jsonrpc_handler {
 
   static void single(App& app, std::string_view text, std::string& out, context& ctx) {
     jsonrpc_envelope envelope;
-    if (auto e = json::read(envelope, text)) {
-      const bool not_json = e.code() != json::errc::unexpected_type;
-      return not_json ? write_rpc_error(out, parse_error, "Parse error", {})
-                      : write_rpc_error(out, invalid_request, "Invalid Request", {});
-    }
-    std::string_view id;
-    if (envelope.id) {
-      id = envelope.id->json;
-      const char first = id.empty() ? '\0' : id[0];
+    if (const int code = scan_envelope(text, envelope))
+      return write_rpc_error(out, code, code == parse_error ? "Parse error" : "Invalid Request", {});
+    const std::string_view id = envelope.id;
+    if (envelope.has_id) {
+      const char first = id[0];
       const bool valid_id = first == '"' || first == '-' || (first >= '0' && first <= '9') || id == "null";
       if (!valid_id) return write_rpc_error(out, invalid_request, "Invalid Request", {});
     }
-    std::string_view method;
-    if (!envelope.jsonrpc || envelope.jsonrpc->json != R"("2.0")" || !envelope.method ||
-        !read_method(envelope.method->json, method) ||
-        (envelope.params && envelope.params->json[0] != '[' && envelope.params->json[0] != '{'))
-      return write_rpc_error(out, invalid_request, "Invalid Request", id.empty() ? std::string_view{} : id);
-    const bool notification = !envelope.id.has_value();
+    const std::string_view method = envelope.method;
+    if (envelope.jsonrpc != R"("2.0")" || !envelope.method_ok ||
+        (!envelope.params.empty() && envelope.params[0] != '[' && envelope.params[0] != '{'))
+      return write_rpc_error(out, invalid_request, "Invalid Request", id);
+    const bool notification = !envelope.has_id;
     thread_local response result;
     const std::size_t index = App::find(method);
     if (index == App::npos || App::table[index].internal) {
       if (!notification) write_rpc_error(out, method_not_found, "Method not found", id);
       return;
     }
-    const std::string_view params = envelope.params ? envelope.params->json : std::string_view{};
+    const std::string_view params = envelope.params;
     app.call_at(index, {params, {}, false}, result, ctx);
     app.run_tasks(result);
     if (notification) return;
@@ -5567,10 +5690,6 @@ struct jsonrpc_handler {
                                      : code == -32603 ? std::string_view("Internal error")
                                                       : std::string_view(result.message);
     write_rpc_error(out, code, message, id, &result, binding || code == -32603);
-  }
-
-  static bool read_method(std::string_view raw_method, std::string_view& method) {
-    return !json::read(method, raw_method);
   }
 };
 
@@ -5739,7 +5858,7 @@ class app final : public bus {
   template <class M, std::size_t Field>
   static void describe_endpoint(json::schema_builder& schemas, std::string& out) {
     using invoker = detail::endpoint_invoker<app, M, Field>;
-    detail::describe_endpoint<invoker>(schemas, out);
+    if constexpr (invoker::valid) detail::describe_endpoint<invoker>(schemas, out);
   }
 
   template <class M, std::size_t Field>

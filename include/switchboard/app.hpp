@@ -88,7 +88,7 @@ class app final : public bus {
   template <class M, std::size_t Field>
   static void describe_endpoint(json::schema_builder& schemas, std::string& out) {
     using invoker = detail::endpoint_invoker<app, M, Field>;
-    detail::describe_endpoint<invoker>(schemas, out);
+    if constexpr (invoker::valid) detail::describe_endpoint<invoker>(schemas, out);
   }
 
   template <class M, std::size_t Field>

@@ -65,16 +65,13 @@ constexpr bool is_single_aggregate() {
 }
 
 // How an endpoint's bound parameters take their names.
-template <class E, class Bound>
+template <auto Names, class Bound>
 struct naming {
-  using traits = endpoint_traits<E>;
   static constexpr std::size_t count = std::tuple_size_v<Bound>;
-  static constexpr bool named = traits::named_args > 0;
+  static constexpr bool named = decltype(Names)::count > 0;
   static constexpr bool single_aggregate = !named && is_single_aggregate<Bound>();
-  static_assert(!named || traits::named_args == count,
-                "switchboard: sb::args must list exactly one name per parameter that is not injected");
   static constexpr std::string_view name(std::size_t index) {
-    if constexpr (named) return traits::arg_name(index);
+    if constexpr (named) return Names.name(index);
     else return {};
   }
 };
@@ -112,9 +109,9 @@ std::size_t name_index(std::string_view key) {
 
 // Parses JSON parameters (array, object, or nothing) into `bound`. False after filling `out` with
 // the error.
-template <class E, class Bound>
+template <auto Names, class Bound>
 bool bind_json(std::string_view text, Bound& bound, response& out) {
-  using names = naming<E, Bound>;
+  using names = naming<Names, Bound>;
   constexpr std::size_t count = names::count;
   json::read_options options;
   json::detail::read_context ctx(text.data(), text.data() + text.size(), false, options);
@@ -313,9 +310,9 @@ bool append_fields_for(std::string_view name, std::span<const field> fields, std
 
 // Turns fields into a JSON object for the endpoint's bound parameters; names that match no
 // parameter are passed through as strings so the binder reports them.
-template <class E, class Bound>
+template <auto Names, class Bound>
 bool fields_to_json(std::span<const field> fields, std::string& out, response& result) {
-  using names = naming<E, Bound>;
+  using names = naming<Names, Bound>;
   out.clear();
   if (fields.empty()) return true;
   bool first = true;

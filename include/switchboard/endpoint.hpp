@@ -205,6 +205,24 @@ struct option_is_timeout : std::is_same<T, timeout_ms> {};
 template <class T, auto... Options>
 inline constexpr bool has_option = (std::is_same_v<std::remove_cv_t<decltype(Options)>, T> || ...);
 
+// The sb::args option of an endpoint, or no_names: binding code is keyed on it and on the parameter
+// types, so endpoints that share both share one instantiation.
+struct no_names {
+  static constexpr std::size_t count = 0;
+  constexpr std::string_view name(std::size_t) const { return {}; }
+};
+template <auto First, auto... Rest>
+constexpr auto find_names() {
+  if constexpr (is_args<std::remove_cv_t<decltype(First)>>) return First;
+  else if constexpr (sizeof...(Rest) > 0) return find_names<Rest...>();
+  else return no_names{};
+}
+template <auto... Options>
+constexpr auto names_option() {
+  if constexpr (sizeof...(Options) == 0) return no_names{};
+  else return find_names<Options...>();
+}
+
 // Everything the dispatcher needs to know about endpoint type E = fn<F, Options...>.
 template <class E>
 struct endpoint_traits;
@@ -223,6 +241,7 @@ struct endpoint_traits<fn<F, Options...>> {
   static constexpr bool is_hidden = has_option<hidden_t, Options...>;
   static constexpr bool is_internal = has_option<internal_t, Options...>;
   static constexpr bool is_raw = has_option<raw_t, Options...>;
+  static constexpr auto names = names_option<Options...>();
   static constexpr std::size_t named_args = [] {
     std::size_t n = 0;
     (

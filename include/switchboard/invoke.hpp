@@ -125,6 +125,33 @@ inline std::string_view origin_name(origin o) {
   return "this transport";
 }
 
+template <class P, bool Injected>
+constexpr bool parameter_valid() {
+  if constexpr (Injected) return !is_stream<bare<P>> || !std::is_reference_v<P>;
+  else
+    return (!std::is_lvalue_reference_v<P> || std::is_const_v<std::remove_reference_t<P>>) &&
+           json::detail::readable<bare<P>>();
+}
+
+// The template arguments say which endpoint and which parameter a failed check is about.
+template <auto Function, fixed_string Endpoint, std::size_t ParameterIndex, class Parameter, bool Injected>
+constexpr bool check_parameter() {
+  using P = Parameter;
+  if constexpr (!Injected) {
+    static_assert(!std::is_lvalue_reference_v<P> || std::is_const_v<std::remove_reference_t<P>>,
+                  "switchboard: an endpoint parameter taken by non-const reference must be injectable "
+                  "(sb::request, sb::session, sb::connection, sb::context, sb::bus, a module, or a type "
+                  "with an sb::inject specialization); take parsed parameters by value or const&");
+    static_assert(json::detail::readable<bare<P>>(),
+                  "switchboard: an endpoint parameter type has no JSON form: make it an aggregate of "
+                  "supported types, specialize sb::json::codec for it, or make it injectable");
+  }
+  if constexpr (is_stream<bare<P>>) {
+    static_assert(!std::is_reference_v<P>, "switchboard: take sb::stream<T> by value");
+  }
+  return parameter_valid<P, Injected>();
+}
+
 template <class App, class M, std::size_t Field>
 struct endpoint_invoker {
   using E = endpoint_type<M, Field>;
@@ -134,31 +161,23 @@ struct endpoint_invoker {
   using bound_tuple = typename plan::bound_tuple;
   static constexpr std::string_view full_name = full_name_storage<M, Field>.view();
 
+  // One endpoint's compile-time checks. Each parameter is checked in check_parameter, whose template
+  // arguments (the function, the full name, the position and the type) name the culprit in the
+  // diagnostic; `valid` keeps the rest of the endpoint from being instantiated when a check fails, so
+  // the static_assert is the only error.
   static constexpr bool check() {
-    []<class... P>(std::tuple<P...>*) {
-      (
-          [] {
-            if constexpr (!App::template injected<P>) {
-              static_assert(!std::is_lvalue_reference_v<P> || std::is_const_v<std::remove_reference_t<P>>,
-                            "switchboard: an endpoint parameter taken by non-const reference must be injectable "
-                            "(sb::request, sb::session, sb::connection, sb::context, sb::bus, a module, or a type "
-                            "with an sb::inject specialization); take parsed parameters by value or const&");
-              static_assert(json::detail::readable<bare<P>>(),
-                            "switchboard: an endpoint parameter type has no JSON form: make it an aggregate of "
-                            "supported types, specialize sb::json::codec for it, or make it injectable");
-            }
-            if constexpr (is_stream<bare<P>>) {
-              static_assert(!std::is_reference_v<P>, "switchboard: take sb::stream<T> by value");
-            }
-          }(),
-          ...);
-    }(static_cast<params*>(nullptr));
+    []<std::size_t... I>(std::index_sequence<I...>) {
+      (check_parameter<traits::function, full_name_storage<M, Field>, I, std::tuple_element_t<I, params>,
+                       App::template injected<std::tuple_element_t<I, params>>>(),
+       ...);
+    }(std::make_index_sequence<std::tuple_size_v<params>>{});
+    static_assert(traits::named_args == 0 || traits::named_args == std::tuple_size_v<bound_tuple>,
+                  "switchboard: sb::args must list exactly one name per parameter that is not injected");
     static_assert(!traits::has_timeout || !uses_context(),
                   "switchboard: an endpoint with sb::timeout_ms runs on the task pool and outlives its caller "
                   "on timeout, so it cannot take the request, session, connection, context or a stream");
     return true;
   }
-
   static constexpr bool uses_context() {
     return []<class... P>(std::tuple<P...>*) {
       return ((std::is_same_v<bare<P>, request> || std::is_same_v<bare<P>, session> ||
@@ -171,6 +190,14 @@ struct endpoint_invoker {
   static constexpr bool uses_session = []<class... P>(std::tuple<P...>*) {
     return (std::is_same_v<bare<P>, session> || ...);
   }(static_cast<params*>(nullptr));
+
+  static constexpr bool valid = [] {
+    return []<class... P>(std::tuple<P...>*) {
+      return (parameter_valid<P, App::template injected<P>>() && ...);
+    }(static_cast<params*>(nullptr)) &&
+           (traits::named_args == 0 || traits::named_args == std::tuple_size_v<bound_tuple>) &&
+           (!traits::has_timeout || !uses_context());
+  }();
 
   static constexpr bool streams = []<class... P>(std::tuple<P...>*) {
     return (is_stream<bare<P>> || ...);
@@ -228,7 +255,7 @@ struct endpoint_invoker {
   static void run(App& app, std::string_view json_params, context& ctx, response& out) {
     try {
       bound_tuple bound{};
-      if (!bind_json<E>(json_params, bound, out)) return;
+      if (!bind_json<traits::names>(json_params, bound, out)) return;
       response_cache* cache = traits::cached ? app.cache_for(full_name) : nullptr;
       thread_local std::string key;
       if (cache) {
@@ -300,6 +327,10 @@ struct endpoint_invoker {
 
   static void invoke(App& app, const call_input& in, context& ctx, response& out) {
     static_assert(check());
+    if constexpr (valid) invoke_checked(app, in, ctx, out);
+  }
+
+  static void invoke_checked(App& app, const call_input& in, context& ctx, response& out) {
     if constexpr (traits::is_internal) {
       if (ctx.from != origin::in_process) {
         out.fail(error_kind::not_found, "no endpoint named " + std::string(full_name));
@@ -309,7 +340,7 @@ struct endpoint_invoker {
     std::string_view json_params = in.json;
     thread_local std::string converted;
     if (in.from_fields) {
-      if (!fields_to_json<E, bound_tuple>(in.fields, converted, out)) return;
+      if (!fields_to_json<traits::names, bound_tuple>(in.fields, converted, out)) return;
       json_params = converted;
     }
     const bool observed = app.has_global_hooks() || has_endpoint_hooks();
@@ -387,43 +418,67 @@ struct result_value<result<T>> {
   using type = T;
 };
 
-// {"name":..,"methods":[..],"params":[{"name":..,"required":..,"schema":..}],"result":..,"stream":..}
-template <class Invoker>
-void describe_endpoint(json::schema_builder& schemas, std::string& out) {
-  using traits = typename Invoker::traits;
-  using bound = typename Invoker::bound_tuple;
-  using names = naming<typename Invoker::E, bound>;
+// The value type of an endpoint's sb::stream<T> parameter, void when it has none.
+template <class T>
+struct stream_value_or_void {
+  using type = void;
+};
+template <class T>
+struct stream_value_or_void<stream<T>> {
+  using type = T;
+};
+template <class... T>
+struct first_non_void {
+  using type = void;
+};
+template <class T, class... Rest>
+struct first_non_void<T, Rest...> {
+  using type = std::conditional_t<std::is_void_v<T>, typename first_non_void<Rest...>::type, T>;
+};
+template <class Params>
+struct streamed;
+template <class... P>
+struct streamed<std::tuple<P...>> : first_non_void<typename stream_value_or_void<bare<P>>::type...> {};
+
+// Everything but the name and methods depends only on what these template arguments say, so
+// endpoints with the same parameter types, names and result share one instantiation.
+template <auto Names, class Bound, class R, bool Raw, class Streamed>
+void describe_signature(json::schema_builder& schemas, std::string& out, std::string_view name, methods allowed) {
+  using names = naming<Names, Bound>;
   out += R"({"name":)";
-  json::write(Invoker::full_name.substr(Invoker::full_name.find('.') + 1), out);
+  json::write(name, out);
   out += R"(,"methods":)";
-  write_methods(traits::allowed, out);
+  write_methods(allowed, out);
   out += R"(,"binding":")";
   out += names::named ? "named" : names::single_aggregate ? "object" : "positional";
   out += R"(","params":[)";
   [&]<std::size_t... I>(std::index_sequence<I...>) {
     ((out += (I == 0 ? "" : ","), out += R"({"name":)", json::write(names::name(I), out),
-      out += R"(,"required":)", out += optional_param<std::tuple_element_t<I, bound>> ? "false" : "true",
-      out += R"(,"schema":)", schemas.add<std::tuple_element_t<I, bound>>(out), out += '}'),
+      out += R"(,"required":)", out += optional_param<std::tuple_element_t<I, Bound>> ? "false" : "true",
+      out += R"(,"schema":)", schemas.add<std::tuple_element_t<I, Bound>>(out), out += '}'),
      ...);
-  }(std::make_index_sequence<std::tuple_size_v<bound>>{});
+  }(std::make_index_sequence<std::tuple_size_v<Bound>>{});
   out += R"(],"result":)";
-  using R = typename result_value<std::remove_cvref_t<typename traits::result_type>>::type;
   if constexpr (std::is_void_v<R>) out += R"({"type":"null"})";
   else if constexpr (std::is_same_v<R, html> || std::is_same_v<R, text> || std::is_same_v<R, binary> ||
-                     std::is_same_v<R, redirect> || std::is_same_v<R, raw_body> || traits::is_raw)
+                     std::is_same_v<R, redirect> || std::is_same_v<R, raw_body> || Raw)
     out += R"({"contentMediaType":"application/octet-stream"})";
   else schemas.add<R>(out);
-  [&]<class... P>(std::tuple<P...>*) {
-    (
-        [&] {
-          if constexpr (is_stream<bare<P>>) {
-            out += R"(,"stream":)";
-            schemas.add<typename stream_value<bare<P>>::type>(out);
-          }
-        }(),
-        ...);
-  }(static_cast<typename traits::params*>(nullptr));
+  if constexpr (!std::is_void_v<Streamed>) {
+    out += R"(,"stream":)";
+    schemas.add<Streamed>(out);
+  }
   out += '}';
+}
+
+// {"name":..,"methods":[..],"params":[{"name":..,"required":..,"schema":..}],"result":..,"stream":..}
+template <class Invoker>
+void describe_endpoint(json::schema_builder& schemas, std::string& out) {
+  using traits = typename Invoker::traits;
+  using R = typename result_value<std::remove_cvref_t<typename traits::result_type>>::type;
+  describe_signature<traits::names, typename Invoker::bound_tuple, R, traits::is_raw,
+                     typename streamed<typename traits::params>::type>(
+      schemas, out, Invoker::full_name.substr(Invoker::full_name.find('.') + 1), traits::allowed);
 }
 
 }  // namespace sb::detail

@@ -13,11 +13,15 @@
 
 namespace sb::detail {
 
+// The members of a request object, as the bytes of their values (empty when absent).
 struct jsonrpc_envelope {
-  std::optional<json::raw> jsonrpc;
-  std::optional<json::raw> method;
-  std::optional<json::raw> params;
-  std::optional<json::raw> id;
+  std::string_view jsonrpc;
+  std::string_view method;  // the name without quotes, when it is a string without escapes
+  std::string_view params;
+  std::string_view id;
+  bool has_method = false;
+  bool method_ok = false;
+  bool has_id = false;
 };
 
 inline constexpr int parse_error = -32700;
@@ -63,6 +67,57 @@ inline void write_rpc_result(std::string& out, const response& r, std::string_vi
   out += '}';
 }
 
+// One pass over a request object: each member's value is validated and kept as a view, the method
+// name is taken straight from its bytes. 0 when `text` is an object, else the JSON-RPC error code
+// (invalid JSON: parse error; valid JSON but not an object: invalid request).
+inline int scan_envelope(std::string_view text, jsonrpc_envelope& env) {
+  using namespace json::detail;
+  read_context ctx(text.data(), text.data() + text.size(), false, {});
+  const char* it = text.data();
+  const char* end = ctx.end;
+  skip_whitespace(it, end);
+  if (it == end) return parse_error;
+  if (*it != '{') {
+    ctx.fail(json::errc::unexpected_type, it, "object");  // a syntax error unless a value starts here
+    return ctx.code == json::errc::unexpected_type ? invalid_request : parse_error;
+  }
+  read_object(it, ctx, [&](std::string_view key, const char*, const scanned_string&) {
+    const char* value = it;
+    bool escaped = true;
+    if (*it == '"') {
+      scanned_string s;
+      if (!scan_string(it, ctx, s)) return false;
+      escaped = s.escaped;
+    } else {
+      skip_value(it, ctx);
+      if (ctx.failed()) return false;
+    }
+    const std::string_view bytes(value, static_cast<std::size_t>(it - value));
+    switch (key.size()) {
+      case 2:
+        if (key == "id") env.id = bytes, env.has_id = true;
+        break;
+      case 6:
+        if (key == "method") {
+          env.has_method = true;
+          env.method_ok = bytes.size() >= 2 && bytes[0] == '"' && !escaped;
+          env.method = env.method_ok ? bytes.substr(1, bytes.size() - 2) : std::string_view{};
+        } else if (key == "params") {
+          env.params = bytes;
+        }
+        break;
+      case 7:
+        if (key == "jsonrpc") env.jsonrpc = bytes;
+        break;
+      default: break;
+    }
+    return true;
+  });
+  if (ctx.failed()) return parse_error;
+  skip_whitespace(it, end);
+  return it == end ? 0 : parse_error;
+}
+
 template <class App>
 struct jsonrpc_handler {
   static void handle(App& app, std::string_view request, std::string& out, context& ctx) {
@@ -104,31 +159,26 @@ struct jsonrpc_handler {
 
   static void single(App& app, std::string_view text, std::string& out, context& ctx) {
     jsonrpc_envelope envelope;
-    if (auto e = json::read(envelope, text)) {
-      const bool not_json = e.code() != json::errc::unexpected_type;
-      return not_json ? write_rpc_error(out, parse_error, "Parse error", {})
-                      : write_rpc_error(out, invalid_request, "Invalid Request", {});
-    }
-    std::string_view id;
-    if (envelope.id) {
-      id = envelope.id->json;
-      const char first = id.empty() ? '\0' : id[0];
+    if (const int code = scan_envelope(text, envelope))
+      return write_rpc_error(out, code, code == parse_error ? "Parse error" : "Invalid Request", {});
+    const std::string_view id = envelope.id;
+    if (envelope.has_id) {
+      const char first = id[0];
       const bool valid_id = first == '"' || first == '-' || (first >= '0' && first <= '9') || id == "null";
       if (!valid_id) return write_rpc_error(out, invalid_request, "Invalid Request", {});
     }
-    std::string_view method;
-    if (!envelope.jsonrpc || envelope.jsonrpc->json != R"("2.0")" || !envelope.method ||
-        !read_method(envelope.method->json, method) ||
-        (envelope.params && envelope.params->json[0] != '[' && envelope.params->json[0] != '{'))
-      return write_rpc_error(out, invalid_request, "Invalid Request", id.empty() ? std::string_view{} : id);
-    const bool notification = !envelope.id.has_value();
+    const std::string_view method = envelope.method;
+    if (envelope.jsonrpc != R"("2.0")" || !envelope.method_ok ||
+        (!envelope.params.empty() && envelope.params[0] != '[' && envelope.params[0] != '{'))
+      return write_rpc_error(out, invalid_request, "Invalid Request", id);
+    const bool notification = !envelope.has_id;
     thread_local response result;
     const std::size_t index = App::find(method);
     if (index == App::npos || App::table[index].internal) {
       if (!notification) write_rpc_error(out, method_not_found, "Method not found", id);
       return;
     }
-    const std::string_view params = envelope.params ? envelope.params->json : std::string_view{};
+    const std::string_view params = envelope.params;
     app.call_at(index, {params, {}, false}, result, ctx);
     app.run_tasks(result);
     if (notification) return;
@@ -141,10 +191,6 @@ struct jsonrpc_handler {
                                      : code == -32603 ? std::string_view("Internal error")
                                                       : std::string_view(result.message);
     write_rpc_error(out, code, message, id, &result, binding || code == -32603);
-  }
-
-  static bool read_method(std::string_view raw_method, std::string_view& method) {
-    return !json::read(method, raw_method);
   }
 };
 

@@ -69,10 +69,12 @@ constexpr std::size_t endpoint_count() {
 template <class M>
 constexpr auto endpoint_fields() {
   std::array<std::size_t, endpoint_count<M>()> fields{};
-  std::size_t next = 0;
-  [&]<std::size_t... I>(std::index_sequence<I...>) {
-    ((is_fn<boost::pfr::tuple_element_t<I, M>> ? (fields[next++] = I, 0) : 0), ...);
-  }(std::make_index_sequence<reflect::field_count<M>>{});
+  if constexpr (std::is_aggregate_v<M>) {  // otherwise check_module has said why; PFR would only add noise
+    std::size_t next = 0;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      ((is_fn<boost::pfr::tuple_element_t<I, M>> ? (fields[next++] = I, 0) : 0), ...);
+    }(std::make_index_sequence<reflect::field_count<M>>{});
+  }
   return fields;
 }
 
@@ -105,7 +107,7 @@ constexpr bool duplicate_endpoint() {
                 "switchboard: two endpoints have the same full name \"<module>.<endpoint>\" (see FullName and "
                 "the two modules in the template arguments above); rename one of them or give a module a "
                 "different static constexpr name");
-  return false;
+  return true;  // the static_assert above has failed already: one error is enough
 }
 
 // Lifecycle: a module may define on_start() (void, bool or sb::result<void>) and on_stop().

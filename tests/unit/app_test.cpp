@@ -285,6 +285,20 @@ TEST(JsonRpc, SpecificationExamples) {
   EXPECT_EQ(rpc(app, R"([{"jsonrpc": "2.0", "method": "calc.add", "params": [1,2]}])"), "");
 }
 
+TEST(JsonRpc, NullIdIsARequestAndNullParamsAreInvalid) {
+  test_app app;
+  // "id": null is a request (answered with id null), not a notification.
+  EXPECT_EQ(rpc(app, R"({"jsonrpc":"2.0","method":"calc.add","params":[1,2],"id":null})"),
+            R"({"jsonrpc":"2.0","result":3,"id":null})");
+  // params must be structured when present.
+  EXPECT_EQ(rpc(app, R"({"jsonrpc":"2.0","method":"calc.add","params":null,"id":1})"),
+            R"({"jsonrpc":"2.0","error":{"code":-32600,"message":"Invalid Request"},"id":1})");
+  EXPECT_EQ(rpc(app, R"({"jsonrpc":"2.0","method":"calc.add","params":[1,2],"id":{}})"),
+            R"({"jsonrpc":"2.0","error":{"code":-32600,"message":"Invalid Request"},"id":null})");
+  EXPECT_EQ(rpc(app, R"({"jsonrpc":"1.0","method":"calc.add","params":[1,2],"id":5})"),
+            R"({"jsonrpc":"2.0","error":{"code":-32600,"message":"Invalid Request"},"id":5})");
+}
+
 TEST(JsonRpc, InvalidParamsCarryTheSpecificError) {
   test_app app;
   EXPECT_EQ(rpc(app, R"({"jsonrpc":"2.0","method":"calc.add","params":[1,"x"],"id":7})"),
