@@ -7047,4 +7047,1966 @@ void http::run(App& app, shutdown& stop) const {
 
 }  // namespace sb
 // end switchboard/transport/http.hpp
+// begin switchboard/transport/stdio.hpp
+// sb::stdio: an app as a child process that speaks over its standard input and output.
+//
+// JSON-RPC mode (the default, the framing MCP uses over stdio): one JSON-RPC 2.0 message per line
+// on stdin ('\n'-terminated, a trailing '\r' is ignored, blank lines are skipped), one response or
+// notification per line on stdout, written as soon as it is ready. Logs go to stderr only.
+//   - A line that is not JSON gets {"jsonrpc":"2.0","error":{"code":-32700,...},"id":null}.
+//   - A line longer than max_line_bytes gets a -32600 error (data.kind "payload_too_large", id null);
+//     its bytes are skipped as they arrive, never buffered.
+//   - Requests run on `workers` threads, so a slow call does not hold up the ones behind it; responses
+//     come in completion order (match them by id). Each line is written whole: never interleaved.
+//     With workers = 0 calls run one at a time on the reading thread, answered in request order.
+//   - An endpoint taking sb::stream<T> sends each value as a notification before its response:
+//       {"jsonrpc":"2.0","method":"stream","params":{"id":<request id>,"value":<value>}}
+//     (with "event":"<name>" added for emit_event). Inside a batch, or for a notification, values
+//     are collected into the result array as on transports that cannot stream.
+//   - End of input: the calls already read are finished and answered, then run() returns (sb::app's
+//     serve() then runs the modules' on_stop() and returns 0). SIGINT/SIGTERM: calls in flight
+//     finish, requests not yet started are dropped.
+//
+// Guarding stdout: with guard_stdout (the default) and output_fd == 1, run() moves the protocol to a
+// duplicate of file descriptor 1 and points descriptor 1 at stderr (dup2), for the rest of the
+// process. printf, std::cout, a child process's output and anything else written to fd 1 then lands
+// in the log instead of corrupting the protocol. Bytes printed before run() and still sitting in
+// stdio's buffer are flushed to stderr too. SIGPIPE is ignored (when it has its default action) so
+// that a vanished reader ends the transport rather than the process.
+//
+// Event mode (protocol = stdio_protocol::events): lines are `TYPE|sender|data`, split at the first
+// two '|' only (data may contain '|'). In data, a newline is written as the two characters "\n", a
+// carriage return as "\r" and a backslash as "\\"; any other backslash stands for itself.
+//   - At start the tool writes SUBSCRIBE|<name>|<TYPE> for each type it handles, then
+//     TOOL_READY|<name>|<description>.
+//   - Mapping: with `routes` empty, every endpoint that is neither hidden nor internal handles the
+//     type spelled as its name in upper snake case (endpoint `ping` handles PING, `toUpperCase`
+//     handles TO_UPPER_CASE; when two modules clash, the first in "<module>.<endpoint>" order wins).
+//     With `routes`, exactly those: {.type = "PING", .endpoint = "pong.ping"}; type "*" takes every
+//     type that has no route of its own and is announced as SUBSCRIBE|<name>|*.
+//   - The call: data (unescaped) is the endpoint's first argument, as a JSON string when that
+//     parameter is a string, as JSON text otherwise; an endpoint without parameters is called with
+//     none. `const sb::event_line&` is injected for the type, sender and data of the line.
+//   - Replies: a result other than null is sent as <reply>|<name>|<data> where reply is the route's
+//     `reply` (default "<TYPE>_RESULT"); an sb::stream<T> emits live, each value under the reply type,
+//     or under the name given to emit_event: out.emit_event("PONG", "pong") writes PONG|<name>|pong.
+//     A string is sent as its text, anything else as compact JSON. An error is sent as
+//     ERROR|<name>|{"type":"<TYPE>","kind":"<kind>","message":"..."}.
+//   - Malformed and over-long lines, and types nobody handles, are logged to stderr and skipped.
+
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <csignal>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace sb {
+
+enum class stdio_protocol : std::uint8_t { jsonrpc, events };
+
+// One event type handled by one endpoint (event mode).
+struct event_route {
+  std::string type;      // "PING"; "*" for every type without a route of its own
+  std::string endpoint;  // "<module>.<endpoint>"
+  std::string reply{};   // the type of the line a non-null result is sent as; empty: "<TYPE>_RESULT"
+};
+
+// The line an event-mode call is handling; inject it with a `const sb::event_line&` parameter.
+// Empty outside event mode. Views are valid for the duration of the call.
+struct event_line {
+  std::string_view type;
+  std::string_view sender;
+  std::string_view data;  // unescaped
+};
+
+struct stdio {
+  stdio_protocol protocol = stdio_protocol::jsonrpc;
+  std::string name = "switchboard";  // event mode: the sender field of every line this tool writes
+  std::string description{};         // event mode: the text of TOOL_READY
+  std::vector<event_route> routes{}; // event mode: empty = every visible endpoint (see above)
+  std::size_t max_line_bytes = std::size_t{1} << 20;
+  std::size_t workers = 2;         // threads running calls; 0 = one at a time on the reading thread
+  std::size_t queue_lines = 1024;  // lines read ahead of the workers before reading pauses
+  bool guard_stdout = true;        // see above; only applies when output_fd is 1
+  int input_fd = STDIN_FILENO;
+  int output_fd = STDOUT_FILENO;
+
+  template <class App>
+  void run(App& app, shutdown& stop) const;
+};
+
+namespace detail {
+inline thread_local const event_line* current_event_line = nullptr;
+}  // namespace detail
+
+template <>
+struct inject<event_line> {
+  static const event_line& get(context&) {
+    static const event_line none{};
+    return detail::current_event_line ? *detail::current_event_line : none;
+  }
+};
+
+}  // namespace sb
+
+// ---- pure line handling: framing, event lines, escaping (fuzzed by tests/fuzz/stdio_fuzz.cpp) ----
+
+namespace sb::detail {
+
+// Cuts a byte stream into lines at '\n' (a '\r' before it is dropped). An unfinished line is held
+// only up to max_line bytes: past that its bytes are counted and discarded until its end, and
+// on_overlong(length) is called instead of on_line. Complete lines inside one chunk are handed out as
+// views of that chunk, without copying.
+class line_splitter {
+ public:
+  explicit line_splitter(std::size_t max_line) : max_(max_line) {}
+
+  template <class OnLine, class OnOverlong>
+  void feed(std::string_view bytes, OnLine&& on_line, OnOverlong&& on_overlong) {
+    while (!bytes.empty()) {
+      const std::size_t newline = bytes.find('\n');
+      const std::string_view piece = bytes.substr(0, newline);
+      if (skipping_) {
+        skipped_ += piece.size();
+        if (!piece.empty()) skipped_cr_ = piece.back() == '\r';
+        if (newline == std::string_view::npos) return;
+        const std::size_t length = skipped_ - (skipped_cr_ ? 1 : 0);  // as for any line, without its '\r'
+        skipping_ = false;
+        skipped_ = 0;
+        skipped_cr_ = false;
+        bytes.remove_prefix(newline + 1);
+        on_overlong(length);
+        continue;
+      }
+      if (newline == std::string_view::npos) {
+        // A line that ends in '\r' may hold one byte more than the limit until its '\n' arrives.
+        if (partial_.size() + piece.size() > max_ + 1) {
+          skipping_ = true;
+          skipped_ = partial_.size() + piece.size();
+          skipped_cr_ = piece.empty() ? partial_.back() == '\r' : piece.back() == '\r';
+          partial_.clear();
+          if (partial_.capacity() > shrink_above) std::string().swap(partial_);
+        } else {
+          partial_.append(piece);
+        }
+        return;
+      }
+      bytes.remove_prefix(newline + 1);
+      if (partial_.empty()) {
+        deliver(piece, on_line, on_overlong);
+      } else {
+        partial_.append(piece);
+        deliver(partial_, on_line, on_overlong);
+        partial_.clear();
+        if (partial_.capacity() > shrink_above) std::string().swap(partial_);
+      }
+    }
+  }
+
+  // End of input: an unterminated last line counts as a line.
+  template <class OnLine, class OnOverlong>
+  void finish(OnLine&& on_line, OnOverlong&& on_overlong) {
+    if (skipping_) {
+      const std::size_t length = skipped_ - (skipped_cr_ ? 1 : 0);
+      skipping_ = false;
+      skipped_ = 0;
+      skipped_cr_ = false;
+      on_overlong(length);
+    } else if (!partial_.empty()) {
+      std::string last;
+      last.swap(partial_);
+      deliver(last, on_line, on_overlong);
+    }
+  }
+
+  std::size_t buffered() const { return partial_.size(); }
+
+ private:
+  static constexpr std::size_t shrink_above = std::size_t{1} << 16;
+
+  template <class OnLine, class OnOverlong>
+  void deliver(std::string_view line, OnLine& on_line, OnOverlong& on_overlong) {
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.size() > max_) on_overlong(line.size());
+    else on_line(line);
+  }
+
+  std::size_t max_;
+  std::string partial_;
+  bool skipping_ = false;
+  bool skipped_cr_ = false;  // the last byte skipped was '\r'
+  std::size_t skipped_ = 0;
+};
+
+struct event_parts {
+  std::string_view type;
+  std::string_view sender;
+  std::string_view data;  // still escaped
+};
+
+// A type or sender: not empty, and no '|', control characters or spaces.
+constexpr bool valid_event_token(std::string_view token) {
+  if (token.empty()) return false;
+  for (char c : token)
+    if (c == '|' || static_cast<unsigned char>(c) <= ' ' || c == '\x7f') return false;
+  return true;
+}
+
+// TYPE|sender|data, split at the first two '|'. Empty when there are fewer than two, when TYPE is not
+// a valid token, or when sender holds a control character (an empty sender is accepted).
+inline std::optional<event_parts> split_event_line(std::string_view line) {
+  const std::size_t first = line.find('|');
+  if (first == std::string_view::npos) return std::nullopt;
+  const std::size_t second = line.find('|', first + 1);
+  if (second == std::string_view::npos) return std::nullopt;
+  event_parts parts{line.substr(0, first), line.substr(first + 1, second - first - 1), line.substr(second + 1)};
+  if (!valid_event_token(parts.type)) return std::nullopt;
+  if (!parts.sender.empty() && !valid_event_token(parts.sender)) return std::nullopt;
+  return parts;
+}
+
+// '\\' → "\\\\", '\n' → "\\n", '\r' → "\\r"; appends to out.
+inline void escape_event_data(std::string_view data, std::string& out) {
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    const char c = data[i];
+    if (c != '\\' && c != '\n' && c != '\r') continue;
+    out.append(data.substr(start, i - start));
+    out += '\\';
+    out += c == '\n' ? 'n' : c == '\r' ? 'r' : '\\';
+    start = i + 1;
+  }
+  out.append(data.substr(start));
+}
+
+// The inverse of escape_event_data; a backslash before any other character, or at the end, is kept.
+inline void unescape_event_data(std::string_view data, std::string& out) {
+  std::size_t start = 0;
+  for (std::size_t i = 0; i + 1 < data.size(); ++i) {
+    if (data[i] != '\\') continue;
+    const char next = data[i + 1];
+    if (next != 'n' && next != 'r' && next != '\\') continue;
+    out.append(data.substr(start, i - start));
+    out += next == 'n' ? '\n' : next == 'r' ? '\r' : '\\';
+    start = i + 2;
+    ++i;
+  }
+  out.append(data.substr(start));
+}
+
+// TYPE|sender|escaped data\n, appended to out.
+inline void write_event_line(std::string_view type, std::string_view sender, std::string_view data, std::string& out) {
+  out.append(type);
+  out += '|';
+  out.append(sender);
+  out += '|';
+  escape_event_data(data, out);
+  out += '\n';
+}
+
+// An endpoint name as an event type: upper snake case ("toUpperCase" → "TO_UPPER_CASE").
+inline std::string event_type_for(std::string_view endpoint) {
+  std::string type;
+  type.reserve(endpoint.size() + 4);
+  for (std::size_t i = 0; i < endpoint.size(); ++i) {
+    const char c = endpoint[i];
+    const bool upper = c >= 'A' && c <= 'Z';
+    const bool lower_before = i > 0 && ((endpoint[i - 1] >= 'a' && endpoint[i - 1] <= 'z') ||
+                                        (endpoint[i - 1] >= '0' && endpoint[i - 1] <= '9'));
+    if (upper && lower_before) type += '_';
+    type += (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+  }
+  return type;
+}
+
+// The text of a JSON value as event data: a string's characters, anything else as it is.
+inline void json_as_event_data(std::string_view json_text, std::string& out) {
+  if (!json_text.empty() && json_text.front() == '"') {
+    std::string decoded;
+    if (!json::read(decoded, json_text)) {
+      out += decoded;
+      return;
+    }
+  }
+  out.append(json_text);
+}
+
+}  // namespace sb::detail
+
+// ---- the transport ----
+
+namespace sb::detail {
+
+// Writes all of `bytes`, waiting for room when the descriptor is non-blocking. False when the
+// descriptor is broken, or when `give_up` says so while no progress can be made.
+template <class GiveUp>
+bool write_fully(int fd, std::string_view bytes, GiveUp&& give_up) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n > 0) {
+      bytes.remove_prefix(static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      pollfd p{fd, POLLOUT, 0};
+      if (::poll(&p, 1, 100) == 0 && give_up()) return false;
+      continue;
+    }
+    return false;
+  }
+  return true;
+}
+
+// Descriptor 1 → stderr; returns the duplicate that keeps the original stdout for the protocol.
+inline int guard_stdout() {
+  const int protocol = ::fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+  if (protocol < 0) return STDOUT_FILENO;
+  if (::dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
+    ::close(protocol);
+    return STDOUT_FILENO;
+  }
+  std::fflush(stdout);  // whatever user code had buffered goes to stderr now
+  return protocol;
+}
+
+// Where finished lines go. Threaded: callers append to a buffer that one writer thread drains, so a
+// line is visible as soon as it is submitted and lines never interleave. Otherwise submit() writes.
+class stdio_output {
+ public:
+  stdio_output(int fd, bool threaded, const shutdown& stop) : fd_(fd), threaded_(threaded), stop_(stop) {
+    struct stat info {};
+    // Only a pipe or socket of our own is made non-blocking (a terminal is shared with the shell), so
+    // that shutdown cannot hang on a reader that stopped reading.
+    if (::fstat(fd_, &info) == 0 && (S_ISFIFO(info.st_mode) || S_ISSOCK(info.st_mode))) {
+      const int flags = ::fcntl(fd_, F_GETFL);
+      if (flags >= 0 && (flags & O_NONBLOCK) == 0 && ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK) == 0)
+        restore_flags_ = flags;
+    }
+    if (threaded_) writer_ = std::thread([this] { drain(); });
+  }
+  stdio_output(const stdio_output&) = delete;
+  stdio_output& operator=(const stdio_output&) = delete;
+  ~stdio_output() { finish(); }
+
+  // Whole lines, each ending in '\n'.
+  void submit(std::string_view lines) {
+    if (lines.empty()) return;
+    std::unique_lock lock(mutex_);
+    if (!threaded_) {
+      if (!broken_ && !write_fully(fd_, lines, [this] { return give_up(); })) broken_ = true;
+      return;
+    }
+    room_.wait(lock, [&] { return pending_.size() < limit || broken_ || finishing_; });
+    if (broken_) return;
+    pending_.append(lines);
+    if (writer_idle_) ready_.notify_one();
+  }
+
+  void finish() {
+    {
+      std::lock_guard lock(mutex_);
+      finishing_ = true;
+    }
+    ready_.notify_all();
+    if (writer_.joinable()) writer_.join();
+    if (restore_flags_ >= 0) ::fcntl(fd_, F_SETFL, restore_flags_);  // the descriptor may be shared
+    restore_flags_ = -1;
+  }
+
+  bool broken() const { return broken_; }
+
+ private:
+  static constexpr std::size_t limit = std::size_t{16} << 20;
+
+  // After shutdown, a reader that takes nothing for two seconds is given up on.
+  bool give_up() {
+    if (!stop_.requested()) return false;
+    const auto now = std::chrono::steady_clock::now();
+    if (stalled_since_ == std::chrono::steady_clock::time_point{}) stalled_since_ = now;
+    return now - stalled_since_ > std::chrono::seconds(2);
+  }
+
+  void drain() {
+    std::string writing;
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      writer_idle_ = true;
+      ready_.wait(lock, [&] { return !pending_.empty() || finishing_; });
+      writer_idle_ = false;
+      if (pending_.empty()) return;
+      writing.swap(pending_);
+      room_.notify_all();
+      lock.unlock();
+      const bool ok = broken_ || write_fully(fd_, writing, [this] { return give_up(); });
+      writing.clear();
+      if (writing.capacity() > limit) std::string().swap(writing);
+      lock.lock();
+      if (!ok) {
+        broken_ = true;
+        pending_.clear();
+        room_.notify_all();
+      }
+    }
+  }
+
+  int fd_;
+  int restore_flags_ = -1;
+  bool threaded_;
+  const shutdown& stop_;
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::condition_variable room_;
+  std::string pending_;
+  bool writer_idle_ = false;
+  bool finishing_ = false;
+  std::atomic<bool> broken_{false};
+  std::chrono::steady_clock::time_point stalled_since_{};
+  std::thread writer_;
+};
+
+// Lines waiting for a worker: a ring of strings that keep their capacity (no allocation once warm).
+class stdio_line_queue {
+ public:
+  stdio_line_queue(std::size_t lines, std::size_t max_bytes) : ring_(lines == 0 ? 1 : lines), max_bytes_(max_bytes) {}
+
+  // Waits for room; false when `abandon` turns true first.
+  template <class Abandon>
+  bool push(std::string_view line, Abandon&& abandon) {
+    std::unique_lock lock(mutex_);
+    while (count_ == ring_.size() || (count_ > 0 && bytes_ + line.size() > max_bytes_)) {
+      if (abandon()) return false;
+      ++pushers_waiting_;
+      room_.wait_for(lock, std::chrono::milliseconds(50));
+      --pushers_waiting_;
+    }
+    ring_[(head_ + count_) % ring_.size()].assign(line);
+    ++count_;
+    bytes_ += line.size();
+    if (poppers_waiting_ > 0) ready_.notify_one();
+    return true;
+  }
+
+  // The next line into `into` (whose old buffer goes back to the ring); false once closed and empty.
+  bool pop(std::string& into) {
+    std::unique_lock lock(mutex_);
+    ++poppers_waiting_;
+    ready_.wait(lock, [&] { return count_ > 0 || closed_; });
+    --poppers_waiting_;
+    if (count_ == 0) return false;
+    into.clear();
+    if (into.capacity() > shrink_above) std::string().swap(into);
+    into.swap(ring_[head_]);
+    head_ = (head_ + 1) % ring_.size();
+    --count_;
+    bytes_ -= into.size();
+    if (pushers_waiting_ > 0) room_.notify_one();
+    return true;
+  }
+
+  void close() {
+    {
+      std::lock_guard lock(mutex_);
+      closed_ = true;
+    }
+    ready_.notify_all();
+  }
+
+  // Drops the lines nobody has started; returns how many.
+  std::size_t discard() {
+    std::lock_guard lock(mutex_);
+    const std::size_t dropped = count_;
+    count_ = 0;
+    bytes_ = 0;
+    return dropped;
+  }
+
+ private:
+  static constexpr std::size_t shrink_above = std::size_t{1} << 16;
+  std::vector<std::string> ring_;
+  std::size_t max_bytes_;
+  std::size_t head_ = 0;
+  std::size_t count_ = 0;
+  std::size_t bytes_ = 0;
+  std::size_t pushers_waiting_ = 0;
+  std::size_t poppers_waiting_ = 0;
+  bool closed_ = false;
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::condition_variable room_;
+};
+
+// Wakes the reading thread from poll(); shared with the shutdown waker, which may outlive run().
+struct stdio_wakeup {
+  std::mutex mutex;
+  int fds[2] = {-1, -1};
+  bool open = false;
+
+  stdio_wakeup() {
+    if (::pipe(fds) == 0) {
+      for (int fd : fds) {
+        ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+        ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+      }
+      open = true;
+    }
+  }
+  ~stdio_wakeup() { close(); }
+  void wake() {
+    std::lock_guard lock(mutex);
+    if (open && ::write(fds[1], "x", 1) < 0) {
+      // full: a wake-up is pending anyway
+    }
+  }
+  void close() {
+    std::lock_guard lock(mutex);
+    if (!open) return;
+    ::close(fds[0]);
+    ::close(fds[1]);
+    open = false;
+  }
+};
+
+// What event mode needs to know of an endpoint, from its C++ signature.
+struct stdio_target {
+  std::string_view full_name;
+  std::string_view endpoint;
+  std::size_t arity = 0;        // parameters bound from the wire
+  bool string_first = false;    // the first of them is a string
+  bool visible = true;          // neither hidden nor internal
+};
+
+template <class T>
+struct unwrap_optional {
+  using type = T;
+};
+template <class T>
+struct unwrap_optional<std::optional<T>> {
+  using type = T;
+};
+
+template <class App>
+struct stdio_targets;
+template <class... Modules>
+struct stdio_targets<app<Modules...>> {
+  using App = app<Modules...>;
+
+  template <class M, std::size_t Field>
+  static stdio_target one() {
+    using invoker = endpoint_invoker<App, M, Field>;
+    using bound = typename invoker::bound_tuple;
+    stdio_target target;
+    target.full_name = invoker::full_name;
+    target.endpoint = endpoint_name<M, Field>;
+    target.arity = std::tuple_size_v<bound>;
+    if constexpr (std::tuple_size_v<bound> > 0) {
+      using first = typename unwrap_optional<std::remove_cvref_t<std::tuple_element_t<0, bound>>>::type;
+      target.string_first = json::detail::owning_string<first> || json::detail::string_view_like<first>;
+    }
+    using traits = typename invoker::traits;
+    target.visible = !traits::is_hidden && !traits::is_internal;
+    return target;
+  }
+
+  template <class M, std::size_t... I>
+  static void add_module(std::vector<stdio_target>& targets, std::index_sequence<I...>) {
+    constexpr auto fields = endpoint_fields<M>();
+    (targets.push_back(one<M, fields[I]>()), ...);
+  }
+
+  static std::vector<stdio_target> all() {
+    std::vector<stdio_target> targets;
+    (add_module<Modules>(targets, std::make_index_sequence<endpoint_count<Modules>()>{}), ...);
+    return targets;
+  }
+};
+
+struct stdio_route {
+  std::string type;
+  std::string reply;
+  std::size_t index = 0;  // in the app's table
+  stdio_target target;
+};
+
+struct rpc_id_probe {
+  std::optional<json::raw> id;
+};
+
+template <class App>
+class stdio_session {
+ public:
+  stdio_session(App& app, const stdio& options, shutdown& stop)
+      : app_(app), options_(options), stop_(stop), wakeup_(std::make_shared<stdio_wakeup>()) {}
+
+  void run() {
+    struct sigaction current {};
+    if (::sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) std::signal(SIGPIPE, SIG_IGN);
+    const bool guard = options_.guard_stdout && options_.output_fd == STDOUT_FILENO;
+    const int out_fd = guard ? guard_stdout() : options_.output_fd;
+    {
+      stdio_output output(out_fd, options_.workers > 0, stop_);
+      output_ = &output;
+      if (options_.protocol == stdio_protocol::events && !prepare_events()) {
+        output_ = nullptr;
+        return;
+      }
+      auto wakeup = wakeup_;
+      stop_.on_request([wakeup] { wakeup->wake(); });
+      if (options_.workers == 0) {
+        read_loop([this](std::string_view line) { handle_inline(line); }, [this] { flush_inline(); });
+      } else {
+        stdio_line_queue queue(options_.queue_lines, std::max<std::size_t>(options_.max_line_bytes * 2, 16u << 20));
+        std::vector<std::thread> workers;
+        for (std::size_t i = 0; i < options_.workers; ++i) workers.emplace_back([&] { work(queue); });
+        read_loop(
+            [&](std::string_view line) {
+              if (!queue.push(line, [&] { return stop_.requested() || output.broken(); })) stopping_ = true;
+            },
+            [] {});
+        if (stop_.requested()) {
+          if (const std::size_t dropped = queue.discard())
+            log().write(log_level::warning, "stdio: shutting down, " + std::to_string(dropped) + " queued requests dropped");
+        }
+        queue.close();
+        for (auto& worker : workers) worker.join();
+      }
+      output.finish();
+      output_ = nullptr;
+    }
+    wakeup_->close();
+    if (guard) ::close(out_fd);
+  }
+
+ private:
+  // Reads until end of input, shutdown or a broken output; each line goes to on_line, and after each
+  // chunk `after_chunk` runs.
+  template <class OnLine, class AfterChunk>
+  void read_loop(OnLine&& on_line, AfterChunk&& after_chunk) {
+    line_splitter splitter(options_.max_line_bytes);
+    std::string chunk(std::size_t{64} << 10, '\0');
+    const auto overlong = [&](std::size_t length) { on_overlong(length); };
+    bool eof = false;
+    while (!stopping_ && !stop_.requested() && !output_->broken()) {
+      pollfd fds[2] = {{options_.input_fd, POLLIN, 0}, {wakeup_->fds[0], POLLIN, 0}};
+      const int ready = ::poll(fds, wakeup_->open ? 2 : 1, -1);
+      if (ready < 0) {
+        if (errno == EINTR) continue;
+        log().write(log_level::error, std::string("stdio: poll failed: ") + std::strerror(errno));
+        break;
+      }
+      if (fds[1].revents != 0) break;
+      if (fds[0].revents == 0) continue;
+      const ssize_t n = ::read(options_.input_fd, chunk.data(), chunk.size());
+      if (n < 0) {
+        if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
+        log().write(log_level::error, std::string("stdio: read failed: ") + std::strerror(errno));
+        break;
+      }
+      if (n == 0) {
+        eof = true;
+        break;
+      }
+      splitter.feed(std::string_view(chunk.data(), static_cast<std::size_t>(n)), on_line, overlong);
+      after_chunk();
+    }
+    if (eof) {
+      splitter.finish(on_line, overlong);
+      after_chunk();
+    }
+  }
+
+  void on_overlong(std::size_t length) {
+    const std::string why = "line of " + std::to_string(length) + " bytes exceeds the limit of " +
+                            std::to_string(options_.max_line_bytes);
+    if (options_.protocol == stdio_protocol::events) {
+      log().write(log_level::warning, "stdio: skipped a " + why);
+      return;
+    }
+    std::string line = R"({"jsonrpc":"2.0","error":{"code":)";
+    line += std::to_string(jsonrpc_code(error_kind::payload_too_large));
+    line += R"(,"message":"Invalid Request","data":{"kind":"payload_too_large","message":)";
+    json::write(why, line);
+    line += "}},\"id\":null}\n";
+    if (options_.workers == 0) inline_out_ += line;
+    else output_->submit(line);
+  }
+
+  // ---- one line ----
+
+  // Handles one line, appending its reply lines to `out` (stream values are submitted as they come).
+  void handle(std::string_view line, std::string& out, std::string& scratch, context& ctx) {
+    if (options_.protocol == stdio_protocol::events) return handle_event(line, out, scratch, ctx);
+    std::size_t first = 0;
+    while (first < line.size() && (line[first] == ' ' || line[first] == '\t')) ++first;
+    if (first == line.size()) return;
+    rpc_sink sink(*this, line);
+    ctx.sink = line[first] == '{' ? &sink : nullptr;
+    app_.handle_jsonrpc(line, scratch, ctx);
+    ctx.sink = nullptr;
+    if (scratch.empty()) return;
+    out += scratch;
+    out += '\n';
+  }
+
+  // Stream values of one JSON-RPC request, as notifications carrying its id.
+  class rpc_sink final : public stream_sink {
+   public:
+    rpc_sink(stdio_session& session, std::string_view request) : session_(session), request_(request) {}
+    bool send(std::string_view json_text, std::string_view event) override {
+      if (!probed_) {
+        probed_ = true;
+        rpc_id_probe probe;
+        if (!json::read(probe, request_) && probe.id) id_ = probe.id->json;
+      }
+      if (id_.empty()) return true;  // a notification: nobody to stream to
+      thread_local std::string line;
+      line.assign(R"({"jsonrpc":"2.0","method":"stream","params":{"id":)");
+      line += id_;
+      if (!event.empty()) {
+        line += R"(,"event":)";
+        json::write(event, line);
+      }
+      line += R"(,"value":)";
+      line += json_text;
+      line += "}}\n";
+      session_.emit(line);
+      return open();
+    }
+    bool open() const override { return !session_.stop_.requested() && !session_.output_->broken(); }
+
+   private:
+    stdio_session& session_;
+    std::string_view request_;
+    std::string_view id_;
+    bool probed_ = false;
+  };
+
+  // Stream values of one event-mode call, as event lines.
+  class event_sink final : public stream_sink {
+   public:
+    event_sink(stdio_session& session, std::string_view reply) : session_(session), reply_(reply) {}
+    bool send(std::string_view json_text, std::string_view event) override {
+      thread_local std::string data;
+      thread_local std::string line;
+      data.clear();
+      line.clear();
+      json_as_event_data(json_text, data);
+      write_event_line(event.empty() ? reply_ : event, session_.options_.name, data, line);
+      session_.emit(line);
+      return open();
+    }
+    bool open() const override { return !session_.stop_.requested() && !session_.output_->broken(); }
+
+   private:
+    stdio_session& session_;
+    std::string_view reply_;
+  };
+
+  // A line produced during a call: ahead of whatever the reading thread has gathered.
+  void emit(std::string_view line) {
+    if (options_.workers == 0) flush_inline();
+    output_->submit(line);
+  }
+
+  // ---- event mode ----
+
+  bool prepare_events() {
+    if (!valid_event_token(options_.name)) {
+      log().write(log_level::error, "stdio: the tool name \"" + options_.name +
+                                        "\" cannot be a sender (empty, or has '|', spaces or control characters)");
+      return false;
+    }
+    const auto targets = stdio_targets<std::remove_const_t<App>>::all();
+    const auto add = [&](std::string type, std::string_view endpoint, std::string reply) {
+      const std::size_t index = App::find(endpoint);
+      if (index == App::npos) {
+        log().write(log_level::error, "stdio: route " + type + " names no endpoint \"" + std::string(endpoint) + "\"");
+        return false;
+      }
+      if (type != "*" && !valid_event_token(type)) {
+        log().write(log_level::error, "stdio: \"" + type + "\" cannot be an event type");
+        return false;
+      }
+      stdio_route route;
+      for (const auto& t : targets)
+        if (t.full_name == endpoint) route.target = t;
+      route.index = index;
+      route.reply = std::move(reply);
+      route.type = std::move(type);
+      for (const auto& existing : routes_)
+        if (existing.type == route.type) {
+          log().write(log_level::warning, "stdio: event type " + route.type + " is handled by " +
+                                              std::string(existing.target.full_name) + ", not by " +
+                                              std::string(route.target.full_name));
+          return true;
+        }
+      routes_.push_back(std::move(route));
+      return true;
+    };
+    if (options_.routes.empty()) {
+      for (const auto& t : targets)
+        if (t.visible && !add(event_type_for(t.endpoint), t.full_name, {})) return false;
+    } else {
+      for (const auto& r : options_.routes)
+        if (!add(r.type, r.endpoint, r.reply)) return false;
+    }
+    std::sort(routes_.begin(), routes_.end(), [](const auto& a, const auto& b) { return a.type < b.type; });
+    std::string hello;
+    for (const auto& route : routes_) write_event_line("SUBSCRIBE", options_.name, route.type, hello);
+    write_event_line("TOOL_READY", options_.name, options_.description, hello);
+    output_->submit(hello);
+    return true;
+  }
+
+  static bool route_before(const stdio_route& r, std::string_view type) {
+    return std::string_view(r.type).compare(type) < 0;  // (not string < string_view: clang 14 + libstdc++)
+  }
+  const stdio_route* route_for(std::string_view type) const {
+    const auto found = std::lower_bound(routes_.begin(), routes_.end(), type, &route_before);
+    if (found != routes_.end() && found->type == type) return &*found;
+    const auto any = std::lower_bound(routes_.begin(), routes_.end(), std::string_view("*"), &route_before);
+    return any != routes_.end() && any->type == "*" ? &*any : nullptr;
+  }
+
+  void handle_event(std::string_view line, std::string& out, std::string& params, context& ctx) {
+    if (line.empty()) return;
+    const auto parts = split_event_line(line);
+    if (!parts) {
+      log().write(log_level::warning, "stdio: not a TYPE|sender|data line: " + std::string(line.substr(0, 200)));
+      return;
+    }
+    const stdio_route* route = route_for(parts->type);
+    if (!route) {
+      log().write(log_level::debug, "stdio: no endpoint for event type " + std::string(parts->type));
+      return;
+    }
+    thread_local std::string data;
+    data.clear();
+    unescape_event_data(parts->data, data);
+    params.clear();
+    params += '[';
+    if (route->target.arity > 0 && route->target.string_first) json::write(std::string_view(data), params);
+    else if (route->target.arity > 0) params += data;
+    params += ']';
+    thread_local std::string reply;
+    reply.assign(route->reply);
+    if (reply.empty()) reply.append(parts->type).append("_RESULT");
+    const event_line current{parts->type, parts->sender, data};
+    current_event_line = &current;
+    event_sink sink(*this, reply);
+    ctx.sink = &sink;
+    thread_local response result;
+    app_.call_at(route->index, {params, {}, false}, result, ctx);
+    ctx.sink = nullptr;
+    current_event_line = nullptr;
+    app_.run_tasks(result);
+    thread_local std::string text;
+    text.clear();
+    if (!result.ok()) {
+      text += R"({"type":)";
+      json::write(parts->type, text);
+      text += R"(,"kind":")";
+      text += kind_name(result.error);
+      text += R"(","message":)";
+      json::write(result.message, text);
+      if (!result.where.empty()) {
+        text += R"(,"where":)";
+        json::write(result.where, text);
+      }
+      text += '}';
+      write_event_line("ERROR", options_.name, text, out);
+      return;
+    }
+    if (result.body.empty() || (result.form == body_form::json && result.body == "null")) return;
+    if (result.form == body_form::json) json_as_event_data(result.body, text);
+    else text = result.body;
+    write_event_line(reply, options_.name, text, out);
+  }
+
+  // ---- running calls ----
+
+  context make_context() {
+    context ctx;
+    ctx.from = origin::stdio;
+    ctx.bus = &app_;
+    return ctx;
+  }
+
+  void handle_inline(std::string_view line) { handle(line, inline_out_, inline_scratch_, inline_ctx_); }
+  void flush_inline() {
+    output_->submit(inline_out_);
+    inline_out_.clear();
+    if (inline_out_.capacity() > (std::size_t{4} << 20)) std::string().swap(inline_out_);
+  }
+
+  void work(stdio_line_queue& queue) {
+    context ctx = make_context();
+    std::string line;
+    std::string out;
+    std::string scratch;
+    while (queue.pop(line)) {
+      out.clear();
+      handle(line, out, scratch, ctx);
+      output_->submit(out);
+    }
+  }
+
+  App& app_;
+  const stdio& options_;
+  shutdown& stop_;
+  std::shared_ptr<stdio_wakeup> wakeup_;
+  stdio_output* output_ = nullptr;
+  std::vector<stdio_route> routes_;
+  std::string inline_out_;
+  std::string inline_scratch_;
+  context inline_ctx_ = make_context();
+  bool stopping_ = false;
+};
+
+}  // namespace sb::detail
+
+namespace sb {
+
+template <class App>
+void stdio::run(App& app, shutdown& stop) const {
+  detail::stdio_session<App> session(app, *this, stop);
+  session.run();
+}
+
+}  // namespace sb
+// end switchboard/transport/stdio.hpp
+// begin switchboard/transport/hub.hpp
+// sb::hub: starts tools (programs in any language) as child processes, reads every line they write,
+// and routes their TYPE|sender|data events (see transport/stdio.hpp for the line format).
+//
+// Config (read with sb::json::read; everything but a tool's name and command is optional):
+//   {"core": {"log_file": "hub.log", "log_level": "info", "shutdown_grace_sec": 2},
+//    "tools": [{"name": "pinger", "command": "python3", "args": ["pinger.py"], "env": {"K": "v"},
+//               "cwd": "tools", "autostart": true, "restart_on_crash": true,
+//               "restart_policy": "never" | "on-failure" | "always", "restart_max_delay_sec": 5,
+//               "protocol": "events" | "jsonrpc",
+//               "restart_initial_delay_sec": 0.1, "queue_bytes": 1048576, "max_line_bytes": 1048576}]}
+// The log goes to log_file (appended) when set, else to stderr. A tool's command is looked up in PATH
+// when it has no '/', and runs in cwd (relative to the hub's) with the hub's environment plus env.
+//
+// Routing (events tools):
+//   - TOOL_READY|<name>|<description> marks the tool ready; SUBSCRIBE|<name>|<TYPE> (and
+//     UNSUBSCRIBE) registers interest, "*" meaning every type. Subscriptions end with the process.
+//   - Any other line is an event, delivered verbatim to every running tool subscribed to its type,
+//     except the sender: a tool never receives its own events, even when subscribed to "*". The
+//     sender field is the hub's name for the tool whatever the tool wrote there.
+//   - COMMAND|<tool>|<text> runs list, status [t], start t, stop t, restart t, call t <method>
+//     <params JSON> (a JSON-RPC call to a jsonrpc tool), and answers the sender alone with
+//     COMMAND_RESULT|hub|{"command":"<text>","ok":true|false,...}.
+//   - Lines that are not TYPE|sender|data, and lines over max_line_bytes, are logged and skipped.
+//   - Each tool's stderr goes to the hub log as "[name] line".
+// Slow readers: what a tool has not read yet waits in its inbound queue (queue_bytes). When a new
+// line does not fit, that line is dropped for that tool alone and counted (`dropped` in status, a
+// warning in the log at the first drop and at every power of two): the queue keeps the oldest lines
+// in order, the tool sees a gap, never a reordering. Writes never block: the hub and the other tools
+// go on whatever one tool does.
+// Restarts: restart_policy "on-failure" (the default) restarts a tool that exits non-zero or is
+// killed, "always" whatever its exit, "never" never; restart_on_crash: false means "never". Delays
+// double from restart_initial_delay_sec up to restart_max_delay_sec; a run of 10 s resets them.
+// Stopping (SIGTERM or SIGINT to the hub, hub::stop(), or COMMAND stop): the tool's stdin is closed;
+// after shutdown_grace_sec it gets SIGTERM, after as long again SIGKILL (to its process group). run()
+// returns 0 once every tool has exited.
+// jsonrpc tools (sb::stdio apps among them) are ready once started; hub::call() and the "call"
+// command send them requests and hand back the response line.
+
+
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+extern char** environ;  // NOLINT: POSIX
+
+namespace sb {
+
+enum class restart_policy : std::uint8_t { never, on_failure, always };
+enum class tool_protocol : std::uint8_t { events, jsonrpc };
+
+struct hub_core_config {
+  std::optional<std::string> log_file{};
+  sb::log_level log_level = sb::log_level::info;
+  double shutdown_grace_sec = 2;  // stdin closed → SIGTERM → SIGKILL, this long apart
+};
+
+struct hub_tool_config {
+  std::string name{};
+  std::string command{};
+  std::vector<std::string> args{};
+  std::map<std::string, std::string> env{};
+  std::optional<std::string> cwd{};
+  bool autostart = true;
+  bool restart_on_crash = true;
+  std::optional<sb::restart_policy> restart_policy{};  // absent: on-failure
+  double restart_max_delay_sec = 5;
+  tool_protocol protocol = tool_protocol::events;
+  double restart_initial_delay_sec = 0.1;
+  std::size_t queue_bytes = std::size_t{1} << 20;
+  std::size_t max_line_bytes = std::size_t{1} << 20;
+
+  sb::restart_policy effective_policy() const {
+    return restart_on_crash ? restart_policy.value_or(sb::restart_policy::on_failure) : sb::restart_policy::never;
+  }
+};
+
+struct hub_config {
+  hub_core_config core{};
+  std::vector<hub_tool_config> tools{};
+};
+
+}  // namespace sb
+
+template <>
+struct sb::json::meta<sb::hub_core_config> {
+  static constexpr bool defaults = true;
+};
+template <>
+struct sb::json::meta<sb::hub_tool_config> {
+  static constexpr bool defaults = true;
+};
+template <>
+struct sb::json::meta<sb::hub_config> {
+  static constexpr bool defaults = true;
+};
+
+// "never", "on-failure", "always" (the config spelling, with a hyphen).
+template <>
+struct sb::json::codec<sb::restart_policy> {
+  static void read(sb::restart_policy& out, sb::json::reader& in) {
+    std::string text;
+    if (!in.read(text)) return;
+    if (text == "never") out = sb::restart_policy::never;
+    else if (text == "on-failure") out = sb::restart_policy::on_failure;
+    else if (text == "always") out = sb::restart_policy::always;
+    else in.fail("restart_policy must be \"never\", \"on-failure\" or \"always\", not \"" + text + "\"");
+  }
+  template <class Writer>
+  static void write(const sb::restart_policy& in, Writer& out) {
+    out.raw(in == sb::restart_policy::never ? "\"never\"" : in == sb::restart_policy::always ? "\"always\"" : "\"on-failure\"");
+  }
+};
+
+namespace sb {
+
+// Parses and checks a hub config; on failure returns nothing and says why.
+inline std::optional<hub_config> read_hub_config(std::string_view text, std::string& why) {
+  hub_config config;
+  if (auto e = json::read(config, text)) {
+    why = "hub config: " + e.to_string();
+    return std::nullopt;
+  }
+  for (std::size_t i = 0; i < config.tools.size(); ++i) {
+    const auto& tool = config.tools[i];
+    const std::string where = "hub config: tools[" + std::to_string(i) + "]";
+    if (!detail::valid_event_token(tool.name) || tool.name == "hub") {
+      why = where + ": \"name\" is required: not empty, not \"hub\", without '|', spaces or control characters";
+      return std::nullopt;
+    }
+    if (tool.command.empty()) {
+      why = where + " (" + tool.name + "): \"command\" is required";
+      return std::nullopt;
+    }
+    for (std::size_t j = 0; j < i; ++j)
+      if (config.tools[j].name == tool.name) {
+        why = where + ": the name \"" + tool.name + "\" is used twice";
+        return std::nullopt;
+      }
+    if (!(tool.restart_max_delay_sec >= 0) || !(tool.restart_initial_delay_sec >= 0)) {
+      why = where + " (" + tool.name + "): restart delays cannot be negative";
+      return std::nullopt;
+    }
+  }
+  if (!(config.core.shutdown_grace_sec >= 0)) {
+    why = "hub config: core.shutdown_grace_sec cannot be negative";
+    return std::nullopt;
+  }
+  return config;
+}
+
+inline std::optional<hub_config> load_hub_config(const std::string& path, std::string& why) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    why = "hub config: cannot open " + path;
+    return std::nullopt;
+  }
+  std::stringstream text;
+  text << file.rdbuf();
+  return read_hub_config(text.str(), why);
+}
+
+enum class tool_state : std::uint8_t { stopped, running, stopping, restarting };
+
+struct hub_tool_status {
+  std::string name;
+  tool_state state = tool_state::stopped;
+  bool ready = false;
+  int pid = 0;
+  std::string description;
+  std::vector<std::string> subscriptions;
+  std::uint64_t restarts = 0;
+  std::uint64_t delivered = 0;  // lines queued for this tool
+  std::uint64_t dropped = 0;    // lines dropped because its queue was full or its stdin closed
+  std::size_t queued_bytes = 0;
+  std::string last_exit;        // "exit 0", "signal 9", "spawn failed: ..."
+};
+
+class hub {
+ public:
+  explicit hub(hub_config config) : config_(std::move(config)) {
+    tools_.resize(config_.tools.size());
+    for (std::size_t i = 0; i < tools_.size(); ++i) tools_[i].config = &config_.tools[i];
+    if (::pipe(wake_) == 0) {
+      for (int fd : wake_) {
+        ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+        ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+      }
+    }
+    if (config_.core.log_file) {
+      log_file_ = std::fopen(config_.core.log_file->c_str(), "a");
+      if (log_file_) std::setvbuf(log_file_, nullptr, _IOLBF, 0);
+    }
+  }
+  hub(const hub&) = delete;
+  hub& operator=(const hub&) = delete;
+  ~hub() {
+    for (int fd : wake_)
+      if (fd >= 0) ::close(fd);
+    if (log_file_) std::fclose(log_file_);
+  }
+
+  // Runs the tools until stop(), SIGTERM or SIGINT, then stops them; returns 0. One hub runs at a
+  // time per process: while it runs it handles SIGCHLD, SIGTERM and SIGINT and ignores SIGPIPE.
+  int run();
+
+  // From any thread (not from a signal handler).
+  void stop() { post([this] { begin_shutdown("stop requested"); }); }
+
+  // A JSON-RPC request to a jsonrpc tool; `done` runs on the hub's thread with the response line
+  // (a JSON-RPC error object when the tool is not running or exits first).
+  void call(std::string tool, std::string method, std::string params_json, std::function<void(std::string_view)> done) {
+    post([this, tool = std::move(tool), method = std::move(method), params = std::move(params_json),
+          done = std::move(done)]() mutable { send_call(tool, method, params, std::move(done)); });
+  }
+
+  // Sends TYPE|hub|data to every tool subscribed to type.
+  void publish(std::string type, std::string data) {
+    post([this, type = std::move(type), data = std::move(data)] {
+      std::string line;
+      detail::write_event_line(type, "hub", data, line);
+      line.pop_back();
+      route(type, line, npos);
+    });
+  }
+
+  std::vector<hub_tool_status> status() const {
+    std::lock_guard lock(state_mutex_);
+    std::vector<hub_tool_status> all;
+    for (const auto& t : tools_) all.push_back(status_of(t));
+    return all;
+  }
+
+  // Writes one line to the hub's log (file or stderr).
+  void write_log(log_level level, std::string_view message) {
+    if (level < config_.core.log_level) return;
+    char stamp[40];
+    const auto now = std::chrono::system_clock::now();
+    const auto t = std::chrono::system_clock::to_time_t(now);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+    std::tm utc{};
+    gmtime_r(&t, &utc);
+    const std::size_t n = std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
+    std::snprintf(stamp + n, sizeof stamp - n, ".%03dZ", static_cast<int>(ms));
+    std::lock_guard lock(log_mutex_);
+    std::FILE* out = log_file_ ? log_file_ : stderr;
+    std::fprintf(out, "%s [%.*s] %.*s\n", stamp, static_cast<int>(level_name(level).size()), level_name(level).data(),
+                 static_cast<int>(message.size()), message.data());
+    if (!log_file_) std::fflush(out);
+  }
+
+ private:
+  using clock = std::chrono::steady_clock;
+  static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+
+  struct tool {
+    const hub_tool_config* config = nullptr;
+    tool_state state = tool_state::stopped;
+    pid_t pid = 0;
+    int in = -1;   // its stdin (we write)
+    int out = -1;  // its stdout (we read)
+    int err = -1;  // its stderr (we read)
+    bool ready = false;
+    bool all_types = false;
+    std::vector<std::string> subscriptions;
+    std::string description;
+    std::optional<detail::line_splitter> out_lines;
+    std::optional<detail::line_splitter> err_lines;
+    std::string queue;  // inbound bytes not yet written; queue[0, head) already went out
+    std::size_t head = 0;
+    std::uint64_t delivered = 0;
+    std::uint64_t dropped = 0;
+    std::uint64_t restarts = 0;
+    unsigned backoff_step = 0;
+    clock::time_point started{};
+    clock::time_point deadline{};  // restarting: when to start; stopping: next escalation
+    int stop_phase = 0;            // 0 stdin closed, 1 SIGTERM sent, 2 SIGKILL sent
+    bool stop_requested = false;   // by command or shutdown: no restart
+    bool start_after_stop = false; // "restart" command
+    std::string last_exit;
+
+    std::string_view name() const { return config->name; }
+    std::size_t queued() const { return queue.size() - head; }
+    bool wants(std::string_view type) const {
+      if (all_types) return true;
+      for (const auto& s : subscriptions)
+        if (s == type) return true;
+      return false;
+    }
+  };
+
+  struct pending_call {
+    std::size_t tool;
+    std::function<void(std::string_view)> done;
+  };
+
+  // "[name] " (built by appending: GCC 12 -O3 warns falsely about "literal" + std::string).
+  static std::string tag(std::string_view name) {
+    std::string text;
+    text.reserve(name.size() + 3);
+    text += '[';
+    text += name;
+    text += "] ";
+    return text;
+  }
+
+  // ---- posting work from other threads ----
+
+  void post(std::function<void()> work) {
+    {
+      std::lock_guard lock(inbox_mutex_);
+      inbox_.push_back(std::move(work));
+    }
+    wake('w');
+  }
+  void wake(char why) {
+    if (wake_[1] >= 0 && ::write(wake_[1], &why, 1) < 0) {
+      // full: the loop will run anyway
+    }
+  }
+
+  static std::atomic<int>& signal_fd() {
+    static std::atomic<int> fd{-1};
+    return fd;
+  }
+  static void on_signal(int signal) {
+    const int saved = errno;
+    const int fd = signal_fd().load();
+    const char code = signal == SIGCHLD ? 'c' : 't';
+    if (fd >= 0 && ::write(fd, &code, 1) < 0) {
+      // nothing to do in a signal handler
+    }
+    errno = saved;
+  }
+
+  // ---- processes ----
+
+  void start(std::size_t index) {
+    tool& t = tools_[index];
+    const hub_tool_config& c = *t.config;
+    int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
+    const auto close_all = [&] {
+      for (int* p : {in, out, err})
+        for (int i = 0; i < 2; ++i)
+          if (p[i] >= 0) ::close(p[i]);
+    };
+    if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
+      close_all();
+      return spawn_failed(index, std::string("pipe: ") + std::strerror(errno));
+    }
+    std::vector<std::string> env_storage;
+    for (char** e = environ; e && *e; ++e) {
+      const std::string_view entry(*e);
+      const std::string key(entry.substr(0, entry.find('=')));
+      if (!c.env.count(key)) env_storage.emplace_back(entry);
+    }
+    for (const auto& [key, value] : c.env) env_storage.push_back(key + "=" + value);
+    std::vector<char*> envp;
+    for (auto& e : env_storage) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    std::vector<std::string> arg_storage{c.command};
+    arg_storage.insert(arg_storage.end(), c.args.begin(), c.args.end());
+    std::vector<char*> argv;
+    for (auto& a : arg_storage) argv.push_back(a.data());
+    argv.push_back(nullptr);
+
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO);
+    if (c.cwd && !c.cwd->empty()) posix_spawn_file_actions_addchdir_np(&actions, c.cwd->c_str());
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    sigset_t none;
+    sigemptyset(&none);
+    sigset_t defaults;
+    sigemptyset(&defaults);
+    for (int s : {SIGPIPE, SIGTERM, SIGINT, SIGCHLD, SIGHUP, SIGQUIT}) sigaddset(&defaults, s);
+    posix_spawnattr_setsigmask(&attributes, &none);
+    posix_spawnattr_setsigdefault(&attributes, &defaults);
+    posix_spawnattr_setpgroup(&attributes, 0);  // its own group: a terminal's ^C reaches the hub only
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+    pid_t pid = 0;
+    const int failed = ::posix_spawnp(&pid, c.command.c_str(), &actions, &attributes, argv.data(), envp.data());
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    ::close(in[0]);
+    ::close(out[1]);
+    ::close(err[1]);
+    if (failed != 0) {
+      ::close(in[1]);
+      ::close(out[0]);
+      ::close(err[0]);
+      return spawn_failed(index, std::string("cannot run ") + c.command + ": " + std::strerror(failed));
+    }
+    for (int fd : {in[1], out[0], err[0]}) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+    t.pid = pid;
+    t.in = in[1];
+    t.out = out[0];
+    t.err = err[0];
+    t.state = tool_state::running;
+    t.ready = c.protocol == tool_protocol::jsonrpc;
+    t.all_types = false;
+    t.subscriptions.clear();
+    t.description.clear();
+    t.out_lines.emplace(c.max_line_bytes);
+    t.err_lines.emplace(c.max_line_bytes);
+    t.queue.clear();
+    t.head = 0;
+    t.started = clock::now();
+    t.stop_phase = 0;
+    t.stop_requested = false;
+    write_log(log_level::info, tag(t.name()) + "started, pid " + std::to_string(pid));
+  }
+
+  void spawn_failed(std::size_t index, std::string why) {
+    tool& t = tools_[index];
+    write_log(log_level::error, tag(t.name()) + why);
+    t.last_exit = "spawn failed: " + why;
+    t.started = clock::now();
+    after_exit(index, true);
+  }
+
+  // Decides what follows an exit: a restart after a delay, or nothing.
+  void after_exit(std::size_t index, bool failure) {
+    tool& t = tools_[index];
+    t.state = tool_state::stopped;
+    t.pid = 0;
+    t.ready = false;
+    t.all_types = false;
+    t.subscriptions.clear();
+    if (shutting_down_) return;
+    if (t.stop_requested) {
+      t.stop_requested = false;
+      if (t.start_after_stop) {
+        t.start_after_stop = false;
+        t.backoff_step = 0;
+        start(index);
+      }
+      return;
+    }
+    const restart_policy policy = t.config->effective_policy();
+    if (policy == restart_policy::never || (policy == restart_policy::on_failure && !failure)) {
+      write_log(log_level::info, tag(t.name()) + t.last_exit + ", not restarted");
+      return;
+    }
+    if (clock::now() - t.started >= std::chrono::seconds(10)) t.backoff_step = 0;
+    const double initial = std::max(t.config->restart_initial_delay_sec, 0.01);
+    const double delay =
+        std::min(t.config->restart_max_delay_sec, initial * std::ldexp(1.0, static_cast<int>(std::min(t.backoff_step, 30u))));
+    const double wait = std::max(delay, 0.01);
+    ++t.backoff_step;
+    t.state = tool_state::restarting;
+    t.deadline = clock::now() + std::chrono::microseconds(static_cast<std::int64_t>(wait * 1e6));
+    char text[64];
+    std::snprintf(text, sizeof text, "%.3f", wait);
+    write_log(log_level::warning,
+              tag(t.name()) + t.last_exit + ", restarting in " + text + " s");
+  }
+
+  void reap() {
+    for (std::size_t i = 0; i < tools_.size(); ++i) {
+      tool& t = tools_[i];
+      if (t.pid <= 0) continue;
+      int status = 0;
+      const pid_t done = ::waitpid(t.pid, &status, WNOHANG);
+      if (done != t.pid) continue;
+      drain(i);  // what it wrote before exiting is in the pipes
+      close_fd(t.in);
+      close_fd(t.out);
+      close_fd(t.err);
+      t.queue.clear();
+      t.head = 0;
+      const bool failure = !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+      t.last_exit = WIFEXITED(status) ? "exit " + std::to_string(WEXITSTATUS(status))
+                                      : "signal " + std::to_string(WTERMSIG(status));
+      write_log(failure && !t.stop_requested ? log_level::warning : log_level::info,
+                tag(t.name()) + "exited: " + t.last_exit);
+      fail_calls(i);
+      after_exit(i, failure);
+    }
+  }
+
+  static void close_fd(int& fd) {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+  }
+
+  void begin_stop(std::size_t index, bool restart_after) {
+    tool& t = tools_[index];
+    if (t.state == tool_state::restarting || t.state == tool_state::stopped) {
+      t.state = tool_state::stopped;
+      if (restart_after && !shutting_down_) {
+        t.backoff_step = 0;
+        start(index);
+      }
+      return;
+    }
+    t.stop_requested = true;
+    t.start_after_stop = restart_after;
+    if (t.state == tool_state::stopping) return;
+    t.state = tool_state::stopping;
+    t.stop_phase = 0;
+    close_fd(t.in);
+    t.queue.clear();
+    t.head = 0;
+    t.deadline = clock::now() + grace();
+    write_log(log_level::info, tag(t.name()) + "stopping: stdin closed");
+  }
+
+  clock::duration grace() const {
+    return std::chrono::microseconds(static_cast<std::int64_t>(config_.core.shutdown_grace_sec * 1e6));
+  }
+
+  void escalate(tool& t) {
+    const int signal = t.stop_phase == 0 ? SIGTERM : SIGKILL;
+    if (::kill(-t.pid, signal) != 0) ::kill(t.pid, signal);
+    write_log(log_level::warning,
+              tag(t.name()) + "still running: " + (signal == SIGTERM ? "SIGTERM" : "SIGKILL"));
+    ++t.stop_phase;
+    t.deadline = t.stop_phase == 1 ? clock::now() + grace() : clock::time_point::max();
+  }
+
+  void begin_shutdown(std::string_view why) {
+    if (shutting_down_) return;
+    shutting_down_ = true;
+    write_log(log_level::info, "hub: " + std::string(why) + ", stopping tools");
+    for (std::size_t i = 0; i < tools_.size(); ++i) begin_stop(i, false);
+  }
+
+  // ---- reading ----
+
+  // Reads what a tool wrote, a bounded amount per turn so that one chatty tool cannot starve others.
+  void read_from(std::size_t index, bool from_stderr, int turns) {
+    tool& t = tools_[index];
+    int& fd = from_stderr ? t.err : t.out;
+    auto& splitter = from_stderr ? *t.err_lines : *t.out_lines;
+    for (int turn = 0; turn < turns && fd >= 0; ++turn) {
+      const ssize_t n = ::read(fd, chunk_.data(), chunk_.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+      const auto overlong = [&](std::size_t length) {
+        write_log(log_level::warning, tag(t.name()) + "skipped a line of " + std::to_string(length) +
+                                          " bytes (limit " + std::to_string(t.config->max_line_bytes) + ")");
+      };
+      if (n <= 0) {
+        if (from_stderr) splitter.finish([&](std::string_view line) { log_stderr(t, line); }, overlong);
+        else splitter.finish([&](std::string_view line) { on_line(index, line); }, overlong);
+        close_fd(fd);
+        return;
+      }
+      const std::string_view bytes(chunk_.data(), static_cast<std::size_t>(n));
+      if (from_stderr) splitter.feed(bytes, [&](std::string_view line) { log_stderr(t, line); }, overlong);
+      else splitter.feed(bytes, [&](std::string_view line) { on_line(index, line); }, overlong);
+    }
+  }
+
+  void drain(std::size_t index) {
+    read_from(index, false, 64);
+    read_from(index, true, 64);
+  }
+
+  void log_stderr(const tool& t, std::string_view line) {
+    write_log(log_level::info, tag(t.name()) + std::string(line));
+  }
+
+  void on_line(std::size_t index, std::string_view line) {
+    tool& t = tools_[index];
+    if (t.config->protocol == tool_protocol::jsonrpc) return on_rpc_line(index, line);
+    if (line.empty()) return;
+    const auto parts = detail::split_event_line(line);
+    if (!parts) {
+      write_log(log_level::warning, tag(t.name()) + "not a TYPE|sender|data line: " +
+                                        std::string(line.substr(0, 200)));
+      return;
+    }
+    const std::string_view type = parts->type;
+    if (type == "TOOL_READY") {
+      t.ready = true;
+      t.description.clear();
+      detail::unescape_event_data(parts->data, t.description);
+      write_log(log_level::info, tag(t.name()) + "ready: " + t.description);
+      return;
+    }
+    if (type == "SUBSCRIBE" || type == "UNSUBSCRIBE") {
+      std::string what;
+      detail::unescape_event_data(parts->data, what);
+      while (!what.empty() && (what.back() == ' ' || what.back() == '\t')) what.pop_back();
+      const bool add = type == "SUBSCRIBE";
+      if (what == "*") t.all_types = add;
+      else if (add && !t.wants(what)) t.subscriptions.push_back(what);
+      else if (!add) std::erase(t.subscriptions, what);
+      if (add && what == "*" && std::find(t.subscriptions.begin(), t.subscriptions.end(), "*") == t.subscriptions.end())
+        t.subscriptions.push_back("*");
+      if (!add && what == "*") std::erase(t.subscriptions, std::string("*"));
+      write_log(log_level::debug, tag(t.name()) + std::string(type) + " " + what);
+      return;
+    }
+    if (type == "COMMAND") {
+      std::string text;
+      detail::unescape_event_data(parts->data, text);
+      return run_command(index, text);
+    }
+    if (parts->sender == t.name()) return route(type, line, index);
+    rewritten_.clear();
+    rewritten_.append(type).append("|").append(t.name()).append("|").append(parts->data);
+    route(type, rewritten_, index);
+  }
+
+  // Delivers an event line to its subscribers, the sender excepted.
+  void route(std::string_view type, std::string_view line, std::size_t sender) {
+    for (std::size_t i = 0; i < tools_.size(); ++i) {
+      tool& t = tools_[i];
+      if (i == sender || t.state != tool_state::running || t.config->protocol != tool_protocol::events) continue;
+      if (!t.wants(type)) continue;
+      enqueue(i, line);
+    }
+  }
+
+  // Queues one line for a tool; drops it (and counts) when the queue is full.
+  bool enqueue(std::size_t index, std::string_view line) {
+    tool& t = tools_[index];
+    if (t.in < 0 || t.queued() + line.size() + 1 > t.config->queue_bytes) {
+      ++t.dropped;
+      if ((t.dropped & (t.dropped - 1)) == 0)
+        write_log(log_level::warning, tag(t.name()) +
+                                          (t.in < 0 ? "stdin closed" : "not reading: inbound queue full") + ", " +
+                                          std::to_string(t.dropped) + " lines dropped so far");
+      return false;
+    }
+    if (t.head == t.queue.size()) {
+      t.queue.clear();
+      t.head = 0;
+    }
+    t.queue.append(line);
+    t.queue += '\n';
+    ++t.delivered;
+    dirty_.push_back(index);
+    return true;
+  }
+
+  // Writes what the tool can take now; never blocks.
+  void flush(std::size_t index) {
+    tool& t = tools_[index];
+    while (t.in >= 0 && t.queued() > 0) {
+      const ssize_t n = ::write(t.in, t.queue.data() + t.head, t.queued());
+      if (n > 0) {
+        t.head += static_cast<std::size_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+      write_log(log_level::info, tag(t.name()) + "closed its stdin");
+      close_fd(t.in);
+      t.queue.clear();
+      t.head = 0;
+      return;
+    }
+    if (t.head == t.queue.size()) {
+      t.queue.clear();
+      t.head = 0;
+    } else if (t.head > (std::size_t{1} << 16) && t.head * 2 > t.queue.size()) {
+      t.queue.erase(0, t.head);
+      t.head = 0;
+    }
+  }
+
+  // ---- JSON-RPC tools ----
+
+  struct rpc_response_probe {
+    std::optional<json::raw> id;
+  };
+  struct rpc_outcome_probe {
+    std::optional<json::raw> result;
+  };
+
+  void on_rpc_line(std::size_t index, std::string_view line) {
+    if (line.empty()) return;
+    rpc_response_probe probe;
+    std::uint64_t id = 0;
+    if (json::read(probe, line) || !probe.id || json::read(id, probe.id->json)) {
+      write_log(log_level::debug, tag(tools_[index].name()) + std::string(line.substr(0, 200)));
+      return;
+    }
+    const auto found = calls_.find(id);
+    if (found == calls_.end() || found->second.tool != index) return;
+    auto done = std::move(found->second.done);
+    calls_.erase(found);
+    if (done) done(line);
+  }
+
+  void send_call(std::string_view name, std::string_view method, std::string_view params,
+                 std::function<void(std::string_view)> done) {
+    const std::uint64_t id = ++last_call_;
+    const auto fail = [&](std::string_view why) {
+      std::string error = R"({"jsonrpc":"2.0","error":{"code":-32603,"message":)";
+      json::write(why, error);
+      error += R"(},"id":)" + std::to_string(id) + "}";
+      if (done) done(error);
+    };
+    const std::size_t index = find(name);
+    if (index == npos) return fail("no tool named " + std::string(name));
+    tool& t = tools_[index];
+    if (t.config->protocol != tool_protocol::jsonrpc) return fail(std::string(name) + " does not speak jsonrpc");
+    if (t.state != tool_state::running) return fail(std::string(name) + " is not running");
+    std::string request = R"({"jsonrpc":"2.0","method":)";
+    json::write(method, request);
+    if (!params.empty()) {
+      request += R"(,"params":)";
+      request += params;
+    }
+    request += R"(,"id":)" + std::to_string(id) + "}";
+    if (!enqueue(index, request)) return fail(std::string(name) + " is not reading its input");
+    calls_[id] = {index, std::move(done)};
+  }
+
+  void fail_calls(std::size_t index) {
+    for (auto it = calls_.begin(); it != calls_.end();) {
+      if (it->second.tool != index) {
+        ++it;
+        continue;
+      }
+      auto done = std::move(it->second.done);
+      const std::string error = R"({"jsonrpc":"2.0","error":{"code":-32603,"message":"the tool exited"},"id":)" +
+                                std::to_string(it->first) + "}";
+      it = calls_.erase(it);
+      if (done) done(error);
+    }
+  }
+
+  // ---- commands ----
+
+  std::size_t find(std::string_view name) const {
+    for (std::size_t i = 0; i < tools_.size(); ++i)
+      if (tools_[i].name() == name) return i;
+    return npos;
+  }
+
+  hub_tool_status status_of(const tool& t) const {
+    hub_tool_status s;
+    s.name = t.config->name;
+    s.state = t.state;
+    s.ready = t.ready;
+    s.pid = t.pid;
+    s.description = t.description;
+    s.subscriptions = t.subscriptions;
+    s.restarts = t.restarts;
+    s.delivered = t.delivered;
+    s.dropped = t.dropped;
+    s.queued_bytes = t.queued();
+    s.last_exit = t.last_exit;
+    return s;
+  }
+
+  void reply(std::size_t to, std::string_view command, bool ok, std::string_view extra_json) {
+    std::string data = R"({"command":)";
+    json::write(command, data);
+    data += ok ? R"(,"ok":true)" : R"(,"ok":false)";
+    data += extra_json;
+    data += '}';
+    std::string line;
+    detail::write_event_line("COMMAND_RESULT", "hub", data, line);
+    line.pop_back();
+    if (tools_[to].state == tool_state::running) enqueue(to, line);
+  }
+
+  void run_command(std::size_t from, const std::string& text) {
+    write_log(log_level::info, tag(tools_[from].name()) + "command: " + text);
+    std::string verb = text.substr(0, text.find(' '));
+    std::string rest = text.size() > verb.size() ? text.substr(verb.size() + 1) : std::string();
+    const auto message = [](std::string_view m) {
+      std::string out = R"(,"message":)";
+      json::write(m, out);
+      return out;
+    };
+    if (verb == "list") {
+      std::vector<std::string> names;
+      for (const auto& t : tools_) names.emplace_back(t.name());
+      std::string extra = R"(,"tools":)";
+      json::write(names, extra);
+      return reply(from, text, true, extra);
+    }
+    if (verb == "status") {
+      std::vector<hub_tool_status> all;
+      for (const auto& t : tools_)
+        if (rest.empty() || t.name() == rest) all.push_back(status_of(t));
+      if (all.empty()) return reply(from, text, false, message("no tool named " + rest));
+      std::string extra = R"(,"tools":)";
+      json::write(all, extra);
+      return reply(from, text, true, extra);
+    }
+    if (verb == "start" || verb == "stop" || verb == "restart") {
+      const std::size_t target = find(rest);
+      if (target == npos) return reply(from, text, false, message("no tool named " + rest));
+      tool& t = tools_[target];
+      if (verb == "start") {
+        if (t.state == tool_state::running || t.state == tool_state::stopping)
+          return reply(from, text, false, message(rest + " is already running"));
+        t.backoff_step = 0;
+        start(target);
+        return reply(from, text, t.state == tool_state::running, message(t.state == tool_state::running ? "started " + rest : t.last_exit));
+      }
+      const bool was_running = t.state == tool_state::running || t.state == tool_state::stopping;
+      begin_stop(target, verb == "restart");
+      if (target == from) return;
+      return reply(from, text, true, message((verb == "stop" ? (was_running ? "stopping " : "stopped ") : "restarting ") + rest));
+    }
+    if (verb == "call") {
+      // call <tool> <method> [params JSON]
+      const std::size_t space = rest.find(' ');
+      const std::string name = rest.substr(0, space);
+      std::string method = space == std::string::npos ? std::string() : rest.substr(space + 1);
+      std::string params;
+      if (const std::size_t p = method.find(' '); p != std::string::npos) {
+        params = method.substr(p + 1);
+        method.resize(p);
+      }
+      if (name.empty() || method.empty()) return reply(from, text, false, message("usage: call <tool> <method> [params]"));
+      const std::string command = text;
+      send_call(name, method, params, [this, from, command](std::string_view response) {
+        std::string extra = R"(,"response":)";
+        extra += response;
+        rpc_outcome_probe outcome;
+        const bool ok = !json::read(outcome, response) && outcome.result.has_value();
+        reply(from, command, ok, extra);
+      });
+      return;
+    }
+    reply(from, text, false, message("unknown command: use list, status [tool], start|stop|restart <tool>, call <tool> <method> [params]"));
+  }
+
+  // ---- the loop ----
+
+  void run_inbox() {
+    std::vector<std::function<void()>> work;
+    {
+      std::lock_guard lock(inbox_mutex_);
+      work.swap(inbox_);
+    }
+    for (auto& w : work) w();
+  }
+
+  void flush_dirty() {
+    std::sort(dirty_.begin(), dirty_.end());
+    dirty_.erase(std::unique(dirty_.begin(), dirty_.end()), dirty_.end());
+    for (std::size_t i : dirty_) flush(i);
+    dirty_.clear();
+  }
+
+  bool all_stopped() const {
+    for (const auto& t : tools_)
+      if (t.pid > 0) return false;
+    return true;
+  }
+
+  hub_config config_;
+  std::vector<tool> tools_;
+  int wake_[2] = {-1, -1};
+  std::mutex inbox_mutex_;
+  std::vector<std::function<void()>> inbox_;
+  mutable std::mutex state_mutex_;
+  std::mutex log_mutex_;
+  std::FILE* log_file_ = nullptr;
+  bool shutting_down_ = false;
+  std::string chunk_ = std::string(std::size_t{64} << 10, '\0');
+  std::string rewritten_;
+  std::vector<std::size_t> dirty_;
+  std::map<std::uint64_t, pending_call> calls_;
+  std::uint64_t last_call_ = 0;
+};
+
+inline int hub::run() {
+  struct sigaction action {};
+  action.sa_handler = &hub::on_signal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  struct sigaction old_chld {}, old_term {}, old_int {}, old_pipe {};
+  signal_fd().store(wake_[1]);
+  ::sigaction(SIGCHLD, &action, &old_chld);
+  ::sigaction(SIGTERM, &action, &old_term);
+  ::sigaction(SIGINT, &action, &old_int);
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  ::sigaction(SIGPIPE, &ignore, &old_pipe);
+  sigset_t unblock;
+  sigemptyset(&unblock);
+  for (int s : {SIGCHLD, SIGTERM, SIGINT}) sigaddset(&unblock, s);
+  sigset_t old_mask;
+  pthread_sigmask(SIG_UNBLOCK, &unblock, &old_mask);
+
+  {
+    std::lock_guard lock(state_mutex_);
+    write_log(log_level::info, "hub: " + std::to_string(tools_.size()) + " tools configured");
+    for (std::size_t i = 0; i < tools_.size(); ++i)
+      if (tools_[i].config->autostart) start(i);
+  }
+  std::vector<pollfd> fds;
+  struct slot {
+    std::size_t tool;
+    int kind;  // 0 stdout, 1 stderr, 2 stdin
+  };
+  std::vector<slot> slots;
+  for (;;) {
+    int timeout_ms = 1000;  // reaping also happens on this tick, in case a SIGCHLD went elsewhere
+    {
+      std::lock_guard lock(state_mutex_);
+      if (shutting_down_ && all_stopped()) break;
+      const auto now = clock::now();
+      fds.clear();
+      slots.clear();
+      fds.push_back({wake_[0], POLLIN, 0});
+      slots.push_back({npos, -1});
+      for (std::size_t i = 0; i < tools_.size(); ++i) {
+        const tool& t = tools_[i];
+        if (t.out >= 0) fds.push_back({t.out, POLLIN, 0}), slots.push_back({i, 0});
+        if (t.err >= 0) fds.push_back({t.err, POLLIN, 0}), slots.push_back({i, 1});
+        if (t.in >= 0 && t.queued() > 0) fds.push_back({t.in, POLLOUT, 0}), slots.push_back({i, 2});
+        if (t.state == tool_state::restarting || (t.state == tool_state::stopping && t.stop_phase < 2)) {
+          const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(t.deadline - now).count() + 1;
+          timeout_ms = std::min<int>(timeout_ms, static_cast<int>(std::max<long long>(0, left)));
+        }
+      }
+    }
+    const int ready = ::poll(fds.data(), fds.size(), timeout_ms);
+    if (ready < 0 && errno != EINTR) {
+      write_log(log_level::error, std::string("hub: poll failed: ") + std::strerror(errno));
+      break;
+    }
+    std::lock_guard lock(state_mutex_);
+    bool child = false;
+    if (ready > 0 && fds[0].revents != 0) {
+      char codes[64];
+      ssize_t n = 0;
+      while ((n = ::read(wake_[0], codes, sizeof codes)) > 0) {
+        for (ssize_t i = 0; i < n; ++i) {
+          if (codes[i] == 'c') child = true;
+          else if (codes[i] == 't') begin_shutdown("signal received");
+        }
+      }
+      run_inbox();
+    }
+    if (ready > 0) {
+      for (std::size_t k = 1; k < fds.size(); ++k) {
+        if (fds[k].revents == 0) continue;
+        const slot s = slots[k];
+        tool& t = tools_[s.tool];
+        if (s.kind == 2) {
+          if (t.in == fds[k].fd) flush(s.tool);
+        } else if ((s.kind == 0 ? t.out : t.err) == fds[k].fd) {
+          read_from(s.tool, s.kind == 1, 4);
+        }
+      }
+    }
+    flush_dirty();
+    if (child || ready == 0) reap();
+    const auto now = clock::now();
+    for (std::size_t i = 0; i < tools_.size(); ++i) {
+      tool& t = tools_[i];
+      if (t.state == tool_state::restarting && now >= t.deadline && !shutting_down_) {
+        ++t.restarts;
+        start(i);
+      }
+      else if (t.state == tool_state::stopping && t.stop_phase < 2 && now >= t.deadline && t.pid > 0) escalate(t);
+    }
+    flush_dirty();
+  }
+  {
+    std::lock_guard lock(state_mutex_);
+    for (std::size_t i = 0; i < tools_.size(); ++i) {
+      fail_calls(i);
+      close_fd(tools_[i].in);
+      close_fd(tools_[i].out);
+      close_fd(tools_[i].err);
+    }
+    write_log(log_level::info, "hub: all tools stopped");
+  }
+  signal_fd().store(-1);
+  ::sigaction(SIGCHLD, &old_chld, nullptr);
+  ::sigaction(SIGTERM, &old_term, nullptr);
+  ::sigaction(SIGINT, &old_int, nullptr);
+  ::sigaction(SIGPIPE, &old_pipe, nullptr);
+  pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+  return 0;
+}
+
+}  // namespace sb
+// end switchboard/transport/hub.hpp
 // end switchboard/switchboard.hpp

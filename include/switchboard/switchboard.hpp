@@ -11,3 +11,5 @@
 #include <switchboard/bind.hpp>
 #include <switchboard/app.hpp>
 #include <switchboard/transport/http.hpp>
+#include <switchboard/transport/stdio.hpp>
+#include <switchboard/transport/hub.hpp>
