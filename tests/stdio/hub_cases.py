@@ -78,7 +78,7 @@ def case_routing(hub, stdio_tool, work):
         {"name": "cpp", "command": stdio_tool, "args": ["--events", "--name", "cpp"]},
         py_tool("log", "logger", "--out", log_out),
         py_tool("noisy", "noisy", "--wait-for", "log"),
-        py_tool("pinger", "pinger", "--expect", "resp,cpp", "--out", pinger_out),
+        py_tool("pinger", "pinger", "--expect", "resp,cpp", "--wait-for", "log", "--out", pinger_out),
         py_tool("ask", "asker", "--commands", "wait log,cpp;emit GENERATE 3", "--out", os.path.join(work, "ask.txt")),
     ])
     try:

@@ -96,6 +96,7 @@ def main():
         send(f"SUBSCRIBE|{name}|PONG")
         send(f"SUBSCRIBE|{name}|*")
         send(f"TOOL_READY|{name}|pings")
+        wait_ready(name, a.wait_for)  # e.g. a logger that must see the PINGs
         payload = escape("a|b|c\nsecond line \\ backslash")
         seen = set()
         deadline = time.time() + 20
