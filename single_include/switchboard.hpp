@@ -3619,9 +3619,29 @@ struct raw_body {
 
 using background_task = std::function<void()>;
 
-// A value or an error; `.task(f)` schedules f to run after the response is sent.
+namespace detail {
+// The background tasks a result carries: `.task(f)` schedules f to run after the response is sent.
+template <class Result>
+class with_tasks {
+ public:
+  Result&& task(background_task f) && {
+    tasks_.push_back(std::move(f));
+    return static_cast<Result&&>(*this);
+  }
+  Result& task(background_task f) & {
+    tasks_.push_back(std::move(f));
+    return static_cast<Result&>(*this);
+  }
+  std::vector<background_task>& tasks() { return tasks_; }
+
+ private:
+  std::vector<background_task> tasks_;
+};
+}  // namespace detail
+
+// A value or an error, and optionally background tasks (`.task(f)`).
 template <class T>
-class result {
+class result : public detail::with_tasks<result<T>> {
  public:
   result(T value) : state_(std::move(value)) {}  // NOLINT: implicit, so `return value;` works
   result(sb::error e) : state_(std::move(e)) {}  // NOLINT
@@ -3637,23 +3657,13 @@ class result {
   const sb::error& error() const { return std::get<1>(state_); }
   sb::error& error() { return std::get<1>(state_); }
 
-  result&& task(background_task f) && {
-    tasks_.push_back(std::move(f));
-    return std::move(*this);
-  }
-  result& task(background_task f) & {
-    tasks_.push_back(std::move(f));
-    return *this;
-  }
-  std::vector<background_task>& tasks() { return tasks_; }
 
  private:
   std::variant<T, sb::error> state_;
-  std::vector<background_task> tasks_;
 };
 
 template <>
-class result<void> {
+class result<void> : public detail::with_tasks<result<void>> {
  public:
   result() = default;
   result(sb::error e) : error_(std::move(e)) {}  // NOLINT
@@ -3663,19 +3673,9 @@ class result<void> {
   const sb::error& error() const { return *error_; }
   sb::error& error() { return *error_; }
 
-  result&& task(background_task f) && {
-    tasks_.push_back(std::move(f));
-    return std::move(*this);
-  }
-  result& task(background_task f) & {
-    tasks_.push_back(std::move(f));
-    return *this;
-  }
-  std::vector<background_task>& tasks() { return tasks_; }
 
  private:
   std::optional<sb::error> error_;
-  std::vector<background_task> tasks_;
 };
 
 // `return sb::ok();` from a result<void> function.
