@@ -4596,7 +4596,7 @@ class query_fields {
     fields_.clear();
     error_.clear();
     buffer_.reserve(text.size());
-    std::vector<std::pair<std::size_t, std::size_t>> spans;  // offsets, fixed up after decoding
+    spans_.clear();  // offsets into buffer_, turned into views once decoding has stopped moving it
     std::size_t start = 0;
     while (start <= text.size()) {
       std::size_t stop = text.find('&', start);
@@ -4610,14 +4610,14 @@ class query_fields {
         if (!detail::percent_decode(name, buffer_)) return fail(name);
         const std::size_t value_at = buffer_.size();
         if (!detail::percent_decode(value, buffer_)) return fail(value);
-        spans.emplace_back(name_at, value_at);
-        spans.emplace_back(value_at, buffer_.size());
+        spans_.emplace_back(name_at, value_at);
+        spans_.emplace_back(value_at, buffer_.size());
       }
       start = stop + 1;
     }
-    for (std::size_t i = 0; i < spans.size(); i += 2) {
-      fields_.push_back({std::string_view(buffer_).substr(spans[i].first, spans[i].second - spans[i].first),
-                         std::string_view(buffer_).substr(spans[i + 1].first, spans[i + 1].second - spans[i + 1].first)});
+    for (std::size_t i = 0; i < spans_.size(); i += 2) {
+      fields_.push_back({std::string_view(buffer_).substr(spans_[i].first, spans_[i].second - spans_[i].first),
+                         std::string_view(buffer_).substr(spans_[i + 1].first, spans_[i + 1].second - spans_[i + 1].first)});
     }
     return true;
   }
@@ -4630,6 +4630,7 @@ class query_fields {
     return false;
   }
   std::string buffer_;
+  std::vector<std::pair<std::size_t, std::size_t>> spans_;
   std::vector<field> fields_;
   std::string error_;
 };
