@@ -958,6 +958,24 @@ inline std::uint64_t load8(const char* p) {
   return word;
 }
 
+inline std::uint32_t load4(const char* p) {
+  std::uint32_t word;
+  std::memcpy(&word, p, 4);
+  return word;
+}
+
+// Equality of two short byte runs (names, keys) with overlapping loads instead of a memcmp call.
+inline bool same_bytes(const char* a, const char* b, std::size_t n) {
+  if (n >= 8) {
+    if (n > 16) return std::memcmp(a, b, n) == 0;
+    return load8(a) == load8(b) && load8(a + n - 8) == load8(b + n - 8);
+  }
+  if (n >= 4) return load4(a) == load4(b) && load4(a + n - 4) == load4(b + n - 4);
+  for (std::size_t i = 0; i < n; ++i)
+    if (a[i] != b[i]) return false;
+  return true;
+}
+
 inline constexpr std::uint64_t repeat_byte(std::uint8_t b) { return 0x0101010101010101ull * b; }
 
 // High bit set in each byte of `word` equal to b (exact, no false positives).
@@ -2203,10 +2221,10 @@ std::size_t find_field(std::string_view key, std::size_t guess) {
   constexpr std::size_t count = fields.size();
   // Writers usually emit members in declaration order: try the next one first.
   if (guess < count && fields[guess].name.size() == key.size() &&
-      std::memcmp(fields[guess].name.data(), key.data(), key.size()) == 0)
+      same_bytes(fields[guess].name.data(), key.data(), key.size()))
     return guess;
   for (std::size_t i = 0; i < count; ++i)
-    if (fields[i].name.size() == key.size() && std::memcmp(fields[i].name.data(), key.data(), key.size()) == 0)
+    if (fields[i].name.size() == key.size() && same_bytes(fields[i].name.data(), key.data(), key.size()))
       return i;
   return count;
 }
@@ -2652,6 +2670,13 @@ class writer {
     std::memcpy(sink_.cursor(), bytes.data(), bytes.size());
     sink_.advance(bytes.size());
   }
+  // A size known at compile time: the copy becomes a few moves instead of a memcpy call.
+  template <std::size_t N>
+  void raw_fixed(const char* bytes) {
+    if (!reserve(N)) return;
+    std::memcpy(sink_.cursor(), bytes, N);
+    sink_.advance(N);
+  }
   void put(char c) {
     if (!reserve(1)) return;
     *sink_.cursor() = c;
@@ -2928,6 +2953,9 @@ void write_aggregate(const T& value, W& w) {
             w.newline();
             w.raw(member_prefix<T, I, false>.view());
             w.put(' ');
+          } else if constexpr (!options.skip_null_members) {
+            constexpr auto& prefix = member_prefix<T, I, (I != 0)>;  // no member is left out: I == 0 is first
+            w.template raw_fixed<prefix.size()>(prefix.data);
           } else {
             w.raw(first ? member_prefix<T, I, false>.view() : member_prefix<T, I, true>.view());
           }
@@ -4786,18 +4814,48 @@ inline logger& log() {
 // end switchboard/log.hpp
 // begin switchboard/module.hpp
 // Modules: plain aggregates whose sb::fn members are endpoints. Their names and endpoints are found
-// at compile time; sb::app builds one sorted table over "<module>.<endpoint>" from them.
+// at compile time; sb::app builds one table over "<module>.<endpoint>" from them.
 
 
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <string>
 #include <string_view>
 #include <type_traits>
 
 namespace sb::detail {
+
+// Up to eight bytes of `text` from `at`, first byte lowest; the same value at compile and run time.
+constexpr std::uint64_t text_bytes(std::string_view text, std::size_t at, std::size_t count) {
+  std::uint64_t bytes = 0;
+  for (std::size_t i = 0; i < count; ++i)
+    bytes |= static_cast<std::uint64_t>(static_cast<unsigned char>(text[at + i])) << (8 * i);
+  return bytes;
+}
+
+// A hash for the endpoint table: the length and the first and last eight bytes. Endpoint names
+// differ mostly there, and reading at most sixteen bytes keeps a lookup at a few nanoseconds.
+constexpr std::uint64_t text_hash(std::string_view text) {
+  constexpr std::uint64_t mul = 0x9E3779B97F4A7C15ull;
+  const std::size_t n = text.size();
+  std::uint64_t h = (n + 1) * mul;
+  if (n >= 8) {
+    h = (h ^ text_bytes(text, 0, 8)) * mul;
+    h ^= text_bytes(text, n - 8, 8);
+  } else {
+    h ^= text_bytes(text, 0, n);
+  }
+  h *= mul;
+  return h ^ (h >> 29);
+}
+
+constexpr std::size_t name_hash(std::string_view module, std::string_view endpoint) {
+  const std::uint64_t h = text_hash(module) * 31 + text_hash(endpoint);
+  return static_cast<std::size_t>(h ^ (h >> 32));
+}
 
 template <class M>
 concept named_module = requires {
@@ -5507,6 +5565,7 @@ void describe_endpoint(json::schema_builder& schemas, std::string& out) {
 // specification's error objects. Single calls allocate nothing once the buffers are warm.
 
 
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -5567,9 +5626,92 @@ inline void write_rpc_result(std::string& out, const response& r, std::string_vi
   out += '}';
 }
 
-// One pass over a request object: each member's value is validated and kept as a view, the method
-// name is taken straight from its bytes. 0 when `text` is an object, else the JSON-RPC error code
-// (invalid JSON: parse error; valid JSON but not an object: invalid request).
+template <std::size_t N>
+inline bool is_key(std::string_view key, const char (&word)[N]) {
+  return key.size() == N - 1 && std::memcmp(key.data(), word, N - 1) == 0;  // a constant size: inlined
+}
+
+// The closing quote of a string whose opening quote is before p; null when the text ends first.
+inline const char* closing_quote(const char* p, const char* end) {
+  using namespace json::detail;
+  for (;;) {
+    while (end - p >= 8) {
+      const std::uint64_t word = load8(p);
+      const std::uint64_t marks = bytes_equal(word, '"') | bytes_equal(word, '\\');
+      if (marks != 0) {
+        p += first_marked_byte(marks);
+        break;
+      }
+      p += 8;
+    }
+    while (p < end && *p != '"' && *p != '\\') ++p;
+    if (p >= end) return nullptr;
+    if (*p == '"') return p;
+    if (end - p < 2) return nullptr;
+    p += 2;  // an escape: whatever follows the backslash cannot close the string
+  }
+}
+
+// The next '"', '[', ']', '{' or '}' at or after p, or end. ('[' | 0x20) is '{' and (']' | 0x20) is '}'.
+inline const char* next_bracket_or_quote(const char* p, const char* end) {
+  using namespace json::detail;
+  while (end - p >= 8) {
+    const std::uint64_t word = load8(p);
+    const std::uint64_t folded = word | repeat_byte(0x20);
+    const std::uint64_t marks = bytes_equal(word, '"') | bytes_equal(folded, '{') | bytes_equal(folded, '}');
+    if (marks != 0) return p + first_marked_byte(marks);
+    p += 8;
+  }
+  while (p < end && *p != '"' && (*p | 0x20) != '{' && (*p | 0x20) != '}') ++p;
+  return p;
+}
+
+// Past one value without validating it: strings and nesting are followed only far enough to find
+// where the value ends. False when the text ends first. The binder validates the parameters
+// strictly as it reads them, so a single request's parameters are scanned once, not twice.
+inline bool skip_structure(const char*& it, const char* end) {
+  const char* p = it;
+  std::size_t depth = 0;
+  for (;;) {
+    if (p >= end) return false;
+    const char c = *p;
+    if (c == '"') {
+      for (++p; p < end && *p != '"'; ++p)
+        if (*p == '\\' && ++p == end) return false;
+      if (p >= end) return false;
+      ++p;
+    } else if (c == '[' || c == '{') {
+      ++depth;
+      ++p;
+    } else if (c == ']' || c == '}') {
+      if (depth == 0) break;
+      --depth;
+      ++p;
+    } else if (depth == 0 && (c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
+      break;
+    } else {
+      ++p;
+    }
+    if (depth == 0 && (c == '"' || c == ']' || c == '}')) break;
+  }
+  if (p == it) return false;
+  it = p;
+  return true;
+}
+
+// True when `params` (possibly empty) is one valid JSON value.
+inline bool params_valid(std::string_view params) {
+  if (params.empty()) return true;
+  json::detail::read_context ctx(params.data(), params.data() + params.size(), false, {});
+  const char* it = params.data();
+  json::detail::skip_value(it, ctx);
+  return !ctx.failed() && it == ctx.end;
+}
+
+// One pass over a request object: "jsonrpc", "method", "id" and unknown members are validated,
+// "params" is only delimited (see skip_structure; params_valid checks it where nothing else will).
+// 0 when `text` is an object, else the JSON-RPC error code (invalid JSON: parse error; valid JSON
+// but not an object: invalid request).
 inline int scan_envelope(std::string_view text, jsonrpc_envelope& env) {
   using namespace json::detail;
   read_context ctx(text.data(), text.data() + text.size(), false, {});
@@ -5583,6 +5725,14 @@ inline int scan_envelope(std::string_view text, jsonrpc_envelope& env) {
   }
   read_object(it, ctx, [&](std::string_view key, const char*, const scanned_string&) {
     const char* value = it;
+    if (is_key(key, "params")) {
+      if (!skip_structure(it, end)) {
+        ctx.fail(json::errc::syntax, it, "a JSON value");
+        return false;
+      }
+      env.params = {value, static_cast<std::size_t>(it - value)};
+      return true;
+    }
     bool escaped = true;
     if (*it == '"') {
       scanned_string s;
@@ -5593,23 +5743,15 @@ inline int scan_envelope(std::string_view text, jsonrpc_envelope& env) {
       if (ctx.failed()) return false;
     }
     const std::string_view bytes(value, static_cast<std::size_t>(it - value));
-    switch (key.size()) {
-      case 2:
-        if (key == "id") env.id = bytes, env.has_id = true;
-        break;
-      case 6:
-        if (key == "method") {
-          env.has_method = true;
-          env.method_ok = bytes.size() >= 2 && bytes[0] == '"' && !escaped;
-          env.method = env.method_ok ? bytes.substr(1, bytes.size() - 2) : std::string_view{};
-        } else if (key == "params") {
-          env.params = bytes;
-        }
-        break;
-      case 7:
-        if (key == "jsonrpc") env.jsonrpc = bytes;
-        break;
-      default: break;
+    if (is_key(key, "jsonrpc")) {
+      env.jsonrpc = bytes;
+    } else if (is_key(key, "method")) {
+      env.has_method = true;
+      env.method_ok = bytes.size() >= 2 && bytes[0] == '"' && !escaped;
+      env.method = env.method_ok ? bytes.substr(1, bytes.size() - 2) : std::string_view{};
+    } else if (is_key(key, "id")) {
+      env.id = bytes;
+      env.has_id = true;
     }
     return true;
   });
@@ -5661,28 +5803,42 @@ struct jsonrpc_handler {
     jsonrpc_envelope envelope;
     if (const int code = scan_envelope(text, envelope))
       return write_rpc_error(out, code, code == parse_error ? "Parse error" : "Invalid Request", {});
+    const std::string_view params = envelope.params;
+    // The envelope only delimited the parameters; any answer but a bound call checks them first,
+    // since invalid JSON anywhere in the request is a parse error.
+    const auto fail = [&](int code, std::string_view message, std::string_view id,
+                          const response* detail = nullptr, bool detail_message = false) {
+      if (!params_valid(params)) return write_rpc_error(out, parse_error, "Parse error", {});
+      write_rpc_error(out, code, message, id, detail, detail_message);
+    };
     const std::string_view id = envelope.id;
     if (envelope.has_id) {
       const char first = id[0];
       const bool valid_id = first == '"' || first == '-' || (first >= '0' && first <= '9') || id == "null";
-      if (!valid_id) return write_rpc_error(out, invalid_request, "Invalid Request", {});
+      if (!valid_id) return fail(invalid_request, "Invalid Request", {});
     }
-    const std::string_view method = envelope.method;
-    if (envelope.jsonrpc != R"("2.0")" || !envelope.method_ok ||
-        (!envelope.params.empty() && envelope.params[0] != '[' && envelope.params[0] != '{'))
-      return write_rpc_error(out, invalid_request, "Invalid Request", id);
+    if (envelope.jsonrpc != R"("2.0")" || !envelope.method_ok || (!params.empty() && params[0] != '[' && params[0] != '{'))
+      return fail(invalid_request, "Invalid Request", id);
     const bool notification = !envelope.has_id;
-    thread_local response result;
-    const std::size_t index = App::find(method);
+    const std::size_t index = App::find(envelope.method);
     if (index == App::npos || App::table[index].internal) {
-      if (!notification) write_rpc_error(out, method_not_found, "Method not found", id);
+      if (!notification || !params_valid(params)) fail(method_not_found, "Method not found", id);
       return;
     }
-    const std::string_view params = envelope.params;
+    // Hooks see the parameters before the binder does: give them valid JSON or nothing.
+    if ((app.has_global_hooks() || App::table[index].hooked) && !params_valid(params))
+      return write_rpc_error(out, parse_error, "Parse error", {});
+    thread_local response result;
     app.call_at(index, {params, {}, false}, result, ctx);
-    app.run_tasks(result);
-    if (notification) return;
-    if (result.ok()) return write_rpc_result(out, result, id);
+    if (!result.tasks.empty()) app.run_tasks(result);
+    if (result.ok()) {
+      if (!notification) write_rpc_result(out, result, id);
+      return;
+    }
+    if (notification) {
+      if (!params_valid(params)) write_rpc_error(out, parse_error, "Parse error", {});
+      return;
+    }
     // Binding failures and internal errors use the specification's messages (the specific text goes
     // in data); an endpoint's own error keeps its message.
     const int code = jsonrpc_code(result.error);
@@ -5690,7 +5846,7 @@ struct jsonrpc_handler {
     const std::string_view message = binding            ? std::string_view("Invalid params")
                                      : code == -32603 ? std::string_view("Internal error")
                                                       : std::string_view(result.message);
-    write_rpc_error(out, code, message, id, &result, binding || code == -32603);
+    fail(code, message, id, &result, binding || code == -32603);
   }
 };
 
@@ -5788,7 +5944,10 @@ int serve_all(App& app, Transports&&... transports) {
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <chrono>
+#include <cstdint>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <memory>
@@ -5817,6 +5976,7 @@ struct endpoint_entry {
   bool internal;
   bool streams;
   bool uses_session;
+  bool hooked;  // has before or after hooks of its own
   bool cached;
   std::size_t cache_entries;
   std::uint32_t cache_ttl_s;
@@ -5874,6 +6034,7 @@ class app final : public bus {
             traits::is_internal,
             invoker::streams,
             invoker::uses_session,
+            invoker::has_endpoint_hooks(),
             traits::cached,
             traits::cache_options.max_entries,
             traits::cache_options.ttl_s,
@@ -5929,6 +6090,23 @@ class app final : public bus {
     return a.module != b.module ? a.module < b.module : a.name < b.name;
   }
   static constexpr sorted_table sorted = build_table();
+
+  // Open addressing with linear probing, at most half full; slot values are table index + 1.
+  static constexpr std::size_t slot_count = std::bit_ceil(endpoint_total * 2);
+  struct lookup_table {
+    std::size_t mask;
+    std::array<std::uint32_t, slot_count> slots;
+  };
+  static constexpr lookup_table build_lookup() {
+    lookup_table built{slot_count - 1, {}};
+    for (std::size_t i = 0; i < endpoint_total; ++i) {
+      std::size_t slot = detail::name_hash(sorted.entries[i].module, sorted.entries[i].name) & built.mask;
+      while (built.slots[slot] != 0) slot = (slot + 1) & built.mask;
+      built.slots[slot] = static_cast<std::uint32_t>(i + 1);
+    }
+    return built;
+  }
+  static constexpr lookup_table lookup = build_lookup();
 
   // A duplicate full name is a compile error whose template arguments name both modules.
   struct duplicate_info {
@@ -5996,19 +6174,19 @@ class app final : public bus {
  public:
   static constexpr const auto& table = sorted.entries;
 
-  // Binary search over (module, endpoint); allocates nothing.
+  // One hash of (module, endpoint), then a length check and a compare per probe; allocates nothing.
   static std::size_t find(std::string_view module, std::string_view name) {
-    std::size_t lo = 0;
-    std::size_t hi = endpoint_total;
-    while (lo < hi) {
-      const std::size_t mid = (lo + hi) / 2;
-      const auto& e = table[mid];
-      const int c = e.module == module ? e.name.compare(name) : e.module.compare(module);
-      if (c == 0) return mid;
-      if (c < 0) lo = mid + 1;
-      else hi = mid;
+    std::size_t slot = detail::name_hash(module, name) & lookup.mask;
+    for (;;) {
+      const std::size_t at = lookup.slots[slot];
+      if (at == 0) return npos;
+      const auto& e = table[at - 1];
+      if (e.module.size() == module.size() && e.name.size() == name.size() &&
+          json::detail::same_bytes(e.name.data(), name.data(), name.size()) &&
+          json::detail::same_bytes(e.module.data(), module.data(), module.size()))
+        return at - 1;
+      slot = (slot + 1) & lookup.mask;
     }
-    return npos;
   }
   static std::size_t find(std::string_view full_name) {
     const std::size_t dot = full_name.find('.');

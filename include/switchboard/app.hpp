@@ -17,7 +17,10 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <chrono>
+#include <cstdint>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <memory>
@@ -46,6 +49,7 @@ struct endpoint_entry {
   bool internal;
   bool streams;
   bool uses_session;
+  bool hooked;  // has before or after hooks of its own
   bool cached;
   std::size_t cache_entries;
   std::uint32_t cache_ttl_s;
@@ -103,6 +107,7 @@ class app final : public bus {
             traits::is_internal,
             invoker::streams,
             invoker::uses_session,
+            invoker::has_endpoint_hooks(),
             traits::cached,
             traits::cache_options.max_entries,
             traits::cache_options.ttl_s,
@@ -158,6 +163,23 @@ class app final : public bus {
     return a.module != b.module ? a.module < b.module : a.name < b.name;
   }
   static constexpr sorted_table sorted = build_table();
+
+  // Open addressing with linear probing, at most half full; slot values are table index + 1.
+  static constexpr std::size_t slot_count = std::bit_ceil(endpoint_total * 2);
+  struct lookup_table {
+    std::size_t mask;
+    std::array<std::uint32_t, slot_count> slots;
+  };
+  static constexpr lookup_table build_lookup() {
+    lookup_table built{slot_count - 1, {}};
+    for (std::size_t i = 0; i < endpoint_total; ++i) {
+      std::size_t slot = detail::name_hash(sorted.entries[i].module, sorted.entries[i].name) & built.mask;
+      while (built.slots[slot] != 0) slot = (slot + 1) & built.mask;
+      built.slots[slot] = static_cast<std::uint32_t>(i + 1);
+    }
+    return built;
+  }
+  static constexpr lookup_table lookup = build_lookup();
 
   // A duplicate full name is a compile error whose template arguments name both modules.
   struct duplicate_info {
@@ -225,19 +247,19 @@ class app final : public bus {
  public:
   static constexpr const auto& table = sorted.entries;
 
-  // Binary search over (module, endpoint); allocates nothing.
+  // One hash of (module, endpoint), then a length check and a compare per probe; allocates nothing.
   static std::size_t find(std::string_view module, std::string_view name) {
-    std::size_t lo = 0;
-    std::size_t hi = endpoint_total;
-    while (lo < hi) {
-      const std::size_t mid = (lo + hi) / 2;
-      const auto& e = table[mid];
-      const int c = e.module == module ? e.name.compare(name) : e.module.compare(module);
-      if (c == 0) return mid;
-      if (c < 0) lo = mid + 1;
-      else hi = mid;
+    std::size_t slot = detail::name_hash(module, name) & lookup.mask;
+    for (;;) {
+      const std::size_t at = lookup.slots[slot];
+      if (at == 0) return npos;
+      const auto& e = table[at - 1];
+      if (e.module.size() == module.size() && e.name.size() == name.size() &&
+          json::detail::same_bytes(e.name.data(), name.data(), name.size()) &&
+          json::detail::same_bytes(e.module.data(), module.data(), module.size()))
+        return at - 1;
+      slot = (slot + 1) & lookup.mask;
     }
-    return npos;
   }
   static std::size_t find(std::string_view full_name) {
     const std::size_t dot = full_name.find('.');

@@ -7,6 +7,7 @@
 #include <switchboard/json/read.hpp>
 #include <switchboard/json/write.hpp>
 
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -67,9 +68,92 @@ inline void write_rpc_result(std::string& out, const response& r, std::string_vi
   out += '}';
 }
 
-// One pass over a request object: each member's value is validated and kept as a view, the method
-// name is taken straight from its bytes. 0 when `text` is an object, else the JSON-RPC error code
-// (invalid JSON: parse error; valid JSON but not an object: invalid request).
+template <std::size_t N>
+inline bool is_key(std::string_view key, const char (&word)[N]) {
+  return key.size() == N - 1 && std::memcmp(key.data(), word, N - 1) == 0;  // a constant size: inlined
+}
+
+// The closing quote of a string whose opening quote is before p; null when the text ends first.
+inline const char* closing_quote(const char* p, const char* end) {
+  using namespace json::detail;
+  for (;;) {
+    while (end - p >= 8) {
+      const std::uint64_t word = load8(p);
+      const std::uint64_t marks = bytes_equal(word, '"') | bytes_equal(word, '\\');
+      if (marks != 0) {
+        p += first_marked_byte(marks);
+        break;
+      }
+      p += 8;
+    }
+    while (p < end && *p != '"' && *p != '\\') ++p;
+    if (p >= end) return nullptr;
+    if (*p == '"') return p;
+    if (end - p < 2) return nullptr;
+    p += 2;  // an escape: whatever follows the backslash cannot close the string
+  }
+}
+
+// The next '"', '[', ']', '{' or '}' at or after p, or end. ('[' | 0x20) is '{' and (']' | 0x20) is '}'.
+inline const char* next_bracket_or_quote(const char* p, const char* end) {
+  using namespace json::detail;
+  while (end - p >= 8) {
+    const std::uint64_t word = load8(p);
+    const std::uint64_t folded = word | repeat_byte(0x20);
+    const std::uint64_t marks = bytes_equal(word, '"') | bytes_equal(folded, '{') | bytes_equal(folded, '}');
+    if (marks != 0) return p + first_marked_byte(marks);
+    p += 8;
+  }
+  while (p < end && *p != '"' && (*p | 0x20) != '{' && (*p | 0x20) != '}') ++p;
+  return p;
+}
+
+// Past one value without validating it: strings and nesting are followed only far enough to find
+// where the value ends. False when the text ends first. The binder validates the parameters
+// strictly as it reads them, so a single request's parameters are scanned once, not twice.
+inline bool skip_structure(const char*& it, const char* end) {
+  const char* p = it;
+  std::size_t depth = 0;
+  for (;;) {
+    if (p >= end) return false;
+    const char c = *p;
+    if (c == '"') {
+      for (++p; p < end && *p != '"'; ++p)
+        if (*p == '\\' && ++p == end) return false;
+      if (p >= end) return false;
+      ++p;
+    } else if (c == '[' || c == '{') {
+      ++depth;
+      ++p;
+    } else if (c == ']' || c == '}') {
+      if (depth == 0) break;
+      --depth;
+      ++p;
+    } else if (depth == 0 && (c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
+      break;
+    } else {
+      ++p;
+    }
+    if (depth == 0 && (c == '"' || c == ']' || c == '}')) break;
+  }
+  if (p == it) return false;
+  it = p;
+  return true;
+}
+
+// True when `params` (possibly empty) is one valid JSON value.
+inline bool params_valid(std::string_view params) {
+  if (params.empty()) return true;
+  json::detail::read_context ctx(params.data(), params.data() + params.size(), false, {});
+  const char* it = params.data();
+  json::detail::skip_value(it, ctx);
+  return !ctx.failed() && it == ctx.end;
+}
+
+// One pass over a request object: "jsonrpc", "method", "id" and unknown members are validated,
+// "params" is only delimited (see skip_structure; params_valid checks it where nothing else will).
+// 0 when `text` is an object, else the JSON-RPC error code (invalid JSON: parse error; valid JSON
+// but not an object: invalid request).
 inline int scan_envelope(std::string_view text, jsonrpc_envelope& env) {
   using namespace json::detail;
   read_context ctx(text.data(), text.data() + text.size(), false, {});
@@ -83,6 +167,14 @@ inline int scan_envelope(std::string_view text, jsonrpc_envelope& env) {
   }
   read_object(it, ctx, [&](std::string_view key, const char*, const scanned_string&) {
     const char* value = it;
+    if (is_key(key, "params")) {
+      if (!skip_structure(it, end)) {
+        ctx.fail(json::errc::syntax, it, "a JSON value");
+        return false;
+      }
+      env.params = {value, static_cast<std::size_t>(it - value)};
+      return true;
+    }
     bool escaped = true;
     if (*it == '"') {
       scanned_string s;
@@ -93,23 +185,15 @@ inline int scan_envelope(std::string_view text, jsonrpc_envelope& env) {
       if (ctx.failed()) return false;
     }
     const std::string_view bytes(value, static_cast<std::size_t>(it - value));
-    switch (key.size()) {
-      case 2:
-        if (key == "id") env.id = bytes, env.has_id = true;
-        break;
-      case 6:
-        if (key == "method") {
-          env.has_method = true;
-          env.method_ok = bytes.size() >= 2 && bytes[0] == '"' && !escaped;
-          env.method = env.method_ok ? bytes.substr(1, bytes.size() - 2) : std::string_view{};
-        } else if (key == "params") {
-          env.params = bytes;
-        }
-        break;
-      case 7:
-        if (key == "jsonrpc") env.jsonrpc = bytes;
-        break;
-      default: break;
+    if (is_key(key, "jsonrpc")) {
+      env.jsonrpc = bytes;
+    } else if (is_key(key, "method")) {
+      env.has_method = true;
+      env.method_ok = bytes.size() >= 2 && bytes[0] == '"' && !escaped;
+      env.method = env.method_ok ? bytes.substr(1, bytes.size() - 2) : std::string_view{};
+    } else if (is_key(key, "id")) {
+      env.id = bytes;
+      env.has_id = true;
     }
     return true;
   });
@@ -161,28 +245,42 @@ struct jsonrpc_handler {
     jsonrpc_envelope envelope;
     if (const int code = scan_envelope(text, envelope))
       return write_rpc_error(out, code, code == parse_error ? "Parse error" : "Invalid Request", {});
+    const std::string_view params = envelope.params;
+    // The envelope only delimited the parameters; any answer but a bound call checks them first,
+    // since invalid JSON anywhere in the request is a parse error.
+    const auto fail = [&](int code, std::string_view message, std::string_view id,
+                          const response* detail = nullptr, bool detail_message = false) {
+      if (!params_valid(params)) return write_rpc_error(out, parse_error, "Parse error", {});
+      write_rpc_error(out, code, message, id, detail, detail_message);
+    };
     const std::string_view id = envelope.id;
     if (envelope.has_id) {
       const char first = id[0];
       const bool valid_id = first == '"' || first == '-' || (first >= '0' && first <= '9') || id == "null";
-      if (!valid_id) return write_rpc_error(out, invalid_request, "Invalid Request", {});
+      if (!valid_id) return fail(invalid_request, "Invalid Request", {});
     }
-    const std::string_view method = envelope.method;
-    if (envelope.jsonrpc != R"("2.0")" || !envelope.method_ok ||
-        (!envelope.params.empty() && envelope.params[0] != '[' && envelope.params[0] != '{'))
-      return write_rpc_error(out, invalid_request, "Invalid Request", id);
+    if (envelope.jsonrpc != R"("2.0")" || !envelope.method_ok || (!params.empty() && params[0] != '[' && params[0] != '{'))
+      return fail(invalid_request, "Invalid Request", id);
     const bool notification = !envelope.has_id;
-    thread_local response result;
-    const std::size_t index = App::find(method);
+    const std::size_t index = App::find(envelope.method);
     if (index == App::npos || App::table[index].internal) {
-      if (!notification) write_rpc_error(out, method_not_found, "Method not found", id);
+      if (!notification || !params_valid(params)) fail(method_not_found, "Method not found", id);
       return;
     }
-    const std::string_view params = envelope.params;
+    // Hooks see the parameters before the binder does: give them valid JSON or nothing.
+    if ((app.has_global_hooks() || App::table[index].hooked) && !params_valid(params))
+      return write_rpc_error(out, parse_error, "Parse error", {});
+    thread_local response result;
     app.call_at(index, {params, {}, false}, result, ctx);
-    app.run_tasks(result);
-    if (notification) return;
-    if (result.ok()) return write_rpc_result(out, result, id);
+    if (!result.tasks.empty()) app.run_tasks(result);
+    if (result.ok()) {
+      if (!notification) write_rpc_result(out, result, id);
+      return;
+    }
+    if (notification) {
+      if (!params_valid(params)) write_rpc_error(out, parse_error, "Parse error", {});
+      return;
+    }
     // Binding failures and internal errors use the specification's messages (the specific text goes
     // in data); an endpoint's own error keeps its message.
     const int code = jsonrpc_code(result.error);
@@ -190,7 +288,7 @@ struct jsonrpc_handler {
     const std::string_view message = binding            ? std::string_view("Invalid params")
                                      : code == -32603 ? std::string_view("Internal error")
                                                       : std::string_view(result.message);
-    write_rpc_error(out, code, message, id, &result, binding || code == -32603);
+    fail(code, message, id, &result, binding || code == -32603);
   }
 };
 

@@ -1,6 +1,6 @@
 #pragma once
 // Modules: plain aggregates whose sb::fn members are endpoints. Their names and endpoints are found
-// at compile time; sb::app builds one sorted table over "<module>.<endpoint>" from them.
+// at compile time; sb::app builds one table over "<module>.<endpoint>" from them.
 
 #include <switchboard/endpoint.hpp>
 #include <switchboard/log.hpp>
@@ -10,12 +10,42 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <string>
 #include <string_view>
 #include <type_traits>
 
 namespace sb::detail {
+
+// Up to eight bytes of `text` from `at`, first byte lowest; the same value at compile and run time.
+constexpr std::uint64_t text_bytes(std::string_view text, std::size_t at, std::size_t count) {
+  std::uint64_t bytes = 0;
+  for (std::size_t i = 0; i < count; ++i)
+    bytes |= static_cast<std::uint64_t>(static_cast<unsigned char>(text[at + i])) << (8 * i);
+  return bytes;
+}
+
+// A hash for the endpoint table: the length and the first and last eight bytes. Endpoint names
+// differ mostly there, and reading at most sixteen bytes keeps a lookup at a few nanoseconds.
+constexpr std::uint64_t text_hash(std::string_view text) {
+  constexpr std::uint64_t mul = 0x9E3779B97F4A7C15ull;
+  const std::size_t n = text.size();
+  std::uint64_t h = (n + 1) * mul;
+  if (n >= 8) {
+    h = (h ^ text_bytes(text, 0, 8)) * mul;
+    h ^= text_bytes(text, n - 8, 8);
+  } else {
+    h ^= text_bytes(text, 0, n);
+  }
+  h *= mul;
+  return h ^ (h >> 29);
+}
+
+constexpr std::size_t name_hash(std::string_view module, std::string_view endpoint) {
+  const std::uint64_t h = text_hash(module) * 31 + text_hash(endpoint);
+  return static_cast<std::size_t>(h ^ (h >> 32));
+}
 
 template <class M>
 concept named_module = requires {

@@ -19,6 +19,7 @@ struct point {
 int add(int a, int b) { return a + b; }
 int sum_point(point p) { return p.x + p.y; }
 std::string_view echo(std::string_view s) { return s; }
+std::string copy(std::string s) { return s; }
 sb::result<int> divide(int a, int b) {
   if (b == 0) return sb::invalid_argument("division by zero");
   return a / b;
@@ -56,6 +57,7 @@ struct calc {
   sb::fn<&fx::add, sb::args{"a", "b"}> add;
   sb::fn<&fx::sum_point> sum;
   sb::fn<&fx::echo> echo;
+  sb::fn<&fx::copy> copy;
   sb::fn<&fx::divide> divide;
   sb::fn<&fx::throws> fail;
   sb::fn<&fx::count> count;
@@ -97,9 +99,23 @@ sb::response call(test_app& app, std::string_view method, std::string_view param
 }
 
 TEST(App, TableIsSortedAndSearchable) {
-  static_assert(test_app::size() == 16);
+  static_assert(test_app::size() == 17);
   for (std::size_t i = 1; i < test_app::size(); ++i)
     EXPECT_LT(test_app::table[i - 1].full_name, test_app::table[i].full_name);
+  for (std::size_t i = 0; i < test_app::size(); ++i) {
+    const auto& e = test_app::table[i];
+    EXPECT_EQ(test_app::find(e.full_name), i) << e.full_name;
+    EXPECT_EQ(test_app::find(e.module, e.name), i) << e.full_name;
+    const std::string longer = std::string(e.full_name) + "x";
+    EXPECT_EQ(test_app::find(longer), test_app::npos) << longer;
+    EXPECT_EQ(test_app::find(e.full_name.substr(0, e.full_name.size() - 1)), test_app::npos);
+    std::string changed(e.full_name);
+    changed.back() ^= 0x20;  // the same length, the same first and last eight bytes but one
+    EXPECT_EQ(test_app::find(changed), test_app::npos) << changed;
+  }
+  EXPECT_EQ(test_app::find("calc", ""), test_app::npos);
+  EXPECT_EQ(test_app::find("", "add"), test_app::npos);
+  EXPECT_EQ(test_app::find("calc.add.add"), test_app::npos);
   EXPECT_NE(test_app::find("calc.add"), test_app::npos);
   EXPECT_NE(test_app::find("audit", "plus"), test_app::npos);
   EXPECT_EQ(test_app::find("calc.nope"), test_app::npos);
@@ -283,6 +299,46 @@ TEST(JsonRpc, SpecificationExamples) {
             R"({"jsonrpc":"2.0","error":{"code":-32601,"message":"Method not found"},"id":"5"},)"
             R"({"jsonrpc":"2.0","result":9,"id":"9"}])");
   EXPECT_EQ(rpc(app, R"([{"jsonrpc": "2.0", "method": "calc.add", "params": [1,2]}])"), "");
+}
+
+// A single request's parameters are delimited by the envelope and validated by the binder; every
+// other path must still answer invalid JSON inside them with a parse error, never run the call.
+TEST(JsonRpc, InvalidJsonInsideParamsIsAParseErrorOnEveryPath) {
+  test_app app;
+  const std::string parse_error = R"({"jsonrpc":"2.0","error":{"code":-32700,"message":"Parse error"},"id":null})";
+  for (const char* params : {"[1,2", "[1,,2]", "[1 2]", "[01,2]", "[1,2}", R"(["a\x"])", R"(["\u12"])", R"({"a":1,})",
+                             "[tru]", "[1,2]]", "nul", "[\"\x01\"]"}) {
+    for (const char* method : {"calc.add", "calc.nope", "calc.secret_add"}) {
+      const std::string with_id = std::string(R"({"jsonrpc":"2.0","method":")") + method + R"(","params":)" + params + R"(,"id":1})";
+      EXPECT_EQ(rpc(app, with_id), parse_error) << with_id;
+      const std::string notification = std::string(R"({"jsonrpc":"2.0","method":")") + method + R"(","params":)" + params + "}";
+      EXPECT_EQ(rpc(app, notification), parse_error) << notification;
+    }
+  }
+  // Unbalanced or unterminated parameters end the request early: also a parse error.
+  EXPECT_EQ(rpc(app, R"({"jsonrpc":"2.0","method":"calc.add","params":[1,"2],"id":1})"), parse_error);
+  EXPECT_EQ(rpc(app, R"({"jsonrpc":"2.0","method":"calc.add","params":[[1,2],"id":1})"), parse_error);
+  EXPECT_EQ(rpc(app, R"({"jsonrpc":"2.0","method":"calc.add","params":"\)"), parse_error);
+  // Strings with escaped quotes and brackets inside are delimited correctly.
+  EXPECT_EQ(rpc(app, R"({"jsonrpc":"2.0","method":"calc.copy","params":["a\"]}[{\\"],"id":2})"),
+            R"({"jsonrpc":"2.0","result":"a\"]}[{\\","id":2})");
+  // Valid parameters of the wrong shape stay invalid params.
+  EXPECT_NE(rpc(app, R"({"jsonrpc":"2.0","method":"calc.add","params":["x",2],"id":3})").find("-32602"), std::string::npos);
+}
+
+TEST(JsonRpc, HooksNeverSeeInvalidParams) {
+  test_app app;
+  int hook_calls = 0;
+  app.before([&](sb::call_info& info) -> sb::result<void> {
+    ++hook_calls;
+    info.rewrite_params("[1,2]");
+    return {};
+  });
+  EXPECT_EQ(rpc(app, R"({"jsonrpc":"2.0","method":"calc.add","params":[1,,],"id":1})"),
+            R"({"jsonrpc":"2.0","error":{"code":-32700,"message":"Parse error"},"id":null})");
+  EXPECT_EQ(hook_calls, 0);
+  EXPECT_EQ(rpc(app, R"({"jsonrpc":"2.0","method":"calc.add","params":[5,5],"id":1})"), R"({"jsonrpc":"2.0","result":3,"id":1})");
+  EXPECT_EQ(hook_calls, 1);
 }
 
 TEST(JsonRpc, NullIdIsARequestAndNullParamsAreInvalid) {

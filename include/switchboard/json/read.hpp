@@ -609,10 +609,10 @@ std::size_t find_field(std::string_view key, std::size_t guess) {
   constexpr std::size_t count = fields.size();
   // Writers usually emit members in declaration order: try the next one first.
   if (guess < count && fields[guess].name.size() == key.size() &&
-      std::memcmp(fields[guess].name.data(), key.data(), key.size()) == 0)
+      same_bytes(fields[guess].name.data(), key.data(), key.size()))
     return guess;
   for (std::size_t i = 0; i < count; ++i)
-    if (fields[i].name.size() == key.size() && std::memcmp(fields[i].name.data(), key.data(), key.size()) == 0)
+    if (fields[i].name.size() == key.size() && same_bytes(fields[i].name.data(), key.data(), key.size()))
       return i;
   return count;
 }

@@ -77,6 +77,13 @@ class writer {
     std::memcpy(sink_.cursor(), bytes.data(), bytes.size());
     sink_.advance(bytes.size());
   }
+  // A size known at compile time: the copy becomes a few moves instead of a memcpy call.
+  template <std::size_t N>
+  void raw_fixed(const char* bytes) {
+    if (!reserve(N)) return;
+    std::memcpy(sink_.cursor(), bytes, N);
+    sink_.advance(N);
+  }
   void put(char c) {
     if (!reserve(1)) return;
     *sink_.cursor() = c;
@@ -353,6 +360,9 @@ void write_aggregate(const T& value, W& w) {
             w.newline();
             w.raw(member_prefix<T, I, false>.view());
             w.put(' ');
+          } else if constexpr (!options.skip_null_members) {
+            constexpr auto& prefix = member_prefix<T, I, (I != 0)>;  // no member is left out: I == 0 is first
+            w.template raw_fixed<prefix.size()>(prefix.data);
           } else {
             w.raw(first ? member_prefix<T, I, false>.view() : member_prefix<T, I, true>.view());
           }

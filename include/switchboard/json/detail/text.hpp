@@ -12,6 +12,24 @@ inline std::uint64_t load8(const char* p) {
   return word;
 }
 
+inline std::uint32_t load4(const char* p) {
+  std::uint32_t word;
+  std::memcpy(&word, p, 4);
+  return word;
+}
+
+// Equality of two short byte runs (names, keys) with overlapping loads instead of a memcmp call.
+inline bool same_bytes(const char* a, const char* b, std::size_t n) {
+  if (n >= 8) {
+    if (n > 16) return std::memcmp(a, b, n) == 0;
+    return load8(a) == load8(b) && load8(a + n - 8) == load8(b + n - 8);
+  }
+  if (n >= 4) return load4(a) == load4(b) && load4(a + n - 4) == load4(b + n - 4);
+  for (std::size_t i = 0; i < n; ++i)
+    if (a[i] != b[i]) return false;
+  return true;
+}
+
 inline constexpr std::uint64_t repeat_byte(std::uint8_t b) { return 0x0101010101010101ull * b; }
 
 // High bit set in each byte of `word` equal to b (exact, no false positives).
