@@ -36,6 +36,8 @@ namespace sb {
 
 struct app_options {
   bool expose_exception_messages = false;  // by default what() goes to the log, not to the client
+  // The deadline of every call without sb::timeout_ms (streams have none); zero for no deadline.
+  std::chrono::milliseconds call_timeout{30000};
   std::size_t task_threads = 2;
   std::size_t task_queue = 1024;
 };
@@ -408,6 +410,18 @@ class app final : public bus {
   cache_stats cache_statistics(std::string_view full_name) {
     response_cache* cache = cache_for(full_name);
     return cache ? cache->stats() : cache_stats{};
+  }
+  std::chrono::milliseconds call_timeout() const { return options_.call_timeout; }
+  // A call that returns after its deadline: the caller gets the timeout error, not the late result.
+  void report_late(std::string_view endpoint, std::chrono::steady_clock::duration took, response& out) {
+    using std::chrono::duration_cast;
+    using std::chrono::milliseconds;
+    std::string text = std::string(endpoint) + " answered after " +
+                       std::to_string(duration_cast<milliseconds>(took).count()) + " ms, past its deadline of " +
+                       std::to_string(options_.call_timeout.count()) + " ms; its result was discarded";
+    log().write(log_level::warning, text);
+    out.fail(error_kind::timeout, std::move(text));
+    out.details.clear();
   }
   void report_exception(std::string_view endpoint, std::string_view what, response& out) {
     log().write(log_level::error, std::string(endpoint) + " threw: " + std::string(what));

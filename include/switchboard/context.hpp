@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <ctime>
 #include <functional>
 #include <span>
 #include <string>
@@ -116,6 +117,11 @@ struct context {
   stream_sink* sink = nullptr;
   sb::bus* bus = nullptr;
   std::string_view last_event_id;  // SSE reconnects: the id of the last event the client saw
+  // When this call's answer is due, set by the app from the endpoint's timeout; far in the future
+  // when it has none (streams, or app_options::call_timeout of zero). Long work can stop early.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+
+  bool expired() const { return std::chrono::steady_clock::now() >= deadline; }
 };
 
 // The outcome of one call, reused across calls so that its strings keep their capacity.
@@ -186,3 +192,20 @@ struct call_info {
 };
 
 }  // namespace sb
+
+namespace sb::detail {
+
+// The monotonic clock at a few milliseconds' resolution for a few nanoseconds (Linux: the coarse
+// clock, which counts from the same origin as steady_clock); precise enough for call deadlines.
+inline std::chrono::steady_clock::time_point coarse_now() {
+#if defined(__linux__) && defined(CLOCK_MONOTONIC_COARSE)
+  timespec now{};
+  if (::clock_gettime(CLOCK_MONOTONIC_COARSE, &now) == 0)
+    return std::chrono::steady_clock::time_point(
+        std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::seconds(now.tv_sec) +
+                                                                        std::chrono::nanoseconds(now.tv_nsec)));
+#endif
+  return std::chrono::steady_clock::now();
+}
+
+}  // namespace sb::detail

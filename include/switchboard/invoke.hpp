@@ -325,6 +325,27 @@ struct endpoint_invoker {
     out = std::move(state->result);
   }
 
+  // sb::timeout_ms: the caller is released at the deadline (run_with_timeout). Otherwise the call
+  // runs on the caller's thread, which no deadline can take back without a thread hop per call;
+  // the handler sees ctx.deadline, and an answer that comes too late is replaced by the timeout
+  // error. Streams run as long as their consumer listens.
+  static void run_within_deadline(App& app, std::string_view json_params, context& ctx, response& out) {
+    if constexpr (traits::has_timeout) {
+      run_with_timeout(app, json_params, out);
+    } else if constexpr (streams) {
+      run(app, json_params, ctx, out);
+    } else {
+      const auto budget = app.call_timeout();
+      if (budget.count() <= 0) return run(app, json_params, ctx, out);
+      const auto started = coarse_now();
+      ctx.deadline = started + budget;
+      run(app, json_params, ctx, out);
+      const auto took = coarse_now() - started;
+      ctx.deadline = std::chrono::steady_clock::time_point::max();
+      if (took > budget) app.report_late(full_name, took, out);
+    }
+  }
+
   static void invoke(App& app, const call_input& in, context& ctx, response& out) {
     static_assert(check());
     if constexpr (valid) invoke_checked(app, in, ctx, out);
@@ -344,17 +365,11 @@ struct endpoint_invoker {
       json_params = converted;
     }
     const bool observed = app.has_global_hooks() || has_endpoint_hooks();
-    if (!observed) {
-      if constexpr (traits::has_timeout) run_with_timeout(app, json_params, out);
-      else run(app, json_params, ctx, out);
-      return;
-    }
+    if (!observed) return run_within_deadline(app, json_params, ctx, out);
     call_info info{module_name<M>(), endpoint_name<M, Field>, json_params, ctx, {}};
     const auto started = std::chrono::steady_clock::now();
-    if (app.run_before_hooks(info, out) && run_endpoint_before_hooks(info, out)) {
-      if constexpr (traits::has_timeout) run_with_timeout(app, info.params, out);
-      else run(app, info.params, ctx, out);
-    }
+    if (app.run_before_hooks(info, out) && run_endpoint_before_hooks(info, out))
+      run_within_deadline(app, info.params, ctx, out);
     const auto took = std::chrono::steady_clock::now() - started;
     traits::for_each_after([&]<auto F>() { F(static_cast<const call_info&>(info), static_cast<const response&>(out), took); });
     app.run_after_hooks(info, out, took);

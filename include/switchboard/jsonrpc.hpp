@@ -7,6 +7,8 @@
 #include <switchboard/json/read.hpp>
 #include <switchboard/json/write.hpp>
 
+#include <array>
+#include <cstdint>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -108,46 +110,121 @@ inline const char* next_bracket_or_quote(const char* p, const char* end) {
   return p;
 }
 
+// What skip_structure stops at: 1 a quote, 2 an opening bracket, 3 a closing one, 4 a backslash.
+inline constexpr auto structure_bytes = [] {
+  std::array<std::uint8_t, 256> kinds{};
+  kinds['"'] = 1;
+  kinds['['] = kinds['{'] = 2;
+  kinds[']'] = kinds['}'] = 3;
+  kinds['\\'] = 4;
+  return kinds;
+}();
+
+inline std::uint8_t structure_kind(char c) { return structure_bytes[static_cast<unsigned char>(c)]; }
+
 // Past one value without validating it: strings and nesting are followed only far enough to find
 // where the value ends. False when the text ends first. The binder validates the parameters
 // strictly as it reads them, so a single request's parameters are scanned once, not twice.
 inline bool skip_structure(const char*& it, const char* end) {
   const char* p = it;
+  if (structure_kind(*p) != 1 && structure_kind(*p) != 2) {  // a number or literal: up to what ends it
+    if (*p != '-' && *p != 't' && *p != 'f' && *p != 'n' && !json::detail::is_digit(*p)) return false;
+    while (p < end && *p != ',' && *p != '}' && *p != ']' && !json::detail::is_whitespace(*p)) ++p;
+    if (p == it || p == end) return false;
+    it = p;
+    return true;
+  }
   std::size_t depth = 0;
   for (;;) {
+    while (p < end && structure_kind(*p) == 0) ++p;
     if (p >= end) return false;
-    const char c = *p;
-    if (c == '"') {
-      for (++p; p < end && *p != '"'; ++p)
-        if (*p == '\\' && ++p == end) return false;
-      if (p >= end) return false;
+    const std::uint8_t kind = structure_kind(*p++);
+    if (kind == 1) {
+      for (;;) {
+        while (p < end && *p != '"' && *p != '\\') ++p;
+        if (p >= end) return false;
+        if (*p == '"') break;
+        p += 2;  // an escape: whatever follows the backslash cannot close the string
+      }
       ++p;
-    } else if (c == '[' || c == '{') {
-      ++depth;
-      ++p;
-    } else if (c == ']' || c == '}') {
       if (depth == 0) break;
-      --depth;
-      ++p;
-    } else if (depth == 0 && (c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
-      break;
-    } else {
-      ++p;
+    } else if (kind == 2) {
+      ++depth;
+    } else if (kind == 3) {
+      if (depth == 0 || --depth == 0) break;
     }
-    if (depth == 0 && (c == '"' || c == ']' || c == '}')) break;
   }
-  if (p == it) return false;
   it = p;
   return true;
 }
 
-// True when `params` (possibly empty) is one valid JSON value.
-inline bool params_valid(std::string_view params) {
-  if (params.empty()) return true;
-  json::detail::read_context ctx(params.data(), params.data() + params.size(), false, {});
-  const char* it = params.data();
+// True when `text` is one valid JSON value, whitespace around it allowed.
+inline bool valid_json(std::string_view text) {
+  json::detail::read_context ctx(text.data(), text.data() + text.size(), false, {});
+  const char* it = text.data();
+  json::detail::skip_whitespace(it, ctx.end);
   json::detail::skip_value(it, ctx);
-  return !ctx.failed() && it == ctx.end;
+  if (ctx.failed()) return false;
+  json::detail::skip_whitespace(it, ctx.end);
+  return it == ctx.end;
+}
+
+// Absent parameters are valid; present ones must be JSON.
+inline bool params_valid(std::string_view params) { return params.empty() || valid_json(params); }
+
+enum class envelope_member : std::uint8_t { jsonrpc, method, params, id, other };
+
+// The member name at `it` (at its opening quote), `it` then past the closing quote. The four names
+// of the protocol are recognized by their bytes; others (and escaped spellings) are scanned.
+inline bool read_member_name(const char*& it, json::detail::read_context& ctx, envelope_member& member) {
+  using namespace json::detail;
+  const std::size_t left = static_cast<std::size_t>(ctx.end - it);
+  const auto literal = [&]<std::size_t N>(const char (&quoted)[N]) {
+    if (left < N - 1 || std::memcmp(it, quoted, N - 1) != 0) return false;
+    it += N - 1;
+    return true;
+  };
+  if (literal("\"jsonrpc\"")) member = envelope_member::jsonrpc;
+  else if (literal("\"method\"")) member = envelope_member::method;
+  else if (literal("\"params\"")) member = envelope_member::params;
+  else if (literal("\"id\"")) member = envelope_member::id;
+  else {
+    scanned_string s;
+    if (!scan_string(it, ctx, s)) return false;
+    std::string_view name(s.first, static_cast<std::size_t>(s.last - s.first));
+    char unescaped[8];
+    if (s.escaped && name.size() <= 6 * sizeof unescaped) {  // "\u0069\u0064" is "id" too
+      char wide[6 * sizeof unescaped];
+      const char* last = unescape(s.first, s.last, wide);
+      const auto size = static_cast<std::size_t>(last - wide);
+      if (size > sizeof unescaped) return member = envelope_member::other, true;
+      std::memcpy(unescaped, wide, size);
+      name = {unescaped, size};
+    }
+    member = is_key(name, "jsonrpc") ? envelope_member::jsonrpc
+             : is_key(name, "method") ? envelope_member::method
+             : is_key(name, "params") ? envelope_member::params
+             : is_key(name, "id")     ? envelope_member::id
+                                      : envelope_member::other;
+  }
+  return true;
+}
+
+// A method name is nearly always plain ASCII: take it without the general scanner. `it` at the
+// opening quote; false (nothing consumed) when the name needs the general scanner.
+inline bool read_plain_name(const char*& it, const char* end, std::string_view& name) {
+  const char* p = it + 1;
+  while (p < end) {
+    const auto c = static_cast<unsigned char>(*p);
+    if (c == '"') {
+      name = {it + 1, static_cast<std::size_t>(p - it - 1)};
+      it = p + 1;
+      return true;
+    }
+    if (c < 0x20 || c == '\\' || c >= 0x80) return false;
+    ++p;
+  }
+  return false;
 }
 
 // One pass over a request object: "jsonrpc", "method", "id" and unknown members are validated,
@@ -161,43 +238,64 @@ inline int scan_envelope(std::string_view text, jsonrpc_envelope& env) {
   const char* end = ctx.end;
   skip_whitespace(it, end);
   if (it == end) return parse_error;
-  if (*it != '{') {
-    ctx.fail(json::errc::unexpected_type, it, "object");  // a syntax error unless a value starts here
-    return ctx.code == json::errc::unexpected_type ? invalid_request : parse_error;
-  }
-  read_object(it, ctx, [&](std::string_view key, const char*, const scanned_string&) {
-    const char* value = it;
-    if (is_key(key, "params")) {
-      if (!skip_structure(it, end)) {
-        ctx.fail(json::errc::syntax, it, "a JSON value");
-        return false;
+  if (*it != '{') return valid_json(text) ? invalid_request : parse_error;
+  ctx.depth = 1;
+  ++it;
+  skip_whitespace(it, end);
+  if (it < end && *it == '}') {
+    ++it;
+  } else {
+    for (;;) {
+      envelope_member member{};
+      if (it >= end || *it != '"' || !read_member_name(it, ctx, member)) return parse_error;
+      skip_whitespace(it, end);
+      if (it >= end || *it != ':') return parse_error;
+      ++it;
+      skip_whitespace(it, end);
+      if (it >= end) return parse_error;
+      const char* value = it;
+      if (member == envelope_member::params) {
+        // A repeated "params" replaces the earlier one, which nothing else would then check.
+        if (!env.params.empty() && !valid_json(env.params)) return parse_error;
+        if (!skip_structure(it, end)) return parse_error;
+        env.params = {value, static_cast<std::size_t>(it - value)};
+      } else if (member == envelope_member::method && *it == '"' && read_plain_name(it, end, env.method)) {
+        env.has_method = env.method_ok = true;
+      } else {
+        bool escaped = true;
+        if (*it == '"') {
+          scanned_string s;
+          if (!scan_string(it, ctx, s)) return parse_error;
+          escaped = s.escaped;
+        } else {
+          skip_value(it, ctx);
+          if (ctx.failed()) return parse_error;
+        }
+        const std::string_view bytes(value, static_cast<std::size_t>(it - value));
+        if (member == envelope_member::jsonrpc) {
+          env.jsonrpc = bytes;
+        } else if (member == envelope_member::method) {
+          env.has_method = true;
+          env.method_ok = bytes[0] == '"' && !escaped;
+          env.method = env.method_ok ? bytes.substr(1, bytes.size() - 2) : std::string_view{};
+        } else if (member == envelope_member::id) {
+          env.id = bytes;
+          env.has_id = true;
+        }
       }
-      env.params = {value, static_cast<std::size_t>(it - value)};
-      return true;
+      skip_whitespace(it, end);
+      if (it < end && *it == ',') {
+        ++it;
+        skip_whitespace(it, end);
+        continue;
+      }
+      if (it < end && *it == '}') {
+        ++it;
+        break;
+      }
+      return parse_error;
     }
-    bool escaped = true;
-    if (*it == '"') {
-      scanned_string s;
-      if (!scan_string(it, ctx, s)) return false;
-      escaped = s.escaped;
-    } else {
-      skip_value(it, ctx);
-      if (ctx.failed()) return false;
-    }
-    const std::string_view bytes(value, static_cast<std::size_t>(it - value));
-    if (is_key(key, "jsonrpc")) {
-      env.jsonrpc = bytes;
-    } else if (is_key(key, "method")) {
-      env.has_method = true;
-      env.method_ok = bytes.size() >= 2 && bytes[0] == '"' && !escaped;
-      env.method = env.method_ok ? bytes.substr(1, bytes.size() - 2) : std::string_view{};
-    } else if (is_key(key, "id")) {
-      env.id = bytes;
-      env.has_id = true;
-    }
-    return true;
-  });
-  if (ctx.failed()) return parse_error;
+  }
   skip_whitespace(it, end);
   return it == end ? 0 : parse_error;
 }

@@ -322,6 +322,13 @@ TEST(JsonRpc, InvalidJsonInsideParamsIsAParseErrorOnEveryPath) {
   // Strings with escaped quotes and brackets inside are delimited correctly.
   EXPECT_EQ(rpc(app, R"({"jsonrpc":"2.0","method":"calc.copy","params":["a\"]}[{\\"],"id":2})"),
             R"({"jsonrpc":"2.0","result":"a\"]}[{\\","id":2})");
+  // Found by fuzz/jsonrpc_fuzz: a repeated "params" whose first value was not JSON, and input that
+  // starts like a value but is not JSON as a whole, are parse errors, not invalid requests.
+  EXPECT_EQ(rpc(app, R"({"params"::"x","jsonrpc":"2.0","method":"calc.add","params":[1,2],"id":1})"), parse_error);
+  EXPECT_EQ(rpc(app, R"({"params":[1,,2],"jsonrpc":"2.0","method":"calc.add","params":[1,2],"id":1})"), parse_error);
+  EXPECT_EQ(rpc(app, R"(":"2.0","method":"calc.add"})"), parse_error);
+  EXPECT_EQ(rpc(app, "1 2"), parse_error);
+  EXPECT_EQ(rpc(app, R"( "text" )"), R"({"jsonrpc":"2.0","error":{"code":-32600,"message":"Invalid Request"},"id":null})");
   // Valid parameters of the wrong shape stay invalid params.
   EXPECT_NE(rpc(app, R"({"jsonrpc":"2.0","method":"calc.add","params":["x",2],"id":3})").find("-32602"), std::string::npos);
 }
