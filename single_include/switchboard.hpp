@@ -5114,9 +5114,11 @@ class task_pool {
 // end switchboard/task_pool.hpp
 
 #include <chrono>
+#include <cstdint>
 #include <exception>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -5252,13 +5254,198 @@ constexpr bool check_parameter() {
   return parameter_valid<P, Injected>();
 }
 
+// What the shared call code needs to know of one endpoint at run time. Only `call` runs the
+// endpoint's own function; everything else about a call is the same for every endpoint of a shape.
+template <class App, class Bound, class R>
+struct endpoint_ops {
+  std::string_view full_name;
+  std::string_view module;
+  std::string_view endpoint;
+  bool internal;
+  bool cached;
+  std::uint32_t hard_timeout_ms;  // sb::timeout_ms; 0 when the endpoint has none
+  std::mutex& (*serial)(App&);    // a serialized module's mutex; null otherwise
+  R (*call)(App&, context&, Bound&, stream_sink*);
+  bool (*before)(call_info&, response&);  // the endpoint's own hooks; null when it has none
+  void (*after)(const call_info&, const response&, std::chrono::nanoseconds);
+};
+
+// The call code of every endpoint with the same parameter types, names, result type and raw option:
+// binding, injection, hooks, deadlines, the cache, streams and delivery. Keyed on those alone, it is
+// compiled once per shape, not once per endpoint (a hundred endpoints have a handful of shapes).
+template <class App, class Params, auto Names, class R, bool Raw>
+struct call_shape {
+  using plan = typename App::template plan<Params>;
+  using bound_tuple = typename plan::bound_tuple;
+  using ops_type = endpoint_ops<App, bound_tuple, R>;
+
+  static constexpr bool streams = []<class... P>(std::tuple<P...>*) {
+    return (is_stream<bare<P>> || ...);
+  }(static_cast<Params*>(nullptr));
+
+  template <std::size_t I>
+  static decltype(auto) argument(App& app, context& ctx, bound_tuple& bound, stream_sink* sink) {
+    using P = std::tuple_element_t<I, Params>;
+    if constexpr (is_stream<bare<P>>) {
+      return bare<P>(sink);
+    } else if constexpr (App::template injected<P>) {
+      return static_cast<P>(*injected_pointer<P>(app, ctx));
+    } else if constexpr (std::is_lvalue_reference_v<P>) {
+      return static_cast<P>(std::get<plan::bound_index[I]>(bound));
+    } else {
+      return bare<P>(std::move(std::get<plan::bound_index[I]>(bound)));
+    }
+  }
+
+  // Checks that every injected parameter is available; fills `out` otherwise.
+  static bool injections_available(App& app, context& ctx, response& out, std::string_view full_name) {
+    bool available = true;
+    []<class... P>(std::tuple<P...>*, App& a, context& c, response& o, bool& ok, [[maybe_unused]] std::string_view name) {
+      (
+          [&] {
+            if constexpr (App::template injected<P> && !is_stream<bare<P>>) {
+              if (ok && injected_pointer<P>(a, c) == nullptr) {
+                ok = false;
+                o.fail(error_kind::invalid_argument,
+                       std::string(name) + " needs " + std::string(injected_description<bare<P>>()) + ", which " +
+                           std::string(origin_name(c.from)) + " does not provide");
+              }
+            }
+          }(),
+          ...);
+    }(static_cast<Params*>(nullptr), app, ctx, out, available, full_name);
+    return available;
+  }
+
+  // Binds, calls and delivers; exceptions become internal errors.
+  static void run(App& app, std::string_view json_params, context& ctx, response& out, const ops_type& ops) {
+    try {
+      bound_tuple bound{};
+      if (!bind_json<Names>(json_params, bound, out)) return;
+      response_cache* cache = ops.cached ? app.cache_for(ops.full_name) : nullptr;
+      thread_local std::string key;
+      if (cache) {
+        key.clear();
+        json::write(bound, key);
+        if (cache->find(key, out.body)) return;
+      }
+      if (!injections_available(app, ctx, out, ops.full_name)) return;
+      std::unique_lock<std::mutex> serial;
+      if (ops.serial) serial = std::unique_lock(ops.serial(app));
+      if constexpr (streams) {
+        if (ctx.sink) {
+          if constexpr (std::is_void_v<R>) {
+            ops.call(app, ctx, bound, ctx.sink);
+            out.body = "null";
+          } else {
+            deliver<Raw>(ops.call(app, ctx, bound, ctx.sink), out);
+          }
+        } else {
+          std::string collected;
+          array_sink sink(collected);
+          if constexpr (std::is_void_v<R>) {
+            ops.call(app, ctx, bound, &sink);
+          } else {
+            deliver<Raw>(ops.call(app, ctx, bound, &sink), out);
+            if (!out.ok()) return;
+          }
+          sink.finish();
+          out.body = std::move(collected);
+        }
+      } else if constexpr (std::is_void_v<R>) {
+        ops.call(app, ctx, bound, nullptr);
+        out.body = "null";
+      } else {
+        deliver<Raw>(ops.call(app, ctx, bound, nullptr), out);
+      }
+      if (cache && out.ok() && out.form == body_form::json) cache->store(key, out.body);
+    } catch (const std::exception& e) {
+      app.report_exception(ops.full_name, e.what(), out);
+    } catch (...) {
+      app.report_exception(ops.full_name, "a non-standard exception", out);
+    }
+  }
+
+  // With sb::timeout_ms: the call runs on the task pool and the caller waits at most that long.
+  // (Such endpoints take nothing from the caller's context: endpoint_invoker::check says so.)
+  static void run_with_timeout(App& app, std::string_view json_params, response& out, const ops_type& ops) {
+    struct shared_state {
+      std::string params;
+      response result;
+      context ctx;
+      std::promise<void> done;
+    };
+    auto state = std::make_shared<shared_state>();
+    state->params.assign(json_params);
+    state->ctx.bus = static_cast<bus*>(&app);
+    state->ctx.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ops.hard_timeout_ms);
+    std::future<void> finished = state->done.get_future();
+    app.tasks().submit([state, &app, &ops] {
+      run(app, state->params, state->ctx, state->result, ops);
+      state->done.set_value();
+    });
+    if (finished.wait_for(std::chrono::milliseconds(ops.hard_timeout_ms)) == std::future_status::timeout) {
+      out.fail(error_kind::timeout, std::string(ops.full_name) + " did not finish within " +
+                                        std::to_string(ops.hard_timeout_ms) + " ms");
+      return;
+    }
+    out = std::move(state->result);
+  }
+
+  // sb::timeout_ms: the caller is released at the deadline (run_with_timeout). Otherwise the call
+  // runs on the caller's thread, which no deadline can take back without a thread hop per call;
+  // the handler sees ctx.deadline, and an answer that comes too late is replaced by the timeout
+  // error. Streams run as long as their consumer listens.
+  static void run_within_deadline(App& app, std::string_view json_params, context& ctx, response& out,
+                                  const ops_type& ops) {
+    if (ops.hard_timeout_ms != 0) return run_with_timeout(app, json_params, out, ops);
+    if constexpr (streams) {
+      run(app, json_params, ctx, out, ops);
+    } else {
+      const auto budget = app.call_timeout();
+      if (budget.count() <= 0) return run(app, json_params, ctx, out, ops);
+      const auto started = coarse_now();
+      ctx.deadline = started + budget;
+      run(app, json_params, ctx, out, ops);
+      const auto took = coarse_now() - started;
+      ctx.deadline = std::chrono::steady_clock::time_point::max();
+      if (took > budget) app.report_late(ops.full_name, took, out);
+    }
+  }
+
+  static void invoke(App& app, const call_input& in, context& ctx, response& out, const ops_type& ops) {
+    if (ops.internal && ctx.from != origin::in_process) {
+      out.fail(error_kind::not_found, "no endpoint named " + std::string(ops.full_name));
+      return;
+    }
+    std::string_view json_params = in.json;
+    thread_local std::string converted;
+    if (in.from_fields) {
+      if (!fields_to_json<Names, bound_tuple>(in.fields, converted, out)) return;
+      json_params = converted;
+    }
+    if (!app.has_global_hooks() && !ops.before && !ops.after)
+      return run_within_deadline(app, json_params, ctx, out, ops);
+    call_info info{ops.module, ops.endpoint, json_params, ctx, {}};
+    const auto started = std::chrono::steady_clock::now();
+    if (app.run_before_hooks(info, out) && (!ops.before || ops.before(info, out)))
+      run_within_deadline(app, info.params, ctx, out, ops);
+    const auto took = std::chrono::steady_clock::now() - started;
+    if (ops.after) ops.after(info, out, took);
+    app.run_after_hooks(info, out, took);
+  }
+};
+
+// One endpoint: its compile-time checks, the call of its function, its hooks, and the entry point
+// the app's table holds, which hands the rest to the endpoint's call_shape.
 template <class App, class M, std::size_t Field>
 struct endpoint_invoker {
   using E = endpoint_type<M, Field>;
   using traits = endpoint_traits<E>;
   using params = typename traits::params;
-  using plan = typename App::template plan<params>;
-  using bound_tuple = typename plan::bound_tuple;
+  using R = typename traits::result_type;
+  using shape = call_shape<App, params, traits::names, R, traits::is_raw>;
+  using bound_tuple = typename shape::bound_tuple;
   static constexpr std::string_view full_name = full_name_storage<M, Field>.view();
 
   // One endpoint's compile-time checks. Each parameter is checked in check_parameter, whose template
@@ -5299,180 +5486,20 @@ struct endpoint_invoker {
            (!traits::has_timeout || !uses_context());
   }();
 
-  static constexpr bool streams = []<class... P>(std::tuple<P...>*) {
-    return (is_stream<bare<P>> || ...);
-  }(static_cast<params*>(nullptr));
+  static constexpr bool streams = shape::streams;
 
-  // Checks that every injected parameter is available; fills `out` otherwise.
-  static bool injections_available(App& app, context& ctx, response& out) {
-    bool available = true;
-    []<class... P>(std::tuple<P...>*, App& a, context& c, response& o, bool& ok) {
-      (
-          [&] {
-            if constexpr (App::template injected<P> && !is_stream<bare<P>>) {
-              if (ok && injected_pointer<P>(a, c) == nullptr) {
-                ok = false;
-                o.fail(error_kind::invalid_argument,
-                       std::string(full_name) + " needs " + std::string(injected_description<bare<P>>()) +
-                           ", which " + std::string(origin_name(c.from)) + " does not provide");
-              }
-            }
-          }(),
-          ...);
-    }(static_cast<params*>(nullptr), app, ctx, out, available);
-    return available;
-  }
-
-  template <std::size_t I>
-  static decltype(auto) argument(App& app, context& ctx, bound_tuple& bound, stream_sink* sink) {
-    using P = std::tuple_element_t<I, params>;
-    if constexpr (is_stream<bare<P>>) {
-      return bare<P>(sink);
-    } else if constexpr (App::template injected<P>) {
-      return static_cast<P>(*injected_pointer<P>(app, ctx));
-    } else if constexpr (std::is_lvalue_reference_v<P>) {
-      return static_cast<P>(std::get<plan::bound_index[I]>(bound));
-    } else {
-      return bare<P>(std::move(std::get<plan::bound_index[I]>(bound)));
-    }
-  }
-
-  static decltype(auto) call(App& app, context& ctx, bound_tuple& bound, stream_sink* sink) {
-    return [&]<std::size_t... I>(std::index_sequence<I...>) -> decltype(auto) {
+  static R call(App& app, context& ctx, bound_tuple& bound, stream_sink* sink) {
+    return [&]<std::size_t... I>(std::index_sequence<I...>) -> R {
       constexpr auto f = traits::function;
       if constexpr (traits::is_member) {
         using owner = typename traits::traits::owner;
         static_assert(App::template has_module<owner>,
                       "switchboard: an endpoint that is a member function must belong to one of the app's modules");
-        return (app.template module<owner>().*f)(argument<I>(app, ctx, bound, sink)...);
+        return (app.template module<owner>().*f)(shape::template argument<I>(app, ctx, bound, sink)...);
       } else {
-        return f(argument<I>(app, ctx, bound, sink)...);
+        return f(shape::template argument<I>(app, ctx, bound, sink)...);
       }
     }(std::make_index_sequence<std::tuple_size_v<params>>{});
-  }
-
-  // Binds, calls and delivers; exceptions become internal errors.
-  static void run(App& app, std::string_view json_params, context& ctx, response& out) {
-    try {
-      bound_tuple bound{};
-      if (!bind_json<traits::names>(json_params, bound, out)) return;
-      response_cache* cache = traits::cached ? app.cache_for(full_name) : nullptr;
-      thread_local std::string key;
-      if (cache) {
-        key.clear();
-        json::write(bound, key);
-        if (cache->find(key, out.body)) return;
-      }
-      if (!injections_available(app, ctx, out)) return;
-      std::unique_lock<std::mutex> serial;
-      if constexpr (serialized_module<M>) serial = std::unique_lock(app.template module_mutex<M>());
-      using R = decltype(call(app, ctx, bound, nullptr));
-      if constexpr (streams) {
-        if (ctx.sink) {
-          if constexpr (std::is_void_v<R>) {
-            call(app, ctx, bound, ctx.sink);
-            out.body = "null";
-          } else {
-            deliver<traits::is_raw>(call(app, ctx, bound, ctx.sink), out);
-          }
-        } else {
-          std::string collected;
-          array_sink sink(collected);
-          if constexpr (std::is_void_v<R>) {
-            call(app, ctx, bound, &sink);
-          } else {
-            deliver<traits::is_raw>(call(app, ctx, bound, &sink), out);
-            if (!out.ok()) return;
-          }
-          sink.finish();
-          out.body = std::move(collected);
-        }
-      } else if constexpr (std::is_void_v<R>) {
-        call(app, ctx, bound, nullptr);
-        out.body = "null";
-      } else {
-        deliver<traits::is_raw>(call(app, ctx, bound, nullptr), out);
-      }
-      if (cache && out.ok() && out.form == body_form::json) cache->store(key, out.body);
-    } catch (const std::exception& e) {
-      app.report_exception(full_name, e.what(), out);
-    } catch (...) {
-      app.report_exception(full_name, "a non-standard exception", out);
-    }
-  }
-
-  // With sb::timeout_ms: the call runs on the task pool and the caller waits at most that long.
-  static void run_with_timeout(App& app, std::string_view json_params, response& out) {
-    struct shared_state {
-      std::string params;
-      response result;
-      context ctx;
-      std::promise<void> done;
-    };
-    auto state = std::make_shared<shared_state>();
-    state->params.assign(json_params);
-    state->ctx.bus = static_cast<bus*>(&app);
-    std::future<void> finished = state->done.get_future();
-    app.tasks().submit([state, &app] {
-      run(app, state->params, state->ctx, state->result);
-      state->done.set_value();
-    });
-    if (finished.wait_for(std::chrono::milliseconds(traits::timeout.ms)) == std::future_status::timeout) {
-      out.fail(error_kind::timeout,
-               std::string(full_name) + " did not finish within " + std::to_string(traits::timeout.ms) + " ms");
-      return;
-    }
-    out = std::move(state->result);
-  }
-
-  // sb::timeout_ms: the caller is released at the deadline (run_with_timeout). Otherwise the call
-  // runs on the caller's thread, which no deadline can take back without a thread hop per call;
-  // the handler sees ctx.deadline, and an answer that comes too late is replaced by the timeout
-  // error. Streams run as long as their consumer listens.
-  static void run_within_deadline(App& app, std::string_view json_params, context& ctx, response& out) {
-    if constexpr (traits::has_timeout) {
-      run_with_timeout(app, json_params, out);
-    } else if constexpr (streams) {
-      run(app, json_params, ctx, out);
-    } else {
-      const auto budget = app.call_timeout();
-      if (budget.count() <= 0) return run(app, json_params, ctx, out);
-      const auto started = coarse_now();
-      ctx.deadline = started + budget;
-      run(app, json_params, ctx, out);
-      const auto took = coarse_now() - started;
-      ctx.deadline = std::chrono::steady_clock::time_point::max();
-      if (took > budget) app.report_late(full_name, took, out);
-    }
-  }
-
-  static void invoke(App& app, const call_input& in, context& ctx, response& out) {
-    static_assert(check());
-    if constexpr (valid) invoke_checked(app, in, ctx, out);
-  }
-
-  static void invoke_checked(App& app, const call_input& in, context& ctx, response& out) {
-    if constexpr (traits::is_internal) {
-      if (ctx.from != origin::in_process) {
-        out.fail(error_kind::not_found, "no endpoint named " + std::string(full_name));
-        return;
-      }
-    }
-    std::string_view json_params = in.json;
-    thread_local std::string converted;
-    if (in.from_fields) {
-      if (!fields_to_json<traits::names, bound_tuple>(in.fields, converted, out)) return;
-      json_params = converted;
-    }
-    const bool observed = app.has_global_hooks() || has_endpoint_hooks();
-    if (!observed) return run_within_deadline(app, json_params, ctx, out);
-    call_info info{module_name<M>(), endpoint_name<M, Field>, json_params, ctx, {}};
-    const auto started = std::chrono::steady_clock::now();
-    if (app.run_before_hooks(info, out) && run_endpoint_before_hooks(info, out))
-      run_within_deadline(app, info.params, ctx, out);
-    const auto took = std::chrono::steady_clock::now() - started;
-    traits::for_each_after([&]<auto F>() { F(static_cast<const call_info&>(info), static_cast<const response&>(out), took); });
-    app.run_after_hooks(info, out, took);
   }
 
   static constexpr bool has_endpoint_hooks() {
@@ -5482,12 +5509,12 @@ struct endpoint_invoker {
     return any;
   }
 
-  static bool run_endpoint_before_hooks(call_info& info, response& out) {
+  static bool before(call_info& info, response& out) {
     bool proceed = true;
     traits::for_each_before([&]<auto F>() {
       if (!proceed) return;
-      using R = decltype(F(info));
-      if constexpr (std::is_void_v<R>) {
+      using H = decltype(F(info));
+      if constexpr (std::is_void_v<H>) {
         F(info);
       } else {
         auto verdict = F(info);
@@ -5498,6 +5525,43 @@ struct endpoint_invoker {
       }
     });
     return proceed;
+  }
+  static void after(const call_info& info, const response& out, std::chrono::nanoseconds took) {
+    traits::for_each_after([&]<auto F>() { F(info, out, took); });
+  }
+  static std::mutex& serial_mutex(App& app) { return app.template module_mutex<M>(); }
+
+  // Null unless needed, so that endpoints without hooks or serialization compile none of it.
+  static constexpr auto before_fn() {
+    if constexpr (has_endpoint_hooks()) return &before;
+    else return static_cast<bool (*)(call_info&, response&)>(nullptr);
+  }
+  static constexpr auto after_fn() {
+    if constexpr (has_endpoint_hooks()) return &after;
+    else return static_cast<void (*)(const call_info&, const response&, std::chrono::nanoseconds)>(nullptr);
+  }
+  static constexpr auto serial_fn() {
+    if constexpr (serialized_module<M>) return &serial_mutex;
+    else return static_cast<std::mutex& (*)(App&)>(nullptr);
+  }
+
+  static void invoke(App& app, const call_input& in, context& ctx, response& out) {
+    static_assert(check());
+    if constexpr (valid) {
+      static constexpr typename shape::ops_type ops{
+          full_name,
+          module_name<M>(),
+          endpoint_name<M, Field>,
+          traits::is_internal,
+          traits::cached,
+          traits::has_timeout ? traits::timeout.ms : 0,
+          serial_fn(),
+          &call,
+          before_fn(),
+          after_fn(),
+      };
+      shape::invoke(app, in, ctx, out, ops);
+    }
   }
 };
 
