@@ -13,6 +13,7 @@
 #include <switchboard/stream.hpp>
 #include <switchboard/task_pool.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -154,6 +155,26 @@ constexpr bool check_parameter() {
   return parameter_valid<P, Injected>();
 }
 
+// A thread's spare buffer, taken for one call and given back after it, so that warm calls allocate
+// nothing and a call made from inside another (of the same shape) gets a buffer of its own.
+struct borrowed_string {
+  std::string value;
+  std::string* home = nullptr;
+
+  std::string& take(std::string& spare) {
+    home = &spare;
+    value.swap(spare);
+    value.clear();
+    return value;
+  }
+  borrowed_string() = default;
+  borrowed_string(const borrowed_string&) = delete;
+  borrowed_string& operator=(const borrowed_string&) = delete;
+  ~borrowed_string() {
+    if (home) home->swap(value);
+  }
+};
+
 // What the shared call code needs to know of one endpoint at run time. Only `call` runs the
 // endpoint's own function; everything else about a call is the same for every endpoint of a shape.
 template <class App, class Bound, class R>
@@ -223,11 +244,11 @@ struct call_shape {
       bound_tuple bound{};
       if (!bind_json<Names>(json_params, bound, out)) return;
       response_cache* cache = ops.cached ? app.cache_for(ops.full_name) : nullptr;
-      thread_local std::string key;
+      thread_local std::string spare_key;
+      borrowed_string key;
       if (cache) {
-        key.clear();
-        json::write(bound, key);
-        if (cache->find(key, out.body)) return;
+        json::write(bound, key.take(spare_key));
+        if (cache->find(key.value, out.body)) return;
       }
       if (!injections_available(app, ctx, out, ops.full_name)) return;
       std::unique_lock<std::mutex> serial;
@@ -258,7 +279,7 @@ struct call_shape {
       } else {
         deliver<Raw>(ops.call(app, ctx, bound, nullptr), out);
       }
-      if (cache && out.ok() && out.form == body_form::json) cache->store(key, out.body);
+      if (cache && out.ok() && out.form == body_form::json) cache->store(key.value, out.body);
     } catch (const std::exception& e) {
       app.report_exception(ops.full_name, e.what(), out);
     } catch (...) {
@@ -303,12 +324,17 @@ struct call_shape {
       run(app, json_params, ctx, out, ops);
     } else {
       const auto budget = app.call_timeout();
-      if (budget.count() <= 0) return run(app, json_params, ctx, out, ops);
       const auto started = coarse_now();
-      ctx.deadline = started + budget;
+      // Zero, or more than the clock can count to (milliseconds::max() included): no deadline.
+      if (budget.count() <= 0 ||
+          budget >= std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::time_point::max() - started))
+        return run(app, json_params, ctx, out, ops);
+      // A call made from inside another keeps the earlier of the two deadlines, and gives it back.
+      const auto outer = ctx.deadline;
+      ctx.deadline = std::min(outer, started + budget);
       run(app, json_params, ctx, out, ops);
       const auto took = coarse_now() - started;
-      ctx.deadline = std::chrono::steady_clock::time_point::max();
+      ctx.deadline = outer;
       if (took > budget) app.report_late(ops.full_name, took, out);
     }
   }
@@ -319,10 +345,11 @@ struct call_shape {
       return;
     }
     std::string_view json_params = in.json;
-    thread_local std::string converted;
+    thread_local std::string spare_json;
+    borrowed_string converted;
     if (in.from_fields) {
-      if (!fields_to_json<Names, bound_tuple>(in.fields, converted, out)) return;
-      json_params = converted;
+      if (!fields_to_json<Names, bound_tuple>(in.fields, converted.take(spare_json), out)) return;
+      json_params = converted.value;
     }
     if (!app.has_global_hooks() && !ops.before && !ops.after)
       return run_within_deadline(app, json_params, ctx, out, ops);
@@ -360,6 +387,8 @@ struct endpoint_invoker {
     }(std::make_index_sequence<std::tuple_size_v<params>>{});
     static_assert(traits::named_args == 0 || traits::named_args == std::tuple_size_v<bound_tuple>,
                   "switchboard: sb::args must list exactly one name per parameter that is not injected");
+    static_assert(!traits::has_timeout || traits::timeout.ms > 0,
+                  "switchboard: sb::timeout_ms needs a positive number of milliseconds");
     static_assert(!traits::has_timeout || !uses_context(),
                   "switchboard: an endpoint with sb::timeout_ms runs on the task pool and outlives its caller "
                   "on timeout, so it cannot take the request, session, connection, context or a stream");
@@ -383,7 +412,7 @@ struct endpoint_invoker {
       return (parameter_valid<P, App::template injected<P>>() && ...);
     }(static_cast<params*>(nullptr)) &&
            (traits::named_args == 0 || traits::named_args == std::tuple_size_v<bound_tuple>) &&
-           (!traits::has_timeout || !uses_context());
+           (!traits::has_timeout || (traits::timeout.ms > 0 && !uses_context()));
   }();
 
   static constexpr bool streams = shape::streams;

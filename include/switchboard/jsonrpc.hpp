@@ -75,41 +75,6 @@ inline bool is_key(std::string_view key, const char (&word)[N]) {
   return key.size() == N - 1 && std::memcmp(key.data(), word, N - 1) == 0;  // a constant size: inlined
 }
 
-// The closing quote of a string whose opening quote is before p; null when the text ends first.
-inline const char* closing_quote(const char* p, const char* end) {
-  using namespace json::detail;
-  for (;;) {
-    while (end - p >= 8) {
-      const std::uint64_t word = load8(p);
-      const std::uint64_t marks = bytes_equal(word, '"') | bytes_equal(word, '\\');
-      if (marks != 0) {
-        p += first_marked_byte(marks);
-        break;
-      }
-      p += 8;
-    }
-    while (p < end && *p != '"' && *p != '\\') ++p;
-    if (p >= end) return nullptr;
-    if (*p == '"') return p;
-    if (end - p < 2) return nullptr;
-    p += 2;  // an escape: whatever follows the backslash cannot close the string
-  }
-}
-
-// The next '"', '[', ']', '{' or '}' at or after p, or end. ('[' | 0x20) is '{' and (']' | 0x20) is '}'.
-inline const char* next_bracket_or_quote(const char* p, const char* end) {
-  using namespace json::detail;
-  while (end - p >= 8) {
-    const std::uint64_t word = load8(p);
-    const std::uint64_t folded = word | repeat_byte(0x20);
-    const std::uint64_t marks = bytes_equal(word, '"') | bytes_equal(folded, '{') | bytes_equal(folded, '}');
-    if (marks != 0) return p + first_marked_byte(marks);
-    p += 8;
-  }
-  while (p < end && *p != '"' && (*p | 0x20) != '{' && (*p | 0x20) != '}') ++p;
-  return p;
-}
-
 // What skip_structure stops at: 1 a quote, 2 an opening bracket, 3 a closing one, 4 a backslash.
 inline constexpr auto structure_bytes = [] {
   std::array<std::uint8_t, 256> kinds{};
@@ -144,6 +109,7 @@ inline bool skip_structure(const char*& it, const char* end) {
         while (p < end && *p != '"' && *p != '\\') ++p;
         if (p >= end) return false;
         if (*p == '"') break;
+        if (end - p < 2) return false;
         p += 2;  // an escape: whatever follows the backslash cannot close the string
       }
       ++p;
