@@ -4363,9 +4363,10 @@ std::size_t name_index(std::string_view key) {
 }
 
 // Parses JSON parameters (array, object, or nothing) into `bound`. False after filling `out` with
-// the error.
+// the error. With `stop`, the parameters are the value at the start of `text` and *stop is set to
+// its end (JSON-RPC's single pass checks what follows); otherwise `text` must end with them.
 template <auto Names, class Bound>
-bool bind_json(std::string_view text, Bound& bound, response& out) {
+bool bind_json(std::string_view text, Bound& bound, response& out, const char** stop = nullptr) {
   using names = naming<Names, Bound>;
   constexpr std::size_t count = names::count;
   json::read_options options;
@@ -4416,9 +4417,10 @@ bool bind_json(std::string_view text, Bound& bound, response& out) {
     if (ctx.failed() && ctx.segment_count > 0) --ctx.segment_count;  // the name is in `where` already
   } else if (*it == '{') {
     if constexpr (count == 0) {
+      const char* object = it;
       json::detail::skip_value(it, ctx);
-      if (!ctx.failed() && std::string_view(text).find(':') != std::string_view::npos)
-        ctx.fail(json::errc::unknown_field, text.data(), "no parameters");
+      if (!ctx.failed() && std::string_view(object, static_cast<std::size_t>(it - object)).find(':') != std::string_view::npos)
+        ctx.fail(json::errc::unknown_field, object, "no parameters");
     } else {
       ctx.fail_with(json::errc::unexpected_type, it,
                     "parameters must be a JSON array: this endpoint declares no parameter names (add "
@@ -4428,8 +4430,12 @@ bool bind_json(std::string_view text, Bound& bound, response& out) {
     ctx.fail(json::errc::unexpected_type, it, "parameters as a JSON array or object");
   }
   if (!ctx.failed()) {
-    json::detail::skip_whitespace(it, end);
-    if (it != end) ctx.fail(json::errc::trailing_content, it, "the end of the parameters");
+    if (stop) {
+      *stop = it;
+    } else {
+      json::detail::skip_whitespace(it, end);
+      if (it != end) ctx.fail(json::errc::trailing_content, it, "the end of the parameters");
+    }
   }
   if (ctx.failed()) {
     std::string where = "params";
@@ -5135,6 +5141,11 @@ struct call_input {
   std::string_view json;
   std::span<const field> fields;
   bool from_fields = false;
+  // JSON-RPC's single pass: `json` runs from the parameters to the end of the request, and once they
+  // are bound, rest(rest_state, end of the parameters) checks the rest of the request; the call runs
+  // only if it says yes. Left unset by every other caller.
+  bool (*rest)(void*, const char*) = nullptr;
+  void* rest_state = nullptr;
 };
 
 template <class T>
@@ -5340,10 +5351,18 @@ struct call_shape {
   }
 
   // Binds, calls and delivers; exceptions become internal errors.
-  static void run(App& app, std::string_view json_params, context& ctx, response& out, const ops_type& ops) {
+  static void run(App& app, std::string_view json_params, context& ctx, response& out, const ops_type& ops,
+                  const call_input* single_pass = nullptr) {
     try {
       bound_tuple bound{};
-      if (!bind_json<Names>(json_params, bound, out)) return;
+      if (single_pass) {
+        const char* params_end = nullptr;
+        if (!bind_json<Names>(json_params, bound, out, &params_end) ||
+            !single_pass->rest(single_pass->rest_state, params_end))
+          return;
+      } else if (!bind_json<Names>(json_params, bound, out)) {
+        return;
+      }
       response_cache* cache = ops.cached ? app.cache_for(ops.full_name) : nullptr;
       thread_local std::string spare_key;
       borrowed_string key;
@@ -5419,21 +5438,20 @@ struct call_shape {
   // the handler sees ctx.deadline, and an answer that comes too late is replaced by the timeout
   // error. Streams run as long as their consumer listens.
   static void run_within_deadline(App& app, std::string_view json_params, context& ctx, response& out,
-                                  const ops_type& ops) {
+                                  const ops_type& ops, const call_input* single_pass = nullptr) {
     if (ops.hard_timeout_ms != 0) return run_with_timeout(app, json_params, out, ops);
     if constexpr (streams) {
-      run(app, json_params, ctx, out, ops);
+      run(app, json_params, ctx, out, ops, single_pass);
     } else {
       const auto budget = app.call_timeout();
       const auto started = coarse_now();
-      // Zero, or more than the clock can count to (milliseconds::max() included): no deadline.
-      if (budget.count() <= 0 ||
-          budget >= std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::time_point::max() - started))
-        return run(app, json_params, ctx, out, ops);
+      // Zero, or beyond a century (milliseconds::max() included, which the clock cannot add): none.
+      constexpr std::chrono::milliseconds century = std::chrono::hours(24 * 365 * 100);
+      if (budget.count() <= 0 || budget > century) return run(app, json_params, ctx, out, ops, single_pass);
       // A call made from inside another keeps the earlier of the two deadlines, and gives it back.
       const auto outer = ctx.deadline;
       ctx.deadline = std::min(outer, started + budget);
-      run(app, json_params, ctx, out, ops);
+      run(app, json_params, ctx, out, ops, single_pass);
       const auto took = coarse_now() - started;
       ctx.deadline = outer;
       if (took > budget) app.report_late(ops.full_name, took, out);
@@ -5444,6 +5462,12 @@ struct call_shape {
     if (ops.internal && ctx.from != origin::in_process) {
       out.fail(error_kind::not_found, "no endpoint named " + std::string(ops.full_name));
       return;
+    }
+    if (in.rest) {
+      // The single pass hands over unchecked bytes: hooks and sb::timeout_ms need the exact
+      // parameters, so such calls are refused here and JSON-RPC takes its general path.
+      if (app.has_global_hooks() || ops.before || ops.after || ops.hard_timeout_ms != 0) return;
+      return run_within_deadline(app, in.json, ctx, out, ops, &in);
     }
     std::string_view json_params = in.json;
     thread_local std::string spare_json;
@@ -5883,77 +5907,119 @@ inline bool read_plain_name(const char*& it, const char* end, std::string_view& 
   return false;
 }
 
-// One pass over a request object: "jsonrpc", "method", "id" and unknown members are validated,
+inline constexpr int params_open = 1;  // scan_members stopped at the parameters (see below)
+
+// The members of a request object from `it`: after its '{' (or, with `after_value`, after a member's
+// value) to the end of the text. "jsonrpc", "method", "id" and unknown members are validated,
 // "params" is only delimited (see skip_structure; params_valid checks it where nothing else will).
-// 0 when `text` is an object, else the JSON-RPC error code (invalid JSON: parse error; valid JSON
-// but not an object: invalid request).
-inline int scan_envelope(std::string_view text, jsonrpc_envelope& env) {
+// With `open_at`, the scan stops at "params" when the method is already known and the value is an
+// array or object: *open_at is its first byte and the result is params_open. Otherwise 0 when the
+// object is well-formed and ends the text, else parse_error.
+inline int scan_members(const char*& it, json::detail::read_context& ctx, jsonrpc_envelope& env, bool after_value,
+                        const char** open_at) {
   using namespace json::detail;
-  read_context ctx(text.data(), text.data() + text.size(), false, {});
-  const char* it = text.data();
   const char* end = ctx.end;
-  skip_whitespace(it, end);
-  if (it == end) return parse_error;
+  if (!after_value) {
+    skip_whitespace(it, end);
+    if (it < end && *it == '}') {
+      ++it;
+      skip_whitespace(it, end);
+      return it == end ? 0 : parse_error;
+    }
+  }
+  for (bool first = !after_value;; first = false) {
+    if (!first) {
+      skip_whitespace(it, end);
+      if (it < end && *it == '}') {
+        ++it;
+        skip_whitespace(it, end);
+        return it == end ? 0 : parse_error;
+      }
+      if (it >= end || *it != ',') return parse_error;
+      ++it;
+      skip_whitespace(it, end);
+    }
+    envelope_member member{};
+    if (it >= end || *it != '"' || !read_member_name(it, ctx, member)) return parse_error;
+    skip_whitespace(it, end);
+    if (it >= end || *it != ':') return parse_error;
+    ++it;
+    skip_whitespace(it, end);
+    if (it >= end) return parse_error;
+    const char* value = it;
+    if (member == envelope_member::params) {
+      if (open_at && env.method_ok && env.params.empty() && (*it == '[' || *it == '{')) {
+        *open_at = it;
+        return params_open;
+      }
+      // A repeated "params" replaces the earlier one, which nothing else would then check.
+      if (!env.params.empty() && !valid_json(env.params)) return parse_error;
+      if (!skip_structure(it, end)) return parse_error;
+      env.params = {value, static_cast<std::size_t>(it - value)};
+    } else if (member == envelope_member::method && *it == '"' && read_plain_name(it, end, env.method)) {
+      env.has_method = env.method_ok = true;
+    } else {
+      bool escaped = true;
+      if (*it == '"') {
+        scanned_string s;
+        if (!scan_string(it, ctx, s)) return parse_error;
+        escaped = s.escaped;
+      } else {
+        skip_value(it, ctx);
+        if (ctx.failed()) return parse_error;
+      }
+      const std::string_view bytes(value, static_cast<std::size_t>(it - value));
+      if (member == envelope_member::jsonrpc) {
+        env.jsonrpc = bytes;
+      } else if (member == envelope_member::method) {
+        env.has_method = true;
+        env.method_ok = bytes[0] == '"' && !escaped;
+        env.method = env.method_ok ? bytes.substr(1, bytes.size() - 2) : std::string_view{};
+      } else if (member == envelope_member::id) {
+        env.id = bytes;
+        env.has_id = true;
+      }
+    }
+  }
+}
+
+// A request object in one pass (see scan_members). 0 when `text` is an object (or params_open, with
+// open_at), else the JSON-RPC error code (invalid JSON: parse error; valid JSON but not an object:
+// invalid request).
+inline int scan_envelope(std::string_view text, jsonrpc_envelope& env, const char** open_at = nullptr) {
+  json::detail::read_context ctx(text.data(), text.data() + text.size(), false, {});
+  const char* it = text.data();
+  json::detail::skip_whitespace(it, ctx.end);
+  if (it == ctx.end) return parse_error;
   if (*it != '{') return valid_json(text) ? invalid_request : parse_error;
   ctx.depth = 1;
   ++it;
-  skip_whitespace(it, end);
-  if (it < end && *it == '}') {
-    ++it;
-  } else {
-    for (;;) {
-      envelope_member member{};
-      if (it >= end || *it != '"' || !read_member_name(it, ctx, member)) return parse_error;
-      skip_whitespace(it, end);
-      if (it >= end || *it != ':') return parse_error;
-      ++it;
-      skip_whitespace(it, end);
-      if (it >= end) return parse_error;
-      const char* value = it;
-      if (member == envelope_member::params) {
-        // A repeated "params" replaces the earlier one, which nothing else would then check.
-        if (!env.params.empty() && !valid_json(env.params)) return parse_error;
-        if (!skip_structure(it, end)) return parse_error;
-        env.params = {value, static_cast<std::size_t>(it - value)};
-      } else if (member == envelope_member::method && *it == '"' && read_plain_name(it, end, env.method)) {
-        env.has_method = env.method_ok = true;
-      } else {
-        bool escaped = true;
-        if (*it == '"') {
-          scanned_string s;
-          if (!scan_string(it, ctx, s)) return parse_error;
-          escaped = s.escaped;
-        } else {
-          skip_value(it, ctx);
-          if (ctx.failed()) return parse_error;
-        }
-        const std::string_view bytes(value, static_cast<std::size_t>(it - value));
-        if (member == envelope_member::jsonrpc) {
-          env.jsonrpc = bytes;
-        } else if (member == envelope_member::method) {
-          env.has_method = true;
-          env.method_ok = bytes[0] == '"' && !escaped;
-          env.method = env.method_ok ? bytes.substr(1, bytes.size() - 2) : std::string_view{};
-        } else if (member == envelope_member::id) {
-          env.id = bytes;
-          env.has_id = true;
-        }
-      }
-      skip_whitespace(it, end);
-      if (it < end && *it == ',') {
-        ++it;
-        skip_whitespace(it, end);
-        continue;
-      }
-      if (it < end && *it == '}') {
-        ++it;
-        break;
-      }
-      return parse_error;
-    }
-  }
-  skip_whitespace(it, end);
-  return it == end ? 0 : parse_error;
+  return scan_members(it, ctx, env, false, open_at);
+}
+
+// After scan_envelope stopped at the parameters [params, params_end), which the binder has read:
+// the rest of the request. 0 when the whole request is well-formed.
+inline int finish_envelope(std::string_view text, jsonrpc_envelope& env, const char* params, const char* params_end) {
+  json::detail::read_context ctx(text.data(), text.data() + text.size(), false, {});
+  ctx.depth = 1;
+  env.params = {params, static_cast<std::size_t>(params_end - params)};
+  const char* it = params_end;
+  const int code = scan_members(it, ctx, env, true, nullptr);
+  // A second "params" would replace the bound one: the general path binds and checks the last.
+  return code == 0 && env.params.data() != params ? parse_error : code;
+}
+
+// An id must be a string, a number or null.
+inline bool valid_id(const jsonrpc_envelope& env) {
+  if (!env.has_id) return true;
+  const char first = env.id[0];
+  return first == '"' || first == '-' || (first >= '0' && first <= '9') || env.id == "null";
+}
+
+// What a request needs, besides being JSON, to be a call: version, method, id and parameter kinds.
+inline bool well_formed_call(const jsonrpc_envelope& env) {
+  return valid_id(env) && env.jsonrpc == R"("2.0")" && env.method_ok &&
+         (env.params.empty() || env.params[0] == '[' || env.params[0] == '{');
 }
 
 template <class App>
@@ -5997,28 +6063,22 @@ struct jsonrpc_handler {
 
   static void single(App& app, std::string_view text, std::string& out, context& ctx) {
     jsonrpc_envelope envelope;
-    if (const int code = scan_envelope(text, envelope))
-      return write_rpc_error(out, code, code == parse_error ? "Parse error" : "Invalid Request", {});
+    const char* open = nullptr;
+    int code = scan_envelope(text, envelope, app.has_global_hooks() ? nullptr : &open);
+    if (code == params_open) {
+      if (single_pass(app, text, open, envelope, out, ctx)) return;
+      envelope = {};
+      code = scan_envelope(text, envelope);
+    }
+    if (code != 0) return write_rpc_error(out, code, code == parse_error ? "Parse error" : "Invalid Request", {});
     const std::string_view params = envelope.params;
     // The envelope only delimited the parameters; any answer but a bound call checks them first,
     // since invalid JSON anywhere in the request is a parse error.
-    const auto fail = [&](int code, std::string_view message, std::string_view id,
-                          const response* detail = nullptr, bool detail_message = false) {
-      if (!params_valid(params)) return write_rpc_error(out, parse_error, "Parse error", {});
-      write_rpc_error(out, code, message, id, detail, detail_message);
-    };
-    const std::string_view id = envelope.id;
-    if (envelope.has_id) {
-      const char first = id[0];
-      const bool valid_id = first == '"' || first == '-' || (first >= '0' && first <= '9') || id == "null";
-      if (!valid_id) return fail(invalid_request, "Invalid Request", {});
-    }
-    if (envelope.jsonrpc != R"("2.0")" || !envelope.method_ok || (!params.empty() && params[0] != '[' && params[0] != '{'))
-      return fail(invalid_request, "Invalid Request", id);
-    const bool notification = !envelope.has_id;
+    if (!valid_id(envelope)) return fail(out, params, invalid_request, "Invalid Request", {});
+    if (!well_formed_call(envelope)) return fail(out, params, invalid_request, "Invalid Request", envelope.id);
     const std::size_t index = App::find(envelope.method);
     if (index == App::npos || App::table[index].internal) {
-      if (!notification || !params_valid(params)) fail(method_not_found, "Method not found", id);
+      if (envelope.has_id || !params_valid(params)) fail(out, params, method_not_found, "Method not found", envelope.id);
       return;
     }
     // Hooks see the parameters before the binder does: give them valid JSON or nothing.
@@ -6026,13 +6086,48 @@ struct jsonrpc_handler {
       return write_rpc_error(out, parse_error, "Parse error", {});
     thread_local response result;
     app.call_at(index, {params, {}, false}, result, ctx);
+    answer(app, envelope, result, out);
+  }
+
+  // The common request, method before parameters, in one pass: the binder reads the parameters
+  // where they stand and the rest of the request is checked before the call runs. False, with
+  // nothing run, when the request needs the general path (no such endpoint, hooks, sb::timeout_ms,
+  // a binding error, or anything unusual after the parameters).
+  static bool single_pass(App& app, std::string_view text, const char* params, jsonrpc_envelope& envelope,
+                          std::string& out, context& ctx) {
+    const std::size_t index = App::find(envelope.method);
+    if (index == App::npos) return false;
+    const auto& entry = App::table[index];
+    if (entry.internal || entry.hooked || entry.hard_timeout) return false;
+    struct rest_of_request {
+      std::string_view text;
+      const char* params;
+      jsonrpc_envelope& envelope;
+      bool callable = false;
+    } rest{text, params, envelope};
+    const auto check_rest = [](void* state, const char* params_end) {
+      auto& r = *static_cast<rest_of_request*>(state);
+      r.callable = finish_envelope(r.text, r.envelope, r.params, params_end) == 0 && well_formed_call(r.envelope);
+      return r.callable;
+    };
+    thread_local response result;
+    const std::string_view from_params(params, static_cast<std::size_t>(text.data() + text.size() - params));
+    app.call_at(index, {from_params, {}, false, +check_rest, &rest}, result, ctx);
+    if (!rest.callable) return false;
+    answer(app, envelope, result, out);
+    return true;
+  }
+
+  // Writes the response to a call that ran (none for a notification that succeeded).
+  static void answer(App& app, const jsonrpc_envelope& envelope, response& result, std::string& out) {
     if (!result.tasks.empty()) app.run_tasks(result);
+    const bool notification = !envelope.has_id;
     if (result.ok()) {
-      if (!notification) write_rpc_result(out, result, id);
+      if (!notification) write_rpc_result(out, result, envelope.id);
       return;
     }
     if (notification) {
-      if (!params_valid(params)) write_rpc_error(out, parse_error, "Parse error", {});
+      if (!params_valid(envelope.params)) write_rpc_error(out, parse_error, "Parse error", {});
       return;
     }
     // Binding failures and internal errors use the specification's messages (the specific text goes
@@ -6042,7 +6137,14 @@ struct jsonrpc_handler {
     const std::string_view message = binding            ? std::string_view("Invalid params")
                                      : code == -32603 ? std::string_view("Internal error")
                                                       : std::string_view(result.message);
-    fail(code, message, id, &result, binding || code == -32603);
+    fail(out, envelope.params, code, message, envelope.id, &result, binding || code == -32603);
+  }
+
+  // An error answer; a parse error instead when the parameters, which nothing else checked, are not JSON.
+  static void fail(std::string& out, std::string_view params, int code, std::string_view message, std::string_view id,
+                   const response* detail = nullptr, bool detail_message = false) {
+    if (!params_valid(params)) return write_rpc_error(out, parse_error, "Parse error", {});
+    write_rpc_error(out, code, message, id, detail, detail_message);
   }
 };
 
@@ -6174,7 +6276,8 @@ struct endpoint_entry {
   bool internal;
   bool streams;
   bool uses_session;
-  bool hooked;  // has before or after hooks of its own
+  bool hooked;        // has before or after hooks of its own
+  bool hard_timeout;  // sb::timeout_ms
   bool cached;
   std::size_t cache_entries;
   std::uint32_t cache_ttl_s;
@@ -6233,6 +6336,7 @@ class app final : public bus {
             invoker::streams,
             invoker::uses_session,
             invoker::has_endpoint_hooks(),
+            traits::has_timeout,
             traits::cached,
             traits::cache_options.max_entries,
             traits::cache_options.ttl_s,

@@ -51,7 +51,8 @@ struct endpoint_entry {
   bool internal;
   bool streams;
   bool uses_session;
-  bool hooked;  // has before or after hooks of its own
+  bool hooked;        // has before or after hooks of its own
+  bool hard_timeout;  // sb::timeout_ms
   bool cached;
   std::size_t cache_entries;
   std::uint32_t cache_ttl_s;
@@ -110,6 +111,7 @@ class app final : public bus {
             invoker::streams,
             invoker::uses_session,
             invoker::has_endpoint_hooks(),
+            traits::has_timeout,
             traits::cached,
             traits::cache_options.max_entries,
             traits::cache_options.ttl_s,

@@ -108,9 +108,10 @@ std::size_t name_index(std::string_view key) {
 }
 
 // Parses JSON parameters (array, object, or nothing) into `bound`. False after filling `out` with
-// the error.
+// the error. With `stop`, the parameters are the value at the start of `text` and *stop is set to
+// its end (JSON-RPC's single pass checks what follows); otherwise `text` must end with them.
 template <auto Names, class Bound>
-bool bind_json(std::string_view text, Bound& bound, response& out) {
+bool bind_json(std::string_view text, Bound& bound, response& out, const char** stop = nullptr) {
   using names = naming<Names, Bound>;
   constexpr std::size_t count = names::count;
   json::read_options options;
@@ -161,9 +162,10 @@ bool bind_json(std::string_view text, Bound& bound, response& out) {
     if (ctx.failed() && ctx.segment_count > 0) --ctx.segment_count;  // the name is in `where` already
   } else if (*it == '{') {
     if constexpr (count == 0) {
+      const char* object = it;
       json::detail::skip_value(it, ctx);
-      if (!ctx.failed() && std::string_view(text).find(':') != std::string_view::npos)
-        ctx.fail(json::errc::unknown_field, text.data(), "no parameters");
+      if (!ctx.failed() && std::string_view(object, static_cast<std::size_t>(it - object)).find(':') != std::string_view::npos)
+        ctx.fail(json::errc::unknown_field, object, "no parameters");
     } else {
       ctx.fail_with(json::errc::unexpected_type, it,
                     "parameters must be a JSON array: this endpoint declares no parameter names (add "
@@ -173,8 +175,12 @@ bool bind_json(std::string_view text, Bound& bound, response& out) {
     ctx.fail(json::errc::unexpected_type, it, "parameters as a JSON array or object");
   }
   if (!ctx.failed()) {
-    json::detail::skip_whitespace(it, end);
-    if (it != end) ctx.fail(json::errc::trailing_content, it, "the end of the parameters");
+    if (stop) {
+      *stop = it;
+    } else {
+      json::detail::skip_whitespace(it, end);
+      if (it != end) ctx.fail(json::errc::trailing_content, it, "the end of the parameters");
+    }
   }
   if (ctx.failed()) {
     std::string where = "params";

@@ -34,6 +34,11 @@ struct call_input {
   std::string_view json;
   std::span<const field> fields;
   bool from_fields = false;
+  // JSON-RPC's single pass: `json` runs from the parameters to the end of the request, and once they
+  // are bound, rest(rest_state, end of the parameters) checks the rest of the request; the call runs
+  // only if it says yes. Left unset by every other caller.
+  bool (*rest)(void*, const char*) = nullptr;
+  void* rest_state = nullptr;
 };
 
 template <class T>
@@ -239,10 +244,18 @@ struct call_shape {
   }
 
   // Binds, calls and delivers; exceptions become internal errors.
-  static void run(App& app, std::string_view json_params, context& ctx, response& out, const ops_type& ops) {
+  static void run(App& app, std::string_view json_params, context& ctx, response& out, const ops_type& ops,
+                  const call_input* single_pass = nullptr) {
     try {
       bound_tuple bound{};
-      if (!bind_json<Names>(json_params, bound, out)) return;
+      if (single_pass) {
+        const char* params_end = nullptr;
+        if (!bind_json<Names>(json_params, bound, out, &params_end) ||
+            !single_pass->rest(single_pass->rest_state, params_end))
+          return;
+      } else if (!bind_json<Names>(json_params, bound, out)) {
+        return;
+      }
       response_cache* cache = ops.cached ? app.cache_for(ops.full_name) : nullptr;
       thread_local std::string spare_key;
       borrowed_string key;
@@ -318,21 +331,20 @@ struct call_shape {
   // the handler sees ctx.deadline, and an answer that comes too late is replaced by the timeout
   // error. Streams run as long as their consumer listens.
   static void run_within_deadline(App& app, std::string_view json_params, context& ctx, response& out,
-                                  const ops_type& ops) {
+                                  const ops_type& ops, const call_input* single_pass = nullptr) {
     if (ops.hard_timeout_ms != 0) return run_with_timeout(app, json_params, out, ops);
     if constexpr (streams) {
-      run(app, json_params, ctx, out, ops);
+      run(app, json_params, ctx, out, ops, single_pass);
     } else {
       const auto budget = app.call_timeout();
       const auto started = coarse_now();
-      // Zero, or more than the clock can count to (milliseconds::max() included): no deadline.
-      if (budget.count() <= 0 ||
-          budget >= std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::time_point::max() - started))
-        return run(app, json_params, ctx, out, ops);
+      // Zero, or beyond a century (milliseconds::max() included, which the clock cannot add): none.
+      constexpr std::chrono::milliseconds century = std::chrono::hours(24 * 365 * 100);
+      if (budget.count() <= 0 || budget > century) return run(app, json_params, ctx, out, ops, single_pass);
       // A call made from inside another keeps the earlier of the two deadlines, and gives it back.
       const auto outer = ctx.deadline;
       ctx.deadline = std::min(outer, started + budget);
-      run(app, json_params, ctx, out, ops);
+      run(app, json_params, ctx, out, ops, single_pass);
       const auto took = coarse_now() - started;
       ctx.deadline = outer;
       if (took > budget) app.report_late(ops.full_name, took, out);
@@ -343,6 +355,12 @@ struct call_shape {
     if (ops.internal && ctx.from != origin::in_process) {
       out.fail(error_kind::not_found, "no endpoint named " + std::string(ops.full_name));
       return;
+    }
+    if (in.rest) {
+      // The single pass hands over unchecked bytes: hooks and sb::timeout_ms need the exact
+      // parameters, so such calls are refused here and JSON-RPC takes its general path.
+      if (app.has_global_hooks() || ops.before || ops.after || ops.hard_timeout_ms != 0) return;
+      return run_within_deadline(app, in.json, ctx, out, ops, &in);
     }
     std::string_view json_params = in.json;
     thread_local std::string spare_json;

@@ -333,6 +333,29 @@ TEST(JsonRpc, InvalidJsonInsideParamsIsAParseErrorOnEveryPath) {
   EXPECT_NE(rpc(app, R"({"jsonrpc":"2.0","method":"calc.add","params":["x",2],"id":3})").find("-32602"), std::string::npos);
 }
 
+// The single pass binds the parameters before it has seen the rest of the request: nothing may run
+// unless the rest is well-formed, and a later "params" wins as it does on the general path.
+TEST(JsonRpc, NothingRunsBeforeTheWholeRequestIsChecked) {
+  test_app app;
+  const std::string parse_error = R"({"jsonrpc":"2.0","error":{"code":-32700,"message":"Parse error"},"id":null})";
+  const std::string invalid = R"({"jsonrpc":"2.0","error":{"code":-32600,"message":"Invalid Request"},"id":null})";
+  const int before = expensive_calls;
+  EXPECT_EQ(rpc(app, R"({"jsonrpc":"2.0","method":"calc.expensive","params":[1001],"id":tru})"), parse_error);
+  EXPECT_EQ(rpc(app, R"({"jsonrpc":"2.0","method":"calc.expensive","params":[1002],"id":1,})"), parse_error);
+  EXPECT_EQ(rpc(app, R"({"jsonrpc":"2.0","method":"calc.expensive","params":[1003],"id":1} x)"), parse_error);
+  EXPECT_EQ(rpc(app, R"({"jsonrpc":"2.0","method":"calc.expensive","params":[1004],"id":{}})"), invalid);
+  EXPECT_EQ(rpc(app, R"({"method":"calc.expensive","params":[1005],"jsonrpc":"1.0","id":1})"),
+            R"({"jsonrpc":"2.0","error":{"code":-32600,"message":"Invalid Request"},"id":1})");
+  EXPECT_EQ(rpc(app, R"({"jsonrpc":"2.0","method":"calc.expensive","params":[1006],"params":["a\{"],"id":1})"), parse_error);
+  EXPECT_EQ(expensive_calls, before);
+  // A later "params" replaces an earlier one; members may come in any order.
+  EXPECT_EQ(rpc(app, R"({"jsonrpc":"2.0","method":"calc.add","params":[1,2],"params":[3,4],"id":1})"),
+            R"({"jsonrpc":"2.0","result":7,"id":1})");
+  EXPECT_EQ(rpc(app, R"({"id":2,"params":[5,6],"method":"calc.add","jsonrpc":"2.0"})"), R"({"jsonrpc":"2.0","result":11,"id":2})");
+  EXPECT_EQ(rpc(app, R"( { "jsonrpc" : "2.0" , "method" : "calc.add" , "params" : { "b" : 1 , "a" : 2 } , "id" : 3 } )"),
+            R"({"jsonrpc":"2.0","result":3,"id":3})");
+}
+
 TEST(JsonRpc, HooksNeverSeeInvalidParams) {
   test_app app;
   int hook_calls = 0;
