@@ -31,7 +31,8 @@ class string_sink {
     if (out_.size() < out_.capacity()) out_.resize(out_.capacity());  // no allocation: reuse capacity
   }
   bool ensure(std::size_t n) {
-    if (out_.size() - used_ < n) out_.resize(std::max({out_.size() * 2, used_ + n, std::size_t{64}}));
+    if (out_.size() - used_ < n) [[unlikely]]
+      grow(n);
     return true;
   }
   char* cursor() { return out_.data() + used_; }
@@ -40,6 +41,9 @@ class string_sink {
   std::size_t size() const { return used_; }
 
  private:
+  // Out of line, so that ensure() inlines into every write.
+  [[gnu::noinline]] void grow(std::size_t n) { out_.resize(std::max({out_.size() * 2, used_ + n, std::size_t{64}})); }
+
   std::string& out_;
   std::size_t used_;
 };
@@ -90,8 +94,12 @@ class writer {
     sink_.advance(1);
   }
   bool reserve(std::size_t n) {
-    if (code_ != errc::none) return false;
-    if (sink_.ensure(n)) return true;
+    if (code_ == errc::none && sink_.ensure(n)) [[likely]]
+      return true;
+    return refuse();
+  }
+  // The cold half of reserve(): after an earlier failure, or out of room.
+  [[gnu::noinline]] bool refuse() {
     fail(errc::buffer_overflow, "the output buffer is too small");
     return false;
   }
