@@ -14,6 +14,7 @@
 #include <switchboard/task_pool.hpp>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -160,24 +161,35 @@ constexpr bool check_parameter() {
   return parameter_valid<P, Injected>();
 }
 
-// A thread's spare buffer, taken for one call and given back after it, so that warm calls allocate
-// nothing and a call made from inside another (of the same shape) gets a buffer of its own.
-struct borrowed_string {
-  std::string value;
-  std::string* home = nullptr;
+// A T reused across a thread's calls, one per level of nesting: a handler that calls back into the
+// app (a nested call, a nested JSON-RPC request) gets its own, and warm calls allocate nothing.
+// Scoped objects, so levels are taken and given back in stack order.
+template <class T>
+class scratch {
+ public:
+  scratch() : level_(depth()++) {
+    if (level_ >= levels) own_ = std::make_unique<T>();  // nested deeper than expected: a fresh one
+  }
+  ~scratch() { --depth(); }
+  scratch(const scratch&) = delete;
+  scratch& operator=(const scratch&) = delete;
 
-  std::string& take(std::string& spare) {
-    home = &spare;
-    value.swap(spare);
-    value.clear();
-    return value;
+  T& operator*() { return own_ ? *own_ : slots()[level_]; }
+  T* operator->() { return &**this; }
+
+ private:
+  static constexpr std::size_t levels = 8;
+  static std::size_t& depth() {
+    thread_local std::size_t level = 0;
+    return level;
   }
-  borrowed_string() = default;
-  borrowed_string(const borrowed_string&) = delete;
-  borrowed_string& operator=(const borrowed_string&) = delete;
-  ~borrowed_string() {
-    if (home) home->swap(value);
+  static std::array<T, levels>& slots() {
+    thread_local std::array<T, levels> reused{};
+    return reused;
   }
+
+  std::size_t level_;
+  std::unique_ptr<T> own_;
 };
 
 // What the shared call code needs to know of one endpoint at run time. Only `call` runs the
@@ -243,8 +255,9 @@ struct call_shape {
     return available;
   }
 
-  // Binds, calls and delivers; exceptions become internal errors.
-  static void run(App& app, std::string_view json_params, context& ctx, response& out, const ops_type& ops,
+  // Binds, calls and delivers; exceptions become internal errors. False only when a single pass
+  // was refused, before anything ran.
+  static bool run(App& app, std::string_view json_params, context& ctx, response& out, const ops_type& ops,
                   const call_input* single_pass = nullptr) {
     try {
       bound_tuple bound{};
@@ -252,18 +265,18 @@ struct call_shape {
         const char* params_end = nullptr;
         if (!bind_json<Names>(json_params, bound, out, &params_end) ||
             !single_pass->rest(single_pass->rest_state, params_end))
-          return;
+          return false;
       } else if (!bind_json<Names>(json_params, bound, out)) {
-        return;
+        return true;
       }
       response_cache* cache = ops.cached ? app.cache_for(ops.full_name) : nullptr;
-      thread_local std::string spare_key;
-      borrowed_string key;
+      scratch<std::string> key;
       if (cache) {
-        json::write(bound, key.take(spare_key));
-        if (cache->find(key.value, out.body)) return;
+        key->clear();
+        json::write(bound, *key);
+        if (cache->find(*key, out.body)) return true;
       }
-      if (!injections_available(app, ctx, out, ops.full_name)) return;
+      if (!injections_available(app, ctx, out, ops.full_name)) return true;
       std::unique_lock<std::mutex> serial;
       if (ops.serial) serial = std::unique_lock(ops.serial(app));
       if constexpr (streams) {
@@ -281,7 +294,7 @@ struct call_shape {
             ops.call(app, ctx, bound, &sink);
           } else {
             deliver<Raw>(ops.call(app, ctx, bound, &sink), out);
-            if (!out.ok()) return;
+            if (!out.ok()) return true;
           }
           sink.finish();
           out.body = std::move(collected);
@@ -292,12 +305,13 @@ struct call_shape {
       } else {
         deliver<Raw>(ops.call(app, ctx, bound, nullptr), out);
       }
-      if (cache && out.ok() && out.form == body_form::json) cache->store(key.value, out.body);
+      if (cache && out.ok() && out.form == body_form::json) cache->store(*key, out.body);
     } catch (const std::exception& e) {
       app.report_exception(ops.full_name, e.what(), out);
     } catch (...) {
       app.report_exception(ops.full_name, "a non-standard exception", out);
     }
+    return true;
   }
 
   // With sb::timeout_ms: the call runs on the task pool and the caller waits at most that long.
@@ -340,14 +354,17 @@ struct call_shape {
       const auto started = coarse_now();
       // Zero, or beyond a century (milliseconds::max() included, which the clock cannot add): none.
       constexpr std::chrono::milliseconds century = std::chrono::hours(24 * 365 * 100);
-      if (budget.count() <= 0 || budget > century) return run(app, json_params, ctx, out, ops, single_pass);
+      if (budget.count() <= 0 || budget > century) {
+        run(app, json_params, ctx, out, ops, single_pass);
+        return;
+      }
       // A call made from inside another keeps the earlier of the two deadlines, and gives it back.
       const auto outer = ctx.deadline;
       ctx.deadline = std::min(outer, started + budget);
-      run(app, json_params, ctx, out, ops, single_pass);
+      const bool ran = run(app, json_params, ctx, out, ops, single_pass);
       const auto took = coarse_now() - started;
       ctx.deadline = outer;
-      if (took > budget) app.report_late(ops.full_name, took, out);
+      if (ran && took > budget) app.report_late(ops.full_name, took, out);
     }
   }
 
@@ -363,11 +380,11 @@ struct call_shape {
       return run_within_deadline(app, in.json, ctx, out, ops, &in);
     }
     std::string_view json_params = in.json;
-    thread_local std::string spare_json;
-    borrowed_string converted;
+    scratch<std::string> converted;
     if (in.from_fields) {
-      if (!fields_to_json<Names, bound_tuple>(in.fields, converted.take(spare_json), out)) return;
-      json_params = converted.value;
+      converted->clear();
+      if (!fields_to_json<Names, bound_tuple>(in.fields, *converted, out)) return;
+      json_params = *converted;
     }
     if (!app.has_global_hooks() && !ops.before && !ops.after)
       return run_within_deadline(app, json_params, ctx, out, ops);

@@ -326,16 +326,16 @@ struct jsonrpc_handler {
     std::size_t elements = 0;
     std::size_t answered = 0;
     out += '[';
-    thread_local std::string one;
+    scratch<std::string> one;
     json::detail::read_array(it, walk, [&](std::size_t) {
       const char* start = it;
       json::detail::skip_value(it, walk);
-      one.clear();
-      single(app, {start, static_cast<std::size_t>(it - start)}, one, ctx);
+      one->clear();
+      single(app, {start, static_cast<std::size_t>(it - start)}, *one, ctx);
       ++elements;
-      if (!one.empty()) {
+      if (!one->empty()) {
         if (answered++ != 0) out += ',';
-        out += one;
+        out += *one;
       }
       return true;
     });
@@ -370,9 +370,9 @@ struct jsonrpc_handler {
     // Hooks see the parameters before the binder does: give them valid JSON or nothing.
     if ((app.has_global_hooks() || App::table[index].hooked) && !params_valid(params))
       return write_rpc_error(out, parse_error, "Parse error", {});
-    thread_local response result;
-    app.call_at(index, {params, {}, false}, result, ctx);
-    answer(app, envelope, result, out);
+    scratch<response> result;
+    app.call_at(index, {params, {}, false}, *result, ctx);
+    answer(app, envelope, *result, out);
   }
 
   // The common request, method before parameters, in one pass: the binder reads the parameters
@@ -389,18 +389,20 @@ struct jsonrpc_handler {
       std::string_view text;
       const char* params;
       jsonrpc_envelope& envelope;
+      const char* method;  // a later "method" would name another endpoint: the general path decides
       bool callable = false;
-    } rest{text, params, envelope};
+    } rest{text, params, envelope, envelope.method.data()};
     const auto check_rest = [](void* state, const char* params_end) {
       auto& r = *static_cast<rest_of_request*>(state);
-      r.callable = finish_envelope(r.text, r.envelope, r.params, params_end) == 0 && well_formed_call(r.envelope);
+      r.callable = finish_envelope(r.text, r.envelope, r.params, params_end) == 0 &&
+                   r.envelope.method.data() == r.method && well_formed_call(r.envelope);
       return r.callable;
     };
-    thread_local response result;
+    scratch<response> result;
     const std::string_view from_params(params, static_cast<std::size_t>(text.data() + text.size() - params));
-    app.call_at(index, {from_params, {}, false, +check_rest, &rest}, result, ctx);
+    app.call_at(index, {from_params, {}, false, +check_rest, &rest}, *result, ctx);
     if (!rest.callable) return false;
-    answer(app, envelope, result, out);
+    answer(app, envelope, *result, out);
     return true;
   }
 

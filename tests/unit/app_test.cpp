@@ -348,6 +348,12 @@ TEST(JsonRpc, NothingRunsBeforeTheWholeRequestIsChecked) {
             R"({"jsonrpc":"2.0","error":{"code":-32600,"message":"Invalid Request"},"id":1})");
   EXPECT_EQ(rpc(app, R"({"jsonrpc":"2.0","method":"calc.expensive","params":[1006],"params":["a\{"],"id":1})"), parse_error);
   EXPECT_EQ(expensive_calls, before);
+  // A later "method" names the endpoint, as on the general path.
+  EXPECT_EQ(rpc(app, R"({"jsonrpc":"2.0","method":"calc.expensive","params":[1007],"method":"calc.nope","id":1})"),
+            R"({"jsonrpc":"2.0","error":{"code":-32601,"message":"Method not found"},"id":1})");
+  EXPECT_EQ(expensive_calls, before);
+  EXPECT_EQ(rpc(app, R"({"jsonrpc":"2.0","method":"calc.nope","params":[1,2],"method":"calc.add","id":1})"),
+            R"({"jsonrpc":"2.0","result":3,"id":1})");
   // A later "params" replaces an earlier one; members may come in any order.
   EXPECT_EQ(rpc(app, R"({"jsonrpc":"2.0","method":"calc.add","params":[1,2],"params":[3,4],"id":1})"),
             R"({"jsonrpc":"2.0","result":7,"id":1})");

@@ -10,6 +10,7 @@ namespace nested_call_test {
 
 // Calls back into the app under test (defined below, once the module is complete).
 void call_app(std::string_view name, std::string_view params, sb::response& out, sb::context* ctx = nullptr);
+std::string rpc_app(std::string_view request);
 
 long long time_left(sb::context& ctx) {
   if (ctx.deadline == std::chrono::steady_clock::time_point::max()) return -1;
@@ -29,12 +30,18 @@ int ten_times(int x) {
   return x * 10;
 }
 
+// A JSON-RPC request made while answering one (a handler relaying to another endpoint).
+std::string relay(std::string method, int x) {
+  return rpc_app(R"({"jsonrpc":"2.0","method":")" + method + R"(","params":[)" + std::to_string(x) + R"(],"id":9})");
+}
+
 struct outer_module {
   static constexpr std::string_view name = "outer";
   sb::fn<&nested_call_test::time_left> time_left;
   sb::fn<&nested_call_test::nested_time_left> nested_time_left;
   sb::fn<&nested_call_test::plus_one, sb::cache{}> plus_one;
   sb::fn<&nested_call_test::ten_times, sb::cache{}> ten_times;
+  sb::fn<&nested_call_test::relay> relay;
 };
 
 using app_type = sb::app<outer_module>;
@@ -43,6 +50,12 @@ app_type* running = nullptr;
 void call_app(std::string_view name, std::string_view params, sb::response& out, sb::context* ctx) {
   if (ctx) running->call(name, params, out, *ctx);
   else running->call(name, params, out);
+}
+
+std::string rpc_app(std::string_view request) {
+  std::string out;
+  running->handle_jsonrpc(request, out);
+  return out;
 }
 
 std::string body(app_type& app, std::string_view name, std::string_view params) {
@@ -84,6 +97,21 @@ TEST(NestedCall, CachedEndpointsOfOneShapeKeepTheirOwnKeys) {
   EXPECT_EQ(body(app, "outer.plus_one", "[101]"), "102");
   EXPECT_EQ(app.cache_statistics("outer.ten_times").hits, 1u);
   EXPECT_EQ(app.cache_statistics("outer.plus_one").hits, 1u);
+  running = nullptr;
+}
+
+TEST(NestedCall, JsonRpcInsideJsonRpcKeepsBothAnswers) {
+  app_type app;
+  running = &app;
+  EXPECT_EQ(rpc_app(R"({"jsonrpc":"2.0","method":"outer.relay","params":["outer.plus_one",4],"id":1})"),
+            R"({"jsonrpc":"2.0","result":"{\"jsonrpc\":\"2.0\",\"result\":5,\"id\":9}","id":1})");
+  EXPECT_EQ(rpc_app(R"({"jsonrpc":"2.0","method":"outer.relay","params":["outer.nope",4],"id":2})"),
+            R"({"jsonrpc":"2.0","result":"{\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32601,\"message\":\"Method not found\"},\"id\":9}","id":2})");
+  // The same through a batch, whose element buffer is reused per level too.
+  EXPECT_EQ(rpc_app(R"([{"jsonrpc":"2.0","method":"outer.relay","params":["outer.plus_one",1],"id":3},)"
+                    R"({"jsonrpc":"2.0","method":"outer.plus_one","params":[7],"id":4}])"),
+            R"([{"jsonrpc":"2.0","result":"{\"jsonrpc\":\"2.0\",\"result\":2,\"id\":9}","id":3},)"
+            R"({"jsonrpc":"2.0","result":8,"id":4}])");
   running = nullptr;
 }
 
