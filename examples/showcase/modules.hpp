@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <atomic>
 #include <cctype>
+#include <charconv>
 #include <chrono>
 #include <mutex>
 #include <optional>
@@ -140,8 +141,14 @@ inline sb::result<void> count(int n, std::optional<int> delay_ms, const sb::cont
   if (n < 0 || n > 10000) return sb::invalid_argument("n must be between 0 and 10000");
   const stream_guard guard;
   const auto pause = std::chrono::milliseconds(std::clamp(delay_ms.value_or(100), 0, 5000));
+  // Resume after the client's last step; an id that is no step number (too large, negative, not a
+  // number) starts over rather than skipping the bound on n.
   int first = 1;
-  if (!ctx.last_event_id.empty()) first = std::atoi(std::string(ctx.last_event_id).c_str()) + 1;
+  int last_seen = 0;
+  const auto id = ctx.last_event_id;
+  if (const auto [end, error] = std::from_chars(id.data(), id.data() + id.size(), last_seen);
+      !id.empty() && error == std::errc{} && end == id.data() + id.size() && last_seen >= 0 && last_seen <= n)
+    first = last_seen + 1;
   for (int k = first; k <= n; ++k) {
     if (!out.emit({k, n, 100.0 * k / n})) return {};  // the client went away
     if (k < n && !out.wait_for(pause)) return {};

@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <bit>
 #include <chrono>
 #include <cstdint>
@@ -39,7 +40,12 @@ struct app_options {
   // The deadline of every call without sb::timeout_ms (streams have none); zero for no deadline.
   std::chrono::milliseconds call_timeout{30000};
   std::size_t task_threads = 2;
-  std::size_t task_queue = 1024;
+  std::size_t task_queue = 1024;  // sb::timeout_ms calls beyond it are refused (unavailable, 503)
+  // A streaming endpoint called without a stream (HTTP /api, JSON-RPC) collects its values into an
+  // array, at most this many bytes; past it the call fails (payload_too_large).
+  std::size_t max_collected_bytes = 1 << 20;
+  // After SIGINT/SIGTERM, how long in-flight calls may run on; then the process exits (code 1).
+  std::chrono::milliseconds stop_grace{10000};
 };
 
 struct endpoint_entry {
@@ -396,6 +402,7 @@ class app final : public bus {
     running_ = false;
     tasks_.stop();
     stop_first(sizeof...(Modules));
+    stopping_ = false;
   }
 
   // ---- background tasks, caches, errors ----
@@ -414,6 +421,14 @@ class app final : public bus {
     return cache ? cache->stats() : cache_stats{};
   }
   std::chrono::milliseconds call_timeout() const { return options_.call_timeout; }
+  std::size_t max_collected_bytes() const { return options_.max_collected_bytes; }
+  std::chrono::milliseconds stop_grace() const { return options_.stop_grace; }
+  // Once a stop is requested, calls not yet started are abandoned and new ones refused.
+  void begin_stopping() {
+    stopping_ = true;
+    tasks_.abandon_calls();
+  }
+  bool stopping() const { return stopping_; }
   // A call that returns after its deadline: the caller gets the timeout error, not the late result.
   void report_late(std::string_view endpoint, std::chrono::steady_clock::duration took, response& out) {
     using std::chrono::duration_cast;
@@ -498,6 +513,7 @@ class app final : public bus {
   std::vector<before_hook> before_hooks_;
   std::vector<after_hook> after_hooks_;
   bool running_ = false;
+  std::atomic<bool> stopping_{false};
   std::shared_mutex bus_mutex_;
   std::map<std::string, std::vector<std::pair<std::uint64_t, subscriber>>, std::less<>> subscribers_;
   std::uint64_t last_subscription_ = 0;

@@ -10,6 +10,7 @@
 #include <array>
 #include <bitset>
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <vector>
 #include <string>
@@ -107,15 +108,23 @@ std::size_t name_index(std::string_view key) {
   return Naming::count;
 }
 
-// Parses JSON parameters (array, object, or nothing) into `bound`. False after filling `out` with
-// the error. With `stop`, the parameters are the value at the start of `text` and *stop is set to
-// its end (JSON-RPC's single pass checks what follows); otherwise `text` must end with them.
+enum class bind_status : std::uint8_t {
+  bound,
+  failed,          // `out` holds the error
+  needs_writable,  // a string_view parameter met an escaped string: bind again from a writable copy
+};
+
+// Parses JSON parameters (array, object, or nothing) into `bound`. With `stop`, the parameters are
+// the value at the start of `text` and *stop is set to its end (JSON-RPC's single pass checks what
+// follows); otherwise `text` must end with them. `writable`: the bytes of `text` may be rewritten,
+// so escaped strings are unescaped in place for std::string_view parameters.
 template <auto Names, class Bound>
-bool bind_json(std::string_view text, Bound& bound, response& out, const char** stop = nullptr) {
+bind_status bind_json(std::string_view text, Bound& bound, response& out, const char** stop = nullptr,
+                      bool writable = false) {
   using names = naming<Names, Bound>;
   constexpr std::size_t count = names::count;
   json::read_options options;
-  json::detail::read_context ctx(text.data(), text.data() + text.size(), false, options);
+  json::detail::read_context ctx(text.data(), text.data() + text.size(), writable, options);
   const char* it = text.data();
   const char* end = ctx.end;
   json::detail::skip_whitespace(it, end);
@@ -183,10 +192,11 @@ bool bind_json(std::string_view text, Bound& bound, response& out, const char** 
     }
   }
   if (ctx.failed()) {
+    if (ctx.code == json::errc::needs_mutable_buffer && !writable) return bind_status::needs_writable;
     std::string where = "params";
     if (failed_index < count) append_where(where, failed_index, names::name(failed_index));
     fail_binding(out, json::detail::make_error(ctx), where);
-    return false;
+    return bind_status::failed;
   }
   // Which parameters are still missing: positional ones past `given`, named ones not seen.
   bool missing = false;
@@ -210,9 +220,9 @@ bool bind_json(std::string_view text, Bound& bound, response& out, const char** 
     std::string where;
     append_where(where, missing_index, names::name(missing_index));
     out.fail(error_kind::invalid_argument, where + ": missing required parameter", where);
-    return false;
+    return bind_status::failed;
   }
-  return true;
+  return bind_status::bound;
 }
 
 // ---- name=value fields (query strings, forms) to JSON, directed by the parameter types ----
@@ -314,6 +324,30 @@ bool append_fields_for(std::string_view name, std::span<const field> fields, std
   return true;
 }
 
+// Fields arrive percent-decoded from the wire: any bytes at all. JSON text must be UTF-8, so
+// what is not is refused here, naming the field.
+inline bool fields_are_text(std::span<const field> fields, response& result) {
+  for (const auto& f : fields) {
+    if (f.name.empty()) {
+      result.fail(error_kind::invalid_argument, "params: a field has no name (\"=" +
+                                                    std::string(f.value.substr(0, 64)) + "\")", "params");
+      return false;
+    }
+    if (const std::size_t bad = json::detail::first_invalid_utf8(f.name); bad != f.name.size()) {
+      result.fail(error_kind::invalid_argument,
+                  "params: a field name is not valid UTF-8 (byte " + std::to_string(bad) + ")", "params");
+      return false;
+    }
+    if (const std::size_t bad = json::detail::first_invalid_utf8(f.value); bad != f.value.size()) {
+      const std::string where = "params." + std::string(f.name);
+      result.fail(error_kind::invalid_argument,
+                  where + ": the value is not valid UTF-8 (byte " + std::to_string(bad) + ")", where);
+      return false;
+    }
+  }
+  return true;
+}
+
 // Turns fields into a JSON object for the endpoint's bound parameters; names that match no
 // parameter are passed through as strings so the binder reports them.
 template <auto Names, class Bound>
@@ -321,6 +355,7 @@ bool fields_to_json(std::span<const field> fields, std::string& out, response& r
   using names = naming<Names, Bound>;
   out.clear();
   if (fields.empty()) return true;
+  if (!fields_are_text(fields, result)) return false;
   bool first = true;
   const auto known = [&](std::string_view name) {
     if constexpr (names::single_aggregate) {

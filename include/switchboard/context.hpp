@@ -99,6 +99,14 @@ class stream_sink {
   }
 };
 
+// Tells a running call whether its caller has gone (an HTTP client that closed its connection).
+// Transports that can tell supply one; checking may cost a system call, so poll it between steps.
+class hangup_probe {
+ public:
+  virtual ~hangup_probe() = default;
+  virtual bool hung_up() const = 0;
+};
+
 // A publish/subscribe bus shared by every transport of an app (WebSocket rooms, SSE fan-out, and
 // later Redis plug in as subscribers).
 class bus {
@@ -120,8 +128,12 @@ struct context {
   // When this call's answer is due, set by the app from the endpoint's timeout; far in the future
   // when it has none (streams, or app_options::call_timeout of zero). Long work can stop early.
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  const hangup_probe* hangup = nullptr;  // null when the transport cannot tell
 
   bool expired() const { return std::chrono::steady_clock::now() >= deadline; }
+  bool hung_up() const { return hangup && hangup->hung_up(); }
+  // Past the deadline or abandoned by the caller: nobody will read the answer.
+  bool cancelled() const { return expired() || hung_up(); }
 };
 
 // The outcome of one call, reused across calls so that its strings keep their capacity.
@@ -164,10 +176,10 @@ struct response {
     out += R"({"error":{"kind":")";
     out += kind_name(error);
     out += R"(","message":)";
-    json::write(message, out);
+    json::write_text(message, out);  // messages quote the caller's input, which may not be UTF-8
     if (!where.empty()) {
       out += R"(,"where":)";
-      json::write(where, out);
+      json::write_text(where, out);
     }
     if (!details.empty()) {
       out += R"(,"details":)";

@@ -92,7 +92,9 @@ struct fn {
 };
 
 // Injection: framework types are supplied by the framework, not parsed. Specialize sb::inject<T>
-// with `static T& get(sb::context&)` (returning nullptr-checked references) to add your own.
+// to add your own: `static T* get(sb::context&)` returns null when a call has no T (the caller gets
+// an error naming the endpoint, and the endpoint does not run), or `static T& get(sb::context&)`
+// when there always is one.
 template <class T>
 struct inject;
 

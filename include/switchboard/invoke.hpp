@@ -21,6 +21,7 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -90,7 +91,11 @@ void deliver(R&& value, response& out) {
     out.body.assign(std::string_view(value));
   } else {
     if (auto e = json::write(value, out.body)) {
-      out.fail(error_kind::internal, "the result could not be written as JSON: " + e.to_string());
+      // Reachable from valid input (two finite numbers whose sum overflows): the caller's to see.
+      if (e.code() == json::errc::not_representable)
+        out.fail(error_kind::unprocessable, "the result has no JSON form: " + e.message(), "result");
+      else
+        out.fail(error_kind::internal, "the result could not be written as JSON: " + e.to_string());
     }
   }
 }
@@ -100,6 +105,14 @@ struct module_set {
   std::tuple<Modules...> instances;
 };
 
+// A user's sb::inject<T>::get returns T* (null: this call has none) or T& (always there).
+template <class B>
+auto* user_injected(context& ctx) {
+  decltype(auto) got = inject<B>::get(ctx);
+  if constexpr (std::is_pointer_v<std::remove_cvref_t<decltype(got)>>) return got;
+  else return &got;
+}
+
 // Supplies one injected parameter, or null when this call has none to give.
 template <class P, class App>
 auto* injected_pointer(App& app, context& ctx) {
@@ -108,10 +121,10 @@ auto* injected_pointer(App& app, context& ctx) {
   else if constexpr (std::is_same_v<B, session>) return ctx.session;
   else if constexpr (std::is_same_v<B, connection>) return ctx.connection;
   else if constexpr (std::is_same_v<B, context>) return &ctx;
-  else if constexpr (std::is_same_v<B, bus>) return static_cast<bus*>(&app);
+  else if constexpr (std::is_same_v<B, bus>) return ctx.bus ? ctx.bus : static_cast<bus*>(&app);
   else if constexpr (std::is_same_v<B, std::span<const upload>>) return ctx.http ? &ctx.http->files : nullptr;
   else if constexpr (App::template has_module<B>) return &app.template module<B>();
-  else return &inject<B>::get(ctx);
+  else return user_injected<B>(ctx);
 }
 
 template <class B>
@@ -120,7 +133,7 @@ constexpr std::string_view injected_description() {
   else if constexpr (std::is_same_v<B, session>) return "a session";
   else if constexpr (std::is_same_v<B, connection>) return "a WebSocket connection";
   else if constexpr (std::is_same_v<B, std::span<const upload>>) return "an HTTP request (for uploads)";
-  else return "a context value";
+  else return "a value from its sb::inject specialization";
 }
 
 inline std::string_view origin_name(origin o) {
@@ -261,13 +274,22 @@ struct call_shape {
                   const call_input* single_pass = nullptr) {
     try {
       bound_tuple bound{};
+      // Kept until the call returns: string_view parameters may view it.
+      std::optional<scratch<std::string>> writable;
       if (single_pass) {
         const char* params_end = nullptr;
-        if (!bind_json<Names>(json_params, bound, out, &params_end) ||
+        // Anything but a clean bind (an error, or an escape that needs a copy) takes the general path.
+        if (bind_json<Names>(json_params, bound, out, &params_end) != bind_status::bound ||
             !single_pass->rest(single_pass->rest_state, params_end))
           return false;
-      } else if (!bind_json<Names>(json_params, bound, out)) {
-        return true;
+      } else if (const bind_status status = bind_json<Names>(json_params, bound, out);
+                 status != bind_status::bound) {
+        if (status == bind_status::failed) return true;
+        // Rare: an escaped string for a string_view parameter. Unescape into a copy the call owns.
+        writable.emplace();
+        (*writable)->assign(json_params);
+        bound = bound_tuple{};
+        if (bind_json<Names>(**writable, bound, out, nullptr, true) != bind_status::bound) return true;
       }
       response_cache* cache = ops.cached ? app.cache_for(ops.full_name) : nullptr;
       scratch<std::string> key;
@@ -289,13 +311,13 @@ struct call_shape {
           }
         } else {
           std::string collected;
-          array_sink sink(collected);
+          array_sink sink(collected, app.max_collected_bytes(), ctx);
           if constexpr (std::is_void_v<R>) {
             ops.call(app, ctx, bound, &sink);
           } else {
             deliver<Raw>(ops.call(app, ctx, bound, &sink), out);
-            if (!out.ok()) return true;
           }
+          if (!collection_complete(app, sink, ops.full_name, out) || !out.ok()) return true;
           sink.finish();
           out.body = std::move(collected);
         }
@@ -314,6 +336,28 @@ struct call_shape {
     return true;
   }
 
+  // A collected stream that was cut short answers an error, never a truncated array.
+  static bool collection_complete(App& app, const array_sink& sink, std::string_view full_name, response& out) {
+    switch (sink.stopped()) {
+      case array_sink::stop_reason::none: return true;
+      case array_sink::stop_reason::too_large:
+        out.fail(error_kind::payload_too_large,
+                 std::string(full_name) + " streamed more than the " + std::to_string(app.max_collected_bytes()) +
+                     " bytes a plain call collects (app_options::max_collected_bytes): read it as a stream (SSE)",
+                 "result");
+        return false;
+      case array_sink::stop_reason::deadline:
+        out.fail(error_kind::timeout, std::string(full_name) + " was still streaming at its deadline of " +
+                                          std::to_string(app.call_timeout().count()) + " ms",
+                 "result");
+        return false;
+      case array_sink::stop_reason::hangup:
+        out.fail(error_kind::timeout, std::string(full_name) + ": the caller hung up", "result");
+        return false;
+    }
+    return true;
+  }
+
   // With sb::timeout_ms: the call runs on the task pool and the caller waits at most that long.
   // (Such endpoints take nothing from the caller's context: endpoint_invoker::check says so.)
   static void run_with_timeout(App& app, std::string_view json_params, response& out, const ops_type& ops) {
@@ -328,10 +372,24 @@ struct call_shape {
     state->ctx.bus = static_cast<bus*>(&app);
     state->ctx.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ops.hard_timeout_ms);
     std::future<void> finished = state->done.get_future();
-    app.tasks().submit([state, &app, &ops] {
-      run(app, state->params, state->ctx, state->result, ops);
-      state->done.set_value();
-    });
+    const bool queued = app.tasks().try_submit(
+        [state, &app, &ops] {
+          run(app, state->params, state->ctx, state->result, ops);
+          state->done.set_value();
+        },
+        [state, &ops] {
+          state->result.fail(error_kind::unavailable,
+                             std::string(ops.full_name) + " was not started: the server is stopping");
+          state->done.set_value();
+        });
+    if (!queued) {
+      // Running it here instead would drop its deadline; an overloaded server says so at once.
+      out.fail(error_kind::unavailable, std::string(ops.full_name) + " was refused: " +
+                                            (app.stopping() ? std::string("the server is stopping")
+                                                            : "the task queue is full (app_options::task_queue = " +
+                                                                  std::to_string(app.tasks().queue_limit()) + ")"));
+      return;
+    }
     if (finished.wait_for(std::chrono::milliseconds(ops.hard_timeout_ms)) == std::future_status::timeout) {
       out.fail(error_kind::timeout, std::string(ops.full_name) + " did not finish within " +
                                         std::to_string(ops.hard_timeout_ms) + " ms");
@@ -347,8 +405,8 @@ struct call_shape {
   static void run_within_deadline(App& app, std::string_view json_params, context& ctx, response& out,
                                   const ops_type& ops, const call_input* single_pass = nullptr) {
     if (ops.hard_timeout_ms != 0) return run_with_timeout(app, json_params, out, ops);
-    if constexpr (streams) {
-      run(app, json_params, ctx, out, ops, single_pass);
+    if (streams && ctx.sink) {
+      run(app, json_params, ctx, out, ops, single_pass);  // a live stream lasts while its consumer listens
     } else {
       const auto budget = app.call_timeout();
       const auto started = coarse_now();

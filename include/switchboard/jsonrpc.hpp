@@ -36,18 +36,18 @@ inline void write_rpc_error(std::string& out, int code, std::string_view message
   out += R"({"jsonrpc":"2.0","error":{"code":)";
   json::write(code, out);
   out += R"(,"message":)";
-  json::write(message, out);
+  json::write_text(message, out);
   if (detail) {
     out += R"(,"data":{"kind":")";
     out += kind_name(detail->error);
     out += '"';
     if (detail_message) {  // the code's standard message is generic: keep the specific one here
       out += R"(,"message":)";
-      json::write(detail->message, out);
+      json::write_text(detail->message, out);
     }
     if (!detail->where.empty()) {
       out += R"(,"where":)";
-      json::write(detail->where, out);
+      json::write_text(detail->where, out);
     }
     if (!detail->details.empty()) {
       out += R"(,"details":)";

@@ -26,6 +26,8 @@ enum class error_kind : std::uint8_t {
   unsupported_media_type,
   too_many_requests,
   timeout,
+  unprocessable,      // well-formed input whose result cannot be expressed (a sum that overflows to infinity)
+  unavailable,        // the server cannot take the call now (overloaded or stopping); try again later
   internal,           // a bug or failure on the server side; details go to the log, not the client
 };
 
@@ -49,6 +51,8 @@ constexpr error_kind_info describe(error_kind kind) {
     case error_kind::unsupported_media_type: return {"unsupported_media_type", 415, -32600};
     case error_kind::too_many_requests: return {"too_many_requests", 429, -32029};
     case error_kind::timeout: return {"timeout", 408, -32008};
+    case error_kind::unprocessable: return {"unprocessable", 422, -32022};
+    case error_kind::unavailable: return {"unavailable", 503, -32053};
     case error_kind::internal: return {"internal", 500, -32603};
   }
   return {"internal", 500, -32603};
@@ -70,6 +74,8 @@ inline error not_found(std::string message) { return {error_kind::not_found, std
 inline error conflict(std::string message) { return {error_kind::conflict, std::move(message), {}}; }
 inline error too_many_requests(std::string message) { return {error_kind::too_many_requests, std::move(message), {}}; }
 inline error timeout(std::string message) { return {error_kind::timeout, std::move(message), {}}; }
+inline error unprocessable(std::string message) { return {error_kind::unprocessable, std::move(message), {}}; }
+inline error unavailable(std::string message) { return {error_kind::unavailable, std::move(message), {}}; }
 inline error internal(std::string message) { return {error_kind::internal, std::move(message), {}}; }
 
 // Response forms other than JSON. Over JSON-RPC they arrive as a JSON string of their body.

@@ -8,7 +8,11 @@
 #include <pthread.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -62,6 +66,26 @@ int serve_all(App& app, Transports&&... transports) {
   }
   shutdown stop;
   std::atomic<bool> finished{false};
+  stop.on_request([&app] { app.begin_stopping(); });
+  // Whatever the endpoints do, the process ends within the grace period after a stop request.
+  std::mutex watch_mutex;
+  std::condition_variable watch;
+  bool stop_seen = false;
+  bool all_stopped = false;
+  stop.on_request([&] {
+    std::lock_guard lock(watch_mutex);
+    stop_seen = true;
+    watch.notify_all();
+  });
+  std::thread watchdog([&] {
+    std::unique_lock lock(watch_mutex);
+    watch.wait(lock, [&] { return stop_seen || all_stopped; });
+    if (all_stopped || watch.wait_for(lock, app.stop_grace(), [&] { return all_stopped; })) return;
+    log().write(log_level::error, "stop: calls still running " + std::to_string(app.stop_grace().count()) +
+                                      " ms after the stop request (app_options::stop_grace); exiting without them");
+    std::fflush(nullptr);
+    std::_Exit(1);
+  });
   std::thread signal_thread([&] {
     int received = 0;
     while (sigwait(&signals, &received) == 0) {
@@ -82,6 +106,12 @@ int serve_all(App& app, Transports&&... transports) {
   pthread_kill(signal_thread.native_handle(), SIGTERM);
   signal_thread.join();
   app.stop();
+  {
+    std::lock_guard lock(watch_mutex);
+    all_stopped = true;
+  }
+  watch.notify_all();
+  watchdog.join();
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   return 0;
 }

@@ -5,9 +5,13 @@
 #include <switchboard/context.hpp>
 #include <switchboard/json/write.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <thread>
 
 namespace sb {
 
@@ -39,21 +43,52 @@ class stream {
   stream_sink* sink_;
 };
 
-// Collects streamed values into a JSON array: what a transport that cannot stream returns.
+// Collects streamed values into a JSON array: what a transport that cannot stream returns. The
+// collection ends at the call's deadline, when the caller hangs up, or past a size limit, so a
+// stream meant for SSE never runs unbounded behind a plain request.
 class array_sink final : public stream_sink {
  public:
-  explicit array_sink(std::string& out) : out_(out) { out_ += '['; }
+  enum class stop_reason : std::uint8_t { none, too_large, deadline, hangup };
+
+  array_sink(std::string& out, std::size_t max_bytes, const context& ctx) : out_(out), max_bytes_(max_bytes), ctx_(ctx) {
+    out_ += '[';
+  }
   bool send(std::string_view json_text, std::string_view) override {
+    if (!open()) return false;
+    if (out_.size() + json_text.size() + 2 > max_bytes_) {
+      reason_ = stop_reason::too_large;
+      return false;
+    }
     if (count_++ != 0) out_ += ',';
     out_ += json_text;
     return true;
   }
-  bool open() const override { return true; }
+  bool open() const override {
+    if (reason_ != stop_reason::none) return false;
+    if (ctx_.expired()) reason_ = stop_reason::deadline;
+    else if (ctx_.hung_up()) reason_ = stop_reason::hangup;
+    return reason_ == stop_reason::none;
+  }
+  // Sleeps in short slices so that a deadline or a hang-up ends the wait early.
+  bool wait_for(std::chrono::milliseconds duration) override {
+    using clock = std::chrono::steady_clock;
+    const auto until = std::min(ctx_.deadline, clock::now() + duration);
+    while (open()) {
+      const auto now = clock::now();
+      if (now >= until) break;
+      std::this_thread::sleep_for(std::min<clock::duration>(until - now, std::chrono::milliseconds(50)));
+    }
+    return open();
+  }
   void finish() { out_ += ']'; }
+  stop_reason stopped() const { return reason_; }
 
  private:
   std::string& out_;
+  std::size_t max_bytes_;
+  const context& ctx_;
   std::size_t count_ = 0;
+  mutable stop_reason reason_ = stop_reason::none;
 };
 
 }  // namespace sb

@@ -1,6 +1,9 @@
 #pragma once
 // A bounded pool of worker threads for background tasks and for calls that carry a timeout.
-// When the queue is full, the submitting thread runs the task itself: work is delayed, never dropped.
+// Background tasks are never dropped: when the queue is full, the submitting thread runs the task
+// itself. Calls are refused instead (try_submit), so that an overloaded server answers at once
+// rather than running them without their deadline, and calls still queued when the server stops
+// are abandoned (their callers are told) rather than run.
 
 #include <switchboard/log.hpp>
 
@@ -25,21 +28,39 @@ class task_pool {
   task_pool& operator=(const task_pool&) = delete;
   ~task_pool() { stop(); }
 
+  // A background task: queued, or run here when the queue is full or the pool is stopping.
   void submit(std::function<void()> task) {
-    {
-      std::unique_lock lock(mutex_);
-      if (!stopping_ && queue_.size() < queue_limit_) {
-        start_locked();
-        queue_.push_back(std::move(task));
-        ready_.notify_one();
-        return;
-      }
-    }
-    run_guarded(task);  // full or stopping: run here rather than lose it
+    std::function<void()> no_abandon;
+    if (!enqueue(task, no_abandon)) run_guarded(task);
   }
 
-  // Finishes queued tasks, then joins the workers.
+  // A call: queued, or false when the queue is full or the pool no longer takes calls. If the pool
+  // stops before it starts, `abandon` runs instead of `task`.
+  bool try_submit(std::function<void()> task, std::function<void()> abandon) {
+    return enqueue(task, abandon);
+  }
+
+  // Stops taking calls and abandons those not yet started; background tasks stay queued.
+  void abandon_calls() {
+    std::vector<std::function<void()>> abandoned;
+    {
+      std::lock_guard lock(mutex_);
+      refusing_calls_ = true;
+      for (auto it = queue_.begin(); it != queue_.end();) {
+        if (it->abandon) {
+          abandoned.push_back(std::move(it->abandon));
+          it = queue_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    for (auto& abandon : abandoned) run_guarded(abandon);
+  }
+
+  // Abandons queued calls, finishes queued background tasks, then joins the workers.
   void stop() {
+    abandon_calls();
     {
       std::lock_guard lock(mutex_);
       stopping_ = true;
@@ -50,9 +71,11 @@ class task_pool {
     workers_.clear();
     std::lock_guard lock(mutex_);
     stopping_ = false;
+    refusing_calls_ = false;
   }
 
   std::size_t failures() const { return failures_; }
+  std::size_t queue_limit() const { return queue_limit_; }
 
   void run_guarded(std::function<void()>& task) {
     try {
@@ -67,6 +90,20 @@ class task_pool {
   }
 
  private:
+  struct job {
+    std::function<void()> run;
+    std::function<void()> abandon;  // empty for background tasks
+  };
+
+  bool enqueue(std::function<void()>& task, std::function<void()>& abandon) {
+    std::lock_guard lock(mutex_);
+    const bool call = static_cast<bool>(abandon);
+    if (stopping_ || queue_.size() >= queue_limit_ || (call && refusing_calls_)) return false;
+    start_locked();
+    queue_.push_back({std::move(task), std::move(abandon)});
+    ready_.notify_one();
+    return true;
+  }
   void start_locked() {
     if (!workers_.empty()) return;
     for (std::size_t i = 0; i < thread_count_; ++i) workers_.emplace_back([this] { work(); });
@@ -78,7 +115,7 @@ class task_pool {
         std::unique_lock lock(mutex_);
         ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
         if (queue_.empty()) return;
-        task = std::move(queue_.front());
+        task = std::move(queue_.front().run);
         queue_.pop_front();
       }
       run_guarded(task);
@@ -89,9 +126,10 @@ class task_pool {
   std::size_t queue_limit_;
   std::mutex mutex_;
   std::condition_variable ready_;
-  std::deque<std::function<void()>> queue_;
+  std::deque<job> queue_;
   std::vector<std::thread> workers_;
   bool stopping_ = false;
+  bool refusing_calls_ = false;
   std::atomic<std::size_t> failures_{0};
 };
 

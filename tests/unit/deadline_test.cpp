@@ -101,11 +101,36 @@ TEST(Deadline, BackgroundTasksOfALateResultStillRun) {
   EXPECT_EQ(tasks_run, 1);
 }
 
-TEST(Deadline, StreamsRunWhileTheirConsumerListens) {
+// A sink that takes every value, as SSE does while its client listens.
+struct listening_sink final : sb::stream_sink {
+  std::string values;
+  bool send(std::string_view json_text, std::string_view) override {
+    values += json_text;
+    return true;
+  }
+  bool open() const override { return true; }
+};
+
+TEST(Deadline, LiveStreamsRunWhileTheirConsumerListens) {
   app_type app({.call_timeout = 50ms});
-  const sb::response r = call(app, "work.stream", "[3]");  // 120 ms in all, collected into an array
+  listening_sink sink;
+  sb::context ctx;
+  ctx.sink = &sink;
+  sb::response r;
+  app.call("work.stream", "[3]", r, ctx);  // 120 ms in all, past the call timeout
   ASSERT_TRUE(r.ok()) << r.message;
-  EXPECT_EQ(r.body, "[0,1,2]");
+  EXPECT_EQ(sink.values, "012");
+}
+
+TEST(Deadline, CollectedStreamsEndAtTheDeadline) {
+  app_type app({.call_timeout = 100ms});
+  const auto started = std::chrono::steady_clock::now();
+  const sb::response r = call(app, "work.stream", "[1000]");  // 40 s if nothing stopped it
+  const auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(r.error, sb::error_kind::timeout) << r.body;
+  EXPECT_LT(took, 5s);
+  app_type patient({.call_timeout = 5000ms});
+  EXPECT_EQ(call(patient, "work.stream", "[3]").body, "[0,1,2]");
 }
 
 TEST(Deadline, TimeoutMsReleasesTheCallerAtTheDeadline) {

@@ -72,12 +72,12 @@ TEST(JsonValue, NumbersAsDouble) {
   EXPECT_TRUE(std::signbit(*parse("-0.0").get_if<double>()));
 }
 
-TEST(JsonValue, ObjectsKeepDocumentOrderAndDuplicates) {
+TEST(JsonValue, ObjectsKeepDocumentOrderAndTheLastOfDuplicates) {
   const std::string text = R"({"b":1,"a":{"z":[1,2.5,"x",null,true,false]},"b":3})";
   const value v = parse(text);
   ASSERT_TRUE(v.is_object());
-  EXPECT_EQ(v.size(), 3u);
-  EXPECT_EQ(write(v), text);  // written back exactly
+  EXPECT_EQ(v.size(), 2u);
+  EXPECT_EQ(write(v), R"({"b":3,"a":{"z":[1,2.5,"x",null,true,false]}})");  // first position, last value
   const value* b = v.find("b");
   ASSERT_NE(b, nullptr);
   EXPECT_EQ(*b->get_if<std::int64_t>(), 3);  // the last of the duplicates, as typed reads do
@@ -87,6 +87,24 @@ TEST(JsonValue, ObjectsKeepDocumentOrderAndDuplicates) {
   EXPECT_EQ(members[0].first, "b");
   EXPECT_EQ(members[1].first, "a");
   EXPECT_EQ((*v.find("a")->find("z"))[2], value("x"));
+}
+
+TEST(JsonValue, ManyDuplicatesCostLinearTimeAndKeepOneMember) {
+  std::string text = "{";
+  for (int i = 0; i < 200000; ++i) text += "\"k" + std::to_string(i % 1000) + "\":" + std::to_string(i) + ",";
+  text.back() = '}';
+  const value v = parse(text);
+  EXPECT_EQ(v.size(), 1000u);
+  EXPECT_EQ(*v.find("k7")->get_if<std::int64_t>(), 199007);
+}
+
+TEST(JsonValue, DuplicatesCanBeRefused) {
+  value v;
+  sb::json::read_options options;
+  options.duplicates = sb::json::duplicate_keys::error;
+  const auto e = sb::json::read(v, std::string_view(R"({"a":1,"a":2})"), options);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e.code(), sb::json::errc::duplicate_field);
 }
 
 TEST(JsonValue, WritesCanonicalForms) {

@@ -1,7 +1,7 @@
 #pragma once
 // sb::json::value: any JSON document, for payloads whose shape is not known at compile time.
-// Objects keep their members in document order (duplicates included) so writing reproduces the input;
-// lookups by key return the last member of that name, as typed reads do ("last wins").
+// Objects keep their members in document order. A repeated member name keeps its first position and
+// the last value ("last wins", as typed reads and JavaScript do), or fails with duplicate_keys::error.
 
 #include <switchboard/json/read.hpp>
 #include <switchboard/json/write.hpp>
@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <unordered_map>
 #include <system_error>
 #include <utility>
 #include <variant>
@@ -131,6 +132,31 @@ inline void read_dynamic_number(value& out, const char*& it, read_context& ctx) 
   out = value(d);
 }
 
+// Finds an object's earlier member of the same name: a scan while the object is small, a hash
+// index beyond that, so that a hostile object with many members costs linear time.
+class member_index {
+ public:
+  std::size_t find(const value::object& members, const std::string& name) {
+    if (members.size() <= small) {
+      for (std::size_t i = 0; i < members.size(); ++i)
+        if (members[i].first == name) return i;
+      return members.size();
+    }
+    const auto found = positions_.find(name);
+    return found == positions_.end() ? members.size() : found->second;
+  }
+  void added(const value::object& members) {
+    if (members.size() <= small) return;
+    if (positions_.empty())
+      for (std::size_t i = 0; i + 1 < members.size(); ++i) positions_.emplace(members[i].first, i);
+    positions_.emplace(members.back().first, members.size() - 1);
+  }
+
+ private:
+  static constexpr std::size_t small = 16;
+  std::unordered_map<std::string, std::size_t> positions_;
+};
+
 inline void read_dynamic(value& out, const char*& it, read_context& ctx) {
   switch (peek_kind(it, ctx.end)) {
     case token_kind::null:
@@ -163,7 +189,8 @@ inline void read_dynamic(value& out, const char*& it, read_context& ctx) {
     }
     case token_kind::object: {
       value::object members;
-      read_object(it, ctx, [&](std::string_view key, const char*, const scanned_string& s) {
+      member_index index;
+      read_object(it, ctx, [&](std::string_view key, const char* key_start, const scanned_string& s) {
         std::string name;
         if (s.escaped) {
           name.resize(static_cast<std::size_t>(s.last - s.first));
@@ -171,8 +198,18 @@ inline void read_dynamic(value& out, const char*& it, read_context& ctx) {
         } else {
           name = key;
         }
+        // A repeated name keeps its first position and takes the last value (as JavaScript does).
+        if (const std::size_t earlier = index.find(members, name); earlier != members.size()) {
+          if (ctx.options.duplicates == duplicate_keys::error) {
+            fail_duplicate(name, key_start, ctx);
+            return false;
+          }
+          read_dynamic(members[earlier].second, it, ctx);
+          return true;
+        }
         // Built in place: moving a temporary value{} here trips GCC 12's -O3 -Wmaybe-uninitialized.
         members.emplace_back(std::piecewise_construct, std::forward_as_tuple(std::move(name)), std::tuple<>{});
+        index.added(members);
         read_dynamic(members.back().second, it, ctx);
         return true;
       });

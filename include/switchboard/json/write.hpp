@@ -521,6 +521,15 @@ error write(const T& in, std::span<char> out, std::size_t& written) {
   return w.result();
 }
 
+// Appends `text` as a JSON string whatever its bytes: invalid UTF-8 becomes U+FFFD. For messages
+// that quote untrusted input (error bodies), which must stay valid JSON.
+inline void write_text(std::string_view text, std::string& out) {
+  const std::size_t mark = out.size();
+  if (!write(text, out)) return;
+  out.resize(mark);
+  write(detail::replace_invalid_utf8(text), out);
+}
+
 // Convenience: the JSON of `in` as a new string (allocates). Errors are reported through `err`.
 template <write_options Options = write_options{}, class T>
 std::string to_string(const T& in, error* err = nullptr) {

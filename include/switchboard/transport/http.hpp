@@ -16,7 +16,17 @@
 
 #include <httplib.h>
 
+#include <dirent.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+
 #include <atomic>
+#include <charconv>
+#include <cstdint>
+#include <cstdlib>
+#include <type_traits>
+#include <utility>
 #include <chrono>
 #include <condition_variable>
 #include <algorithm>
@@ -49,16 +59,20 @@ struct http {
   std::size_t threads = 8;
   std::size_t max_threads = 1100;
   std::size_t max_sse_streams = 1024;     // concurrent SSE streams; more get an error event
-  std::size_t max_body_bytes = 1 << 20;   // larger bodies get 413
+  std::size_t max_body_bytes = 1 << 20;   // larger bodies get 413, Content-Length or chunked
+  std::size_t max_header_count = 100;     // more header fields get 431
+  std::size_t max_header_bytes = 16384;   // request line and header fields together; more get 431
   int read_timeout_s = 5;
   int write_timeout_s = 5;
   int keep_alive_timeout_s = 5;
   std::size_t keep_alive_max_requests = 100000;  // cpp-httplib's default closes after 5
-  std::vector<std::string> cors_origins;  // allowed Origin values; "*" allows any
+  // Allowed Origin values: listed origins may send credentials (cookies); "*" lets any other
+  // origin call without credentials (Access-Control-Allow-Origin: *).
+  std::vector<std::string> cors_origins;
   std::string static_dir;                 // served for paths outside /api and /sse when set
   int sse_heartbeat_s = 15;               // comment lines that keep proxies open and notice gone clients
   int sse_retry_ms = 3000;                // the client's reconnection delay
-  std::string session_cookie = "sb_session";
+  sb::session_cookie session_cookie;      // name, Secure, SameSite, Path
   std::shared_ptr<session_store> sessions = std::make_shared<memory_session_store>();
   authenticator authenticate;             // empty: every call is allowed
   std::function<void(int port)> on_listening;
@@ -68,6 +82,10 @@ struct http {
 };
 
 namespace detail {
+
+// cpp-httplib 0.15 made TaskQueue::enqueue return whether the job was taken; older ones return void.
+using task_queue_enqueue_result =
+    decltype(std::declval<httplib::TaskQueue&>().enqueue(std::declval<std::function<void()>>()));
 
 // A thread pool that grows when every worker is busy, up to a cap, and shrinks back when idle.
 class elastic_pool final : public httplib::TaskQueue {
@@ -79,11 +97,14 @@ class elastic_pool final : public httplib::TaskQueue {
   }
   ~elastic_pool() override { shutdown(); }
 
-  void enqueue(std::function<void()> job) override {
-    std::lock_guard lock(mutex_);
-    jobs_.push_back(std::move(job));
-    if (idle_ < jobs_.size() && live_ < max_) spawn_locked();
+  task_queue_enqueue_result enqueue(std::function<void()> job) override {
+    {
+      std::lock_guard lock(mutex_);
+      jobs_.push_back(std::move(job));
+      if (idle_ < jobs_.size() && live_ < max_) spawn_locked();
+    }
     ready_.notify_one();
+    return accepted<task_queue_enqueue_result>();
   }
 
   void shutdown() override {
@@ -97,6 +118,11 @@ class elastic_pool final : public httplib::TaskQueue {
     }
     ready_.notify_all();
     for (auto& t : all) t.join();
+  }
+
+  template <class R>
+  static R accepted() {
+    if constexpr (std::is_same_v<R, bool>) return true;
   }
 
   std::size_t live() {
@@ -157,11 +183,19 @@ inline void send_error(httplib::Response& res, error_kind kind, std::string mess
   res.set_content(body, "application/json");
 }
 
+// For refusals the error table has no kind for (411, 431): the status is given, the body is the same.
+inline void send_refusal(httplib::Response& res, int status, std::string message) {
+  send_error(res, error_kind::invalid_argument, std::move(message));
+  res.status = status;
+  res.set_header("Connection", "close");
+}
+
 inline void send_response(httplib::Response& res, response& r) {
   if (!r.ok()) {
     std::string body;
     r.write_error_body(body);
     res.status = http_status(r.error);
+    if (r.error == error_kind::unavailable) res.set_header("Retry-After", "1");
     res.set_content(body, "application/json");
     return;
   }
@@ -218,6 +252,68 @@ inline std::string cookie_value(const httplib::Request& req, std::string_view na
   return {};
 }
 
+// A request body read under the size limit (cpp-httplib's own limit misses chunked bodies), with
+// multipart parts parsed by cpp-httplib into storage of ours, the same on every cpp-httplib version.
+struct body_buffer {
+  struct part {
+    std::string name, filename, content_type, content;
+  };
+  std::string bytes;
+  std::vector<part> parts;
+  bool read = false;  // false: the request has no body of ours (GET), use req.body
+
+  void clear() {
+    bytes.clear();
+    parts.clear();
+    read = false;
+  }
+};
+
+// Reads the body through cpp-httplib's ContentReader, counting bytes; false with `res` filled.
+inline bool read_body(const httplib::Request& req, const httplib::ContentReader& reader, std::size_t limit,
+                      body_buffer& body, httplib::Response& res) {
+  body.clear();
+  body.read = true;
+  std::size_t total = 0;
+  bool too_large = false;
+  const auto counted = [&](std::size_t n) {
+    total += n;
+    too_large = too_large || total > limit;
+    return !too_large;
+  };
+  bool ok = false;
+  if (req.is_multipart_form_data()) {
+    ok = reader(
+        [&](const auto& header) {  // MultipartFormData before cpp-httplib 0.23, FormData since
+          body.parts.push_back({header.name, header.filename, header.content_type, {}});
+          return true;
+        },
+        [&](const char* data, std::size_t n) {
+          if (!counted(n) || body.parts.empty()) return false;
+          body.parts.back().content.append(data, n);
+          return true;
+        });
+  } else {
+    ok = reader([&](const char* data, std::size_t n) {
+      if (!counted(n)) return false;
+      body.bytes.append(data, n);
+      return true;
+    });
+  }
+  if (too_large || (!ok && res.status == 413)) {
+    send_error(res, error_kind::payload_too_large,
+               "the request body is larger than " + std::to_string(limit) + " bytes (http::max_body_bytes)");
+    res.set_header("Connection", "close");  // the rest of the body is never read
+    return false;
+  }
+  if (!ok) {
+    send_error(res, error_kind::invalid_argument, "the request body could not be read (malformed framing or multipart)");
+    res.set_header("Connection", "close");
+    return false;
+  }
+  return true;
+}
+
 // The request as endpoints see it, with storage for the views it hands out.
 struct request_view {
   request info;
@@ -227,9 +323,10 @@ struct request_view {
   std::vector<field> multipart_fields;
   std::vector<upload> uploads;
   std::string last_event_id;
+  std::string_view body;
 
   // False with `res` filled when the request cannot be understood. Reusable: buffers keep capacity.
-  bool load(const httplib::Request& req, httplib::Response& res) {
+  bool load(const httplib::Request& req, const body_buffer& read, httplib::Response& res) {
     headers.clear();
     multipart_fields.clear();
     uploads.clear();
@@ -241,49 +338,58 @@ struct request_view {
       return false;
     }
     for (const auto& [name, value] : req.headers) headers.push_back({name, value});
-    for (const auto& [name, part] : req.files) {
+    for (const auto& part : read.parts) {
       if (part.filename.empty()) multipart_fields.push_back({part.name, part.content});
       else uploads.push_back({part.name, part.filename, part.content_type, part.content});
     }
-    info = {req.method, req.path, query_string, req.body, req.remote_addr, req.remote_port,
-            headers,    query.fields(), {},      uploads};
+    body = read.read ? std::string_view(read.bytes) : std::string_view(req.body);
+    info = {req.method, req.path, query_string, body, req.remote_addr, req.remote_port,
+            headers,    query.fields(), {},   uploads};
     last_event_id = req.get_header_value("Last-Event-ID");
     return true;
   }
 };
 
-// Loads (or creates) the caller's session and applies the authentication hook.
-struct session_scope {
+// The media type of a Content-Type value, lower-cased ("Application/JSON; charset=utf-8" -> "application/json").
+inline std::string media_type_of(std::string_view content_type) {
+  std::string media(content_type.substr(0, content_type.find(';')));
+  while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.pop_back();
+  std::size_t first = 0;
+  while (first < media.size() && (media[first] == ' ' || media[first] == '\t')) ++first;
+  media.erase(0, first);
+  for (char& c : media)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return media;
+}
+
+// The session of one call: loaded from the cookie when the endpoint or the authenticate hook
+// needs it, saved (and a cookie set) only when the call changed it.
+struct http_session {
   const http& options;
-  session current;
-  bool created = false;
+  detail::session_scope scope;
+  bool used = false;
+
+  explicit http_session(const http& o) : options(o), scope(*o.sessions) {}
 
   bool open(const httplib::Request& req, const request& info, bool needed, httplib::Response& res) {
     if (!needed && !options.authenticate) return true;
-    const std::string id = cookie_value(req, options.session_cookie);
-    std::optional<session> found = id.empty() ? std::nullopt : options.sessions->load(id);
-    if (found) {
-      current = std::move(*found);
-    } else {
-      current = options.sessions->create();
-      created = true;
-    }
+    used = true;
+    scope.open(cookie_value(req, options.session_cookie.name));
     if (options.authenticate) {
-      result<void> verdict = options.authenticate(info, current);
+      result<void> verdict = options.authenticate(info, scope.current);
       if (!verdict.ok()) {
         const error_kind kind = verdict.error().kind == error_kind::internal ? error_kind::unauthorized
                                                                              : verdict.error().kind;
         send_error(res, kind, std::move(verdict.error().message));
-        if (created) options.sessions->erase(current.id);
-        return false;
+        return false;  // nothing is saved for a refused call
       }
     }
     return true;
   }
   void close(httplib::Response& res) {
-    options.sessions->save(current);
-    if (created)
-      res.set_header("Set-Cookie", options.session_cookie + "=" + current.id + "; Path=/; HttpOnly; SameSite=Lax");
+    if (!used) return;
+    const std::string cookie = scope.close(options.session_cookie);
+    if (!cookie.empty()) res.set_header("Set-Cookie", cookie);
   }
 };
 
@@ -292,9 +398,8 @@ inline bool call_input_from(const httplib::Request& req, request_view& view, cal
                             httplib::Response& res) {
   input = {{}, view.query.fields(), true};
   const bool multipart = req.is_multipart_form_data();
-  if (req.body.empty() && !multipart) return true;
-  const std::string content_type = req.get_header_value("Content-Type");
-  const std::string_view media = std::string_view(content_type).substr(0, content_type.find(';'));
+  if (view.body.empty() && !multipart) return true;
+  const std::string media = media_type_of(req.get_header_value("Content-Type"));
   if (multipart) {
     if (!view.query.fields().empty()) {
       send_error(res, error_kind::invalid_argument, "send parameters in the query string or in the form, not both",
@@ -309,9 +414,9 @@ inline bool call_input_from(const httplib::Request& req, request_view& view, cal
                  "query");
       return false;
     }
-    input = {req.body, {}, false};
+    input = {view.body, {}, false};
   } else if (media == "application/x-www-form-urlencoded") {
-    if (!view.form.parse(req.body)) {
+    if (!view.form.parse(view.body)) {
       send_error(res, error_kind::invalid_argument, view.form.error(), "body");
       return false;
     }
@@ -319,12 +424,69 @@ inline bool call_input_from(const httplib::Request& req, request_view& view, cal
     input = {{}, view.form.fields(), true};
   } else {
     send_error(res, error_kind::unsupported_media_type,
-               "unsupported Content-Type \"" + std::string(media) +
+               "unsupported Content-Type \"" + media.substr(0, 100) +
                    "\": send application/json, application/x-www-form-urlencoded or multipart/form-data");
     return false;
   }
   return true;
 }
+
+// Whether the client of a request handled on this thread has closed its connection. Newer
+// cpp-httplib says so itself; with older ones the connection's socket is found by its addresses
+// (once, when first asked) and polled for a hang-up.
+class httplib_hangup final : public hangup_probe {
+ public:
+  explicit httplib_hangup(const httplib::Request& req) : req_(req) {}
+  bool hung_up() const override { return closed(req_); }
+
+ private:
+  template <class Request>
+  bool closed(const Request& req) const {
+    if constexpr (requires { req.is_connection_closed(); }) {
+      return req.is_connection_closed && req.is_connection_closed();
+    } else {
+      if (socket_ == unknown) socket_ = find_socket();
+      if (socket_ < 0) return false;
+      pollfd probe{socket_, static_cast<short>(POLLIN | POLLRDHUP), 0};
+      return ::poll(&probe, 1, 0) > 0 && (probe.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+    }
+  }
+
+  static constexpr int unknown = -2;
+  static int port_of(const sockaddr_storage& a) {
+    if (a.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in&>(a).sin_port);
+    if (a.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6&>(a).sin6_port);
+    return -1;
+  }
+  // The thread serving this request owns the socket until the handler returns, so the descriptor
+  // found stays this connection's for as long as the probe lives.
+  int find_socket() const {
+#if defined(__linux__)
+    DIR* fds = ::opendir("/proc/self/fd");
+    if (!fds) return -1;
+    int found = -1;
+    while (const dirent* entry = ::readdir(fds)) {
+      const int fd = std::atoi(entry->d_name);
+      if (fd <= 2 || fd == ::dirfd(fds)) continue;
+      sockaddr_storage local{}, peer{};
+      socklen_t local_size = sizeof local, peer_size = sizeof peer;
+      if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_size) != 0) continue;
+      if (port_of(local) != req_.local_port) continue;
+      if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_size) != 0) continue;
+      if (port_of(peer) != req_.remote_port) continue;
+      found = fd;
+      break;
+    }
+    ::closedir(fds);
+    return found;
+#else
+    return -1;
+#endif
+  }
+
+  const httplib::Request& req_;
+  mutable int socket_ = unknown;
+};
 
 template <class App>
 std::size_t find_route(const httplib::Request& req, httplib::Response& res) {
@@ -339,7 +501,8 @@ std::size_t find_route(const httplib::Request& req, httplib::Response& res) {
 }
 
 template <class App>
-void handle_api(App& app, const http& options, const httplib::Request& req, httplib::Response& res) {
+void handle_api(App& app, const http& options, const httplib::Request& req, httplib::Response& res,
+                const body_buffer& body) {
   const std::size_t index = find_route<App>(req, res);
   if (index == App::npos) return;
   const auto& entry = App::table[index];
@@ -349,19 +512,21 @@ void handle_api(App& app, const http& options, const httplib::Request& req, http
                       req.method + " is not allowed for " + std::string(entry.full_name));
   }
   thread_local request_view view;
-  if (!view.load(req, res)) return;
+  if (!view.load(req, body, res)) return;
   call_input input;
   if (!call_input_from(req, view, input, res)) return;
-  session_scope scope{options, {}, false};
-  if (!scope.open(req, view.info, entry.uses_session, res)) return;
+  http_session session(options);
+  if (!session.open(req, view.info, entry.uses_session, res)) return;
+  const httplib_hangup hangup(req);
   context ctx;
   ctx.from = origin::http;
   ctx.http = &view.info;
-  ctx.session = &scope.current;
+  ctx.session = &session.scope.current;
   ctx.bus = &app;
+  ctx.hangup = &hangup;
   thread_local response result;
   app.call_at(index, input, result, ctx);
-  if (entry.uses_session || options.authenticate) scope.close(res);
+  session.close(res);
   send_response(res, result);
   app.run_tasks(result);
 }
@@ -451,12 +616,11 @@ class sse_registry {
   bool closing_ = false;
 };
 
+// Ids continue after the client's Last-Event-ID when it is a number; anything else starts at 1.
 inline std::uint64_t first_event_id(std::string_view last_event_id) {
   std::uint64_t id = 0;
-  for (char c : last_event_id) {
-    if (c < '0' || c > '9') return 1;
-    id = id * 10 + static_cast<std::uint64_t>(c - '0');
-  }
+  const auto [end, error] = std::from_chars(last_event_id.data(), last_event_id.data() + last_event_id.size(), id);
+  if (error != std::errc{} || end != last_event_id.data() + last_event_id.size() || id == UINT64_MAX) return 1;
   return id + 1;
 }
 
@@ -466,15 +630,17 @@ void handle_sse(App& app, const http& options, sse_registry& registry, const htt
   const std::size_t index = find_route<App>(req, res);
   if (index == App::npos) return;
   auto view = std::make_shared<request_view>();
-  if (!view->load(req, res)) return;
-  auto scope = std::make_shared<session_scope>(session_scope{options, {}, false});
-  if (!scope->open(req, view->info, App::table[index].uses_session, res)) return;
-  if (App::table[index].uses_session || options.authenticate) scope->close(res);
+  if (!view->load(req, body_buffer{}, res)) return;
+  // The stream outlives this handler: a session it changes later is not saved (no response
+  // header can carry a new cookie any more), so it sees the session as the request found it.
+  auto session = std::make_shared<http_session>(options);
+  if (!session->open(req, view->info, App::table[index].uses_session, res)) return;
+  session->close(res);
   res.set_header("Cache-Control", "no-cache");
   res.set_header("X-Accel-Buffering", "no");
   // The provider runs after this handler returns, so it owns copies of everything it needs.
   res.set_chunked_content_provider(
-      "text/event-stream", [&app, &options, &registry, index, view, scope](std::size_t, httplib::DataSink& sink) {
+      "text/event-stream", [&app, &options, &registry, index, view, session](std::size_t, httplib::DataSink& sink) {
         sse_registry::stream stream(sink, first_event_id(view->last_event_id));
         if (!registry.add(&stream, options.max_sse_streams)) {
           stream.final_event("error", R"({"error":{"kind":"too_many_requests","message":"too many open streams"}})");
@@ -485,7 +651,7 @@ void handle_sse(App& app, const http& options, sse_registry& registry, const htt
         context ctx;
         ctx.from = origin::sse;
         ctx.http = &view->info;
-        ctx.session = &scope->current;
+        ctx.session = &session->scope.current;
         ctx.sink = &stream;
         ctx.bus = &app;
         ctx.last_event_id = view->last_event_id;
@@ -505,26 +671,38 @@ void handle_sse(App& app, const http& options, sse_registry& registry, const htt
       });
 }
 
-inline bool origin_allowed(const http& options, const std::string& origin) {
-  if (origin.empty()) return false;
-  for (const auto& allowed : options.cors_origins)
-    if (allowed == "*" || allowed == origin) return true;
-  return false;
+enum class cors_grant : std::uint8_t { none, any_origin, with_credentials };
+
+// Listed origins may send credentials; "*" admits every other origin, never with credentials
+// (otherwise any web site could call with its visitors' cookies).
+inline cors_grant cors_for(const http& options, const std::string& origin) {
+  if (origin.empty()) return cors_grant::none;
+  bool any = false;
+  for (const auto& allowed : options.cors_origins) {
+    if (allowed == origin) return cors_grant::with_credentials;
+    any = any || allowed == "*";
+  }
+  return any ? cors_grant::any_origin : cors_grant::none;
 }
 
 inline void apply_cors(const http& options, const httplib::Request& req, httplib::Response& res) {
   const std::string origin = req.get_header_value("Origin");
-  if (!origin_allowed(options, origin)) return;
-  res.set_header("Access-Control-Allow-Origin", origin);
-  res.set_header("Access-Control-Allow-Credentials", "true");
-  res.set_header("Vary", "Origin");
+  switch (cors_for(options, origin)) {
+    case cors_grant::none: return;
+    case cors_grant::any_origin: res.set_header("Access-Control-Allow-Origin", "*"); return;
+    case cors_grant::with_credentials:
+      res.set_header("Access-Control-Allow-Origin", origin);
+      res.set_header("Access-Control-Allow-Credentials", "true");
+      res.set_header("Vary", "Origin");
+      return;
+  }
 }
 
 template <class App>
 void handle_preflight(const http& options, const httplib::Request& req, httplib::Response& res) {
   const std::string origin = req.get_header_value("Origin");
   const std::size_t index = App::find(std::string(req.matches[1]), std::string(req.matches[2]));
-  if (!origin_allowed(options, origin) || index == App::npos) {
+  if (cors_for(options, origin) == cors_grant::none || index == App::npos) {
     res.status = 403;
     return;
   }
@@ -544,6 +722,41 @@ inline void serve_static(const http& options, const httplib::Request& req, httpl
   res.set_content(content.str(), std::string(content_type_for(file->string())).c_str());
 }
 
+// The request line and header fields within the configured budget; false with a 431 in `res`.
+inline bool within_header_budget(const http& options, const httplib::Request& req, httplib::Response& res) {
+  std::size_t bytes = req.method.size() + req.target.size() + 16;
+  for (const auto& [name, value] : req.headers) bytes += name.size() + value.size() + 4;
+  if (req.headers.size() <= options.max_header_count && bytes <= options.max_header_bytes) return true;
+  send_refusal(res, 431,
+               "request header fields too large: " + std::to_string(req.headers.size()) + " fields, " +
+                   std::to_string(bytes) + " bytes (limits: http::max_header_count = " +
+                   std::to_string(options.max_header_count) +
+                   ", http::max_header_bytes = " + std::to_string(options.max_header_bytes) + ")");
+  return false;
+}
+
+inline bool is_api_path(std::string_view path) { return path.substr(0, 5) == "/api/"; }
+
+// What runs before routing: limits cpp-httplib does not apply itself.
+inline httplib::Server::HandlerResponse screen_request(const http& options, const httplib::Request& req,
+                                                      httplib::Response& res) {
+  using handled = httplib::Server::HandlerResponse;
+  if (!within_header_budget(options, req, res)) return handled::Handled;
+  // Only /api bodies are read through the counting reader; cpp-httplib would read a chunked body
+  // anywhere else without a limit.
+  const bool body_route = is_api_path(req.path) && req.method != "GET" && req.method != "HEAD" && req.method != "OPTIONS";
+  if (req.has_header("Transfer-Encoding") && !body_route) {
+    send_refusal(res, 411, "a chunked body is accepted only by /api POST, PUT, PATCH and DELETE: send Content-Length");
+    return handled::Handled;
+  }
+  // cpp-httplib would cut any response to a Range header (errors and SSE included); only static
+  // files are meant to be ranged.
+  const bool static_get = !options.static_dir.empty() && (req.method == "GET" || req.method == "HEAD") &&
+                          !is_api_path(req.path) && req.path.substr(0, 5) != "/sse/";
+  if (!static_get) const_cast<httplib::Request&>(req).ranges.clear();  // the request object is not const
+  return handled::Unhandled;
+}
+
 }  // namespace detail
 
 template <class App>
@@ -560,20 +773,27 @@ void http::run(App& app, shutdown& stop) const {
   server.set_keep_alive_timeout(keep_alive_timeout_s);
   server.set_keep_alive_max_count(keep_alive_max_requests);
   const http& options = *this;
+  server.set_pre_routing_handler(
+      [&options](const httplib::Request& req, httplib::Response& res) { return detail::screen_request(options, req, res); });
   server.set_post_routing_handler(
       [&options](const httplib::Request& req, httplib::Response& res) { detail::apply_cors(options, req, res); });
   server.Get("/api/_describe", [&app](const httplib::Request&, httplib::Response& res) {
     res.set_content(app.describe(), "application/json");
   });
   const auto api = [&app, &options](const httplib::Request& req, httplib::Response& res) {
-    detail::handle_api(app, options, req, res);
+    detail::handle_api(app, options, req, res, detail::body_buffer{});
+  };
+  const auto api_with_body = [&app, &options](const httplib::Request& req, httplib::Response& res,
+                                              const httplib::ContentReader& reader) {
+    thread_local detail::body_buffer body;
+    if (detail::read_body(req, reader, options.max_body_bytes, body, res)) detail::handle_api(app, options, req, res, body);
   };
   const char* api_route = R"(/api/([^/]+)/([^/]+))";
   server.Get(api_route, api);
-  server.Post(api_route, api);
-  server.Put(api_route, api);
-  server.Patch(api_route, api);
-  server.Delete(api_route, api);
+  server.Post(api_route, api_with_body);
+  server.Put(api_route, api_with_body);
+  server.Patch(api_route, api_with_body);
+  server.Delete(api_route, api_with_body);
   server.Options(api_route, [&options](const httplib::Request& req, httplib::Response& res) {
     detail::handle_preflight<App>(options, req, res);
   });
@@ -605,7 +825,9 @@ void http::run(App& app, shutdown& stop) const {
     std::unique_lock lock(beat_mutex);
     while (beating) {
       beat.wait_for(lock, std::chrono::seconds(sse_heartbeat_s));
-      if (beating) streams.heartbeat();
+      if (!beating) break;
+      streams.heartbeat();
+      sessions->sweep();  // expired sessions go even when nobody asks for them
     }
   });
   stop.on_request([&] {

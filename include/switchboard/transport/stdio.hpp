@@ -888,10 +888,10 @@ class stdio_session {
       text += R"(,"kind":")";
       text += kind_name(result.error);
       text += R"(","message":)";
-      json::write(result.message, text);
+      json::write_text(result.message, text);
       if (!result.where.empty()) {
         text += R"(,"where":)";
-        json::write(result.where, text);
+        json::write_text(result.where, text);
       }
       text += '}';
       write_event_line("ERROR", options_.name, text, out);

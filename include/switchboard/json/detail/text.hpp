@@ -3,6 +3,8 @@
 
 #include <cstdint>
 #include <cstring>
+#include <string>
+#include <string_view>
 
 namespace sb::json::detail {
 
@@ -75,6 +77,46 @@ inline unsigned utf8_sequence_length(const unsigned char* p, const unsigned char
   if (lead >= 0xF1 && lead <= 0xF3) return continuation(1) && continuation(2) && continuation(3) ? 4 : 0;
   if (lead == 0xF4) return continuation(1, 0x80, 0x8F) && continuation(2) && continuation(3) ? 4 : 0;
   return 0;
+}
+
+// The offset of the first byte of `text` that is not valid UTF-8, or text.size() when all are.
+inline std::size_t first_invalid_utf8(std::string_view text) {
+  const auto* begin = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* end = begin + text.size();
+  for (const auto* p = begin; p < end;) {
+    if (*p < 0x80) {
+      ++p;
+      continue;
+    }
+    const unsigned length = utf8_sequence_length(p, end);
+    if (length == 0) return static_cast<std::size_t>(p - begin);
+    p += length;
+  }
+  return text.size();
+}
+
+// `text` with every invalid UTF-8 sequence replaced by U+FFFD (one per maximal invalid byte run
+// start), for messages that quote untrusted input.
+inline std::string replace_invalid_utf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 8);
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* end = p + text.size();
+  while (p < end) {
+    if (*p < 0x80) {
+      out += static_cast<char>(*p++);
+      continue;
+    }
+    const unsigned length = utf8_sequence_length(p, end);
+    if (length == 0) {
+      out += "\xEF\xBF\xBD";
+      ++p;
+      continue;
+    }
+    out.append(reinterpret_cast<const char*>(p), length);
+    p += length;
+  }
+  return out;
 }
 
 // Writes code point cp as UTF-8 at out; returns the byte count.
