@@ -949,6 +949,8 @@ inline error make_error(const read_context& ctx) {
 
 #include <cstdint>
 #include <cstring>
+#include <string>
+#include <string_view>
 
 namespace sb::json::detail {
 
@@ -1021,6 +1023,46 @@ inline unsigned utf8_sequence_length(const unsigned char* p, const unsigned char
   if (lead >= 0xF1 && lead <= 0xF3) return continuation(1) && continuation(2) && continuation(3) ? 4 : 0;
   if (lead == 0xF4) return continuation(1, 0x80, 0x8F) && continuation(2) && continuation(3) ? 4 : 0;
   return 0;
+}
+
+// The offset of the first byte of `text` that is not valid UTF-8, or text.size() when all are.
+inline std::size_t first_invalid_utf8(std::string_view text) {
+  const auto* begin = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* end = begin + text.size();
+  for (const auto* p = begin; p < end;) {
+    if (*p < 0x80) {
+      ++p;
+      continue;
+    }
+    const unsigned length = utf8_sequence_length(p, end);
+    if (length == 0) return static_cast<std::size_t>(p - begin);
+    p += length;
+  }
+  return text.size();
+}
+
+// `text` with every invalid UTF-8 sequence replaced by U+FFFD (one per maximal invalid byte run
+// start), for messages that quote untrusted input.
+inline std::string replace_invalid_utf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 8);
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* end = p + text.size();
+  while (p < end) {
+    if (*p < 0x80) {
+      out += static_cast<char>(*p++);
+      continue;
+    }
+    const unsigned length = utf8_sequence_length(p, end);
+    if (length == 0) {
+      out += "\xEF\xBF\xBD";
+      ++p;
+      continue;
+    }
+    out.append(reinterpret_cast<const char*>(p), length);
+    p += length;
+  }
+  return out;
 }
 
 // Writes code point cp as UTF-8 at out; returns the byte count.
@@ -3114,6 +3156,15 @@ error write(const T& in, std::span<char> out, std::size_t& written) {
   return w.result();
 }
 
+// Appends `text` as a JSON string whatever its bytes: invalid UTF-8 becomes U+FFFD. For messages
+// that quote untrusted input (error bodies), which must stay valid JSON.
+inline void write_text(std::string_view text, std::string& out) {
+  const std::size_t mark = out.size();
+  if (!write(text, out)) return;
+  out.resize(mark);
+  write(detail::replace_invalid_utf8(text), out);
+}
+
 // Convenience: the JSON of `in` as a new string (allocates). Errors are reported through `err`.
 template <write_options Options = write_options{}, class T>
 std::string to_string(const T& in, error* err = nullptr) {
@@ -3323,8 +3374,8 @@ std::string schema() {
 // end switchboard/json/schema.hpp
 // begin switchboard/json/value.hpp
 // sb::json::value: any JSON document, for payloads whose shape is not known at compile time.
-// Objects keep their members in document order (duplicates included) so writing reproduces the input;
-// lookups by key return the last member of that name, as typed reads do ("last wins").
+// Objects keep their members in document order. A repeated member name keeps its first position and
+// the last value ("last wins", as typed reads and JavaScript do), or fails with duplicate_keys::error.
 
 
 #include <charconv>
@@ -3333,6 +3384,7 @@ std::string schema() {
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <unordered_map>
 #include <system_error>
 #include <utility>
 #include <variant>
@@ -3452,6 +3504,31 @@ inline void read_dynamic_number(value& out, const char*& it, read_context& ctx) 
   out = value(d);
 }
 
+// Finds an object's earlier member of the same name: a scan while the object is small, a hash
+// index beyond that, so that a hostile object with many members costs linear time.
+class member_index {
+ public:
+  std::size_t find(const value::object& members, const std::string& name) {
+    if (members.size() <= small) {
+      for (std::size_t i = 0; i < members.size(); ++i)
+        if (members[i].first == name) return i;
+      return members.size();
+    }
+    const auto found = positions_.find(name);
+    return found == positions_.end() ? members.size() : found->second;
+  }
+  void added(const value::object& members) {
+    if (members.size() <= small) return;
+    if (positions_.empty())
+      for (std::size_t i = 0; i + 1 < members.size(); ++i) positions_.emplace(members[i].first, i);
+    positions_.emplace(members.back().first, members.size() - 1);
+  }
+
+ private:
+  static constexpr std::size_t small = 16;
+  std::unordered_map<std::string, std::size_t> positions_;
+};
+
 inline void read_dynamic(value& out, const char*& it, read_context& ctx) {
   switch (peek_kind(it, ctx.end)) {
     case token_kind::null:
@@ -3484,7 +3561,8 @@ inline void read_dynamic(value& out, const char*& it, read_context& ctx) {
     }
     case token_kind::object: {
       value::object members;
-      read_object(it, ctx, [&](std::string_view key, const char*, const scanned_string& s) {
+      member_index index;
+      read_object(it, ctx, [&](std::string_view key, const char* key_start, const scanned_string& s) {
         std::string name;
         if (s.escaped) {
           name.resize(static_cast<std::size_t>(s.last - s.first));
@@ -3492,8 +3570,18 @@ inline void read_dynamic(value& out, const char*& it, read_context& ctx) {
         } else {
           name = key;
         }
+        // A repeated name keeps its first position and takes the last value (as JavaScript does).
+        if (const std::size_t earlier = index.find(members, name); earlier != members.size()) {
+          if (ctx.options.duplicates == duplicate_keys::error) {
+            fail_duplicate(name, key_start, ctx);
+            return false;
+          }
+          read_dynamic(members[earlier].second, it, ctx);
+          return true;
+        }
         // Built in place: moving a temporary value{} here trips GCC 12's -O3 -Wmaybe-uninitialized.
         members.emplace_back(std::piecewise_construct, std::forward_as_tuple(std::move(name)), std::tuple<>{});
+        index.added(members);
         read_dynamic(members.back().second, it, ctx);
         return true;
       });
@@ -3584,6 +3672,8 @@ enum class error_kind : std::uint8_t {
   unsupported_media_type,
   too_many_requests,
   timeout,
+  unprocessable,      // well-formed input whose result cannot be expressed (a sum that overflows to infinity)
+  unavailable,        // the server cannot take the call now (overloaded or stopping); try again later
   internal,           // a bug or failure on the server side; details go to the log, not the client
 };
 
@@ -3607,6 +3697,8 @@ constexpr error_kind_info describe(error_kind kind) {
     case error_kind::unsupported_media_type: return {"unsupported_media_type", 415, -32600};
     case error_kind::too_many_requests: return {"too_many_requests", 429, -32029};
     case error_kind::timeout: return {"timeout", 408, -32008};
+    case error_kind::unprocessable: return {"unprocessable", 422, -32022};
+    case error_kind::unavailable: return {"unavailable", 503, -32053};
     case error_kind::internal: return {"internal", 500, -32603};
   }
   return {"internal", 500, -32603};
@@ -3628,6 +3720,8 @@ inline error not_found(std::string message) { return {error_kind::not_found, std
 inline error conflict(std::string message) { return {error_kind::conflict, std::move(message), {}}; }
 inline error too_many_requests(std::string message) { return {error_kind::too_many_requests, std::move(message), {}}; }
 inline error timeout(std::string message) { return {error_kind::timeout, std::move(message), {}}; }
+inline error unprocessable(std::string message) { return {error_kind::unprocessable, std::move(message), {}}; }
+inline error unavailable(std::string message) { return {error_kind::unavailable, std::move(message), {}}; }
 inline error internal(std::string message) { return {error_kind::internal, std::move(message), {}}; }
 
 // Response forms other than JSON. Over JSON-RPC they arrive as a JSON string of their body.
@@ -3818,6 +3912,14 @@ class stream_sink {
   }
 };
 
+// Tells a running call whether its caller has gone (an HTTP client that closed its connection).
+// Transports that can tell supply one; checking may cost a system call, so poll it between steps.
+class hangup_probe {
+ public:
+  virtual ~hangup_probe() = default;
+  virtual bool hung_up() const = 0;
+};
+
 // A publish/subscribe bus shared by every transport of an app (WebSocket rooms, SSE fan-out, and
 // later Redis plug in as subscribers).
 class bus {
@@ -3839,8 +3941,12 @@ struct context {
   // When this call's answer is due, set by the app from the endpoint's timeout; far in the future
   // when it has none (streams, or app_options::call_timeout of zero). Long work can stop early.
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  const hangup_probe* hangup = nullptr;  // null when the transport cannot tell
 
   bool expired() const { return std::chrono::steady_clock::now() >= deadline; }
+  bool hung_up() const { return hangup && hangup->hung_up(); }
+  // Past the deadline or abandoned by the caller: nobody will read the answer.
+  bool cancelled() const { return expired() || hung_up(); }
 };
 
 // The outcome of one call, reused across calls so that its strings keep their capacity.
@@ -3883,10 +3989,10 @@ struct response {
     out += R"({"error":{"kind":")";
     out += kind_name(error);
     out += R"(","message":)";
-    json::write(message, out);
+    json::write_text(message, out);  // messages quote the caller's input, which may not be UTF-8
     if (!where.empty()) {
       out += R"(,"where":)";
-      json::write(where, out);
+      json::write_text(where, out);
     }
     if (!details.empty()) {
       out += R"(,"details":)";
@@ -3934,9 +4040,14 @@ inline std::chrono::steady_clock::time_point coarse_now() {
 // endpoint streams over SSE, WebSocket and stdio, and returns the values as one array elsewhere.
 
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <thread>
 
 namespace sb {
 
@@ -3968,21 +4079,56 @@ class stream {
   stream_sink* sink_;
 };
 
-// Collects streamed values into a JSON array: what a transport that cannot stream returns.
+// Collects streamed values into a JSON array: what a transport that cannot stream returns. The
+// collection ends at the call's deadline, when the caller hangs up, or past a size limit, so a
+// stream meant for SSE never runs unbounded behind a plain request.
 class array_sink final : public stream_sink {
  public:
-  explicit array_sink(std::string& out) : out_(out) { out_ += '['; }
+  enum class stop_reason : std::uint8_t { none, too_large, deadline, hangup, stopping };
+
+  // `stopping`: set when the server stops, which ends the collection too.
+  array_sink(std::string& out, std::size_t max_bytes, const context& ctx, const std::atomic<bool>& stopping)
+      : out_(out), max_bytes_(max_bytes), ctx_(ctx), stopping_(stopping) {
+    out_ += '[';
+  }
   bool send(std::string_view json_text, std::string_view) override {
+    if (!open()) return false;
+    if (out_.size() + json_text.size() + 2 > max_bytes_) {
+      reason_ = stop_reason::too_large;
+      return false;
+    }
     if (count_++ != 0) out_ += ',';
     out_ += json_text;
     return true;
   }
-  bool open() const override { return true; }
+  bool open() const override {
+    if (reason_ != stop_reason::none) return false;
+    if (ctx_.expired()) reason_ = stop_reason::deadline;
+    else if (stopping_) reason_ = stop_reason::stopping;
+    else if (ctx_.hung_up()) reason_ = stop_reason::hangup;
+    return reason_ == stop_reason::none;
+  }
+  // Sleeps in short slices so that a deadline or a hang-up ends the wait early.
+  bool wait_for(std::chrono::milliseconds duration) override {
+    using clock = std::chrono::steady_clock;
+    const auto until = std::min(ctx_.deadline, clock::now() + duration);
+    while (open()) {
+      const auto now = clock::now();
+      if (now >= until) break;
+      std::this_thread::sleep_for(std::min<clock::duration>(until - now, std::chrono::milliseconds(50)));
+    }
+    return open();
+  }
   void finish() { out_ += ']'; }
+  stop_reason stopped() const { return reason_; }
 
  private:
   std::string& out_;
+  std::size_t max_bytes_;
+  const context& ctx_;
+  const std::atomic<bool>& stopping_;
   std::size_t count_ = 0;
+  mutable stop_reason reason_ = stop_reason::none;
 };
 
 }  // namespace sb
@@ -4077,7 +4223,9 @@ struct fn {
 };
 
 // Injection: framework types are supplied by the framework, not parsed. Specialize sb::inject<T>
-// with `static T& get(sb::context&)` (returning nullptr-checked references) to add your own.
+// to add your own: `static T* get(sb::context&)` returns null when a call has no T (the caller gets
+// an error naming the endpoint, and the endpoint does not run), or `static T& get(sb::context&)`
+// when there always is one.
 template <class T>
 struct inject;
 
@@ -4273,6 +4421,7 @@ struct endpoint_traits<fn<F, Options...>> {
 #include <array>
 #include <bitset>
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <vector>
 #include <string>
@@ -4370,15 +4519,23 @@ std::size_t name_index(std::string_view key) {
   return Naming::count;
 }
 
-// Parses JSON parameters (array, object, or nothing) into `bound`. False after filling `out` with
-// the error. With `stop`, the parameters are the value at the start of `text` and *stop is set to
-// its end (JSON-RPC's single pass checks what follows); otherwise `text` must end with them.
+enum class bind_status : std::uint8_t {
+  bound,
+  failed,          // `out` holds the error
+  needs_writable,  // a string_view parameter met an escaped string: bind again from a writable copy
+};
+
+// Parses JSON parameters (array, object, or nothing) into `bound`. With `stop`, the parameters are
+// the value at the start of `text` and *stop is set to its end (JSON-RPC's single pass checks what
+// follows); otherwise `text` must end with them. `writable`: the bytes of `text` may be rewritten,
+// so escaped strings are unescaped in place for std::string_view parameters.
 template <auto Names, class Bound>
-bool bind_json(std::string_view text, Bound& bound, response& out, const char** stop = nullptr) {
+bind_status bind_json(std::string_view text, Bound& bound, response& out, const char** stop = nullptr,
+                      bool writable = false) {
   using names = naming<Names, Bound>;
   constexpr std::size_t count = names::count;
   json::read_options options;
-  json::detail::read_context ctx(text.data(), text.data() + text.size(), false, options);
+  json::detail::read_context ctx(text.data(), text.data() + text.size(), writable, options);
   const char* it = text.data();
   const char* end = ctx.end;
   json::detail::skip_whitespace(it, end);
@@ -4446,10 +4603,11 @@ bool bind_json(std::string_view text, Bound& bound, response& out, const char** 
     }
   }
   if (ctx.failed()) {
+    if (ctx.code == json::errc::needs_mutable_buffer && !writable) return bind_status::needs_writable;
     std::string where = "params";
     if (failed_index < count) append_where(where, failed_index, names::name(failed_index));
     fail_binding(out, json::detail::make_error(ctx), where);
-    return false;
+    return bind_status::failed;
   }
   // Which parameters are still missing: positional ones past `given`, named ones not seen.
   bool missing = false;
@@ -4473,9 +4631,9 @@ bool bind_json(std::string_view text, Bound& bound, response& out, const char** 
     std::string where;
     append_where(where, missing_index, names::name(missing_index));
     out.fail(error_kind::invalid_argument, where + ": missing required parameter", where);
-    return false;
+    return bind_status::failed;
   }
-  return true;
+  return bind_status::bound;
 }
 
 // ---- name=value fields (query strings, forms) to JSON, directed by the parameter types ----
@@ -4577,6 +4735,30 @@ bool append_fields_for(std::string_view name, std::span<const field> fields, std
   return true;
 }
 
+// Fields arrive percent-decoded from the wire: any bytes at all. JSON text must be UTF-8, so
+// what is not is refused here, naming the field.
+inline bool fields_are_text(std::span<const field> fields, response& result) {
+  for (const auto& f : fields) {
+    if (f.name.empty()) {
+      result.fail(error_kind::invalid_argument, "params: a field has no name (\"=" +
+                                                    std::string(f.value.substr(0, 64)) + "\")", "params");
+      return false;
+    }
+    if (const std::size_t bad = json::detail::first_invalid_utf8(f.name); bad != f.name.size()) {
+      result.fail(error_kind::invalid_argument,
+                  "params: a field name is not valid UTF-8 (byte " + std::to_string(bad) + ")", "params");
+      return false;
+    }
+    if (const std::size_t bad = json::detail::first_invalid_utf8(f.value); bad != f.value.size()) {
+      const std::string where = "params." + std::string(f.name);
+      result.fail(error_kind::invalid_argument,
+                  where + ": the value is not valid UTF-8 (byte " + std::to_string(bad) + ")", where);
+      return false;
+    }
+  }
+  return true;
+}
+
 // Turns fields into a JSON object for the endpoint's bound parameters; names that match no
 // parameter are passed through as strings so the binder reports them.
 template <auto Names, class Bound>
@@ -4584,6 +4766,7 @@ bool fields_to_json(std::span<const field> fields, std::string& out, response& r
   using names = naming<Names, Bound>;
   out.clear();
   if (fields.empty()) return true;
+  if (!fields_are_text(fields, result)) return false;
   bool first = true;
   const auto known = [&](std::string_view name) {
     if constexpr (names::single_aggregate) {
@@ -5031,7 +5214,10 @@ void stop_module(M& module, std::string_view name) {
 // end switchboard/module.hpp
 // begin switchboard/task_pool.hpp
 // A bounded pool of worker threads for background tasks and for calls that carry a timeout.
-// When the queue is full, the submitting thread runs the task itself: work is delayed, never dropped.
+// Background tasks are never dropped: when the queue is full, the submitting thread runs the task
+// itself. Calls are refused instead (try_submit), so that an overloaded server answers at once
+// rather than running them without their deadline, and calls still queued when the server stops
+// are abandoned (their callers are told) rather than run.
 
 
 #include <atomic>
@@ -5055,21 +5241,39 @@ class task_pool {
   task_pool& operator=(const task_pool&) = delete;
   ~task_pool() { stop(); }
 
+  // A background task: queued, or run here when the queue is full or the pool is stopping.
   void submit(std::function<void()> task) {
-    {
-      std::unique_lock lock(mutex_);
-      if (!stopping_ && queue_.size() < queue_limit_) {
-        start_locked();
-        queue_.push_back(std::move(task));
-        ready_.notify_one();
-        return;
-      }
-    }
-    run_guarded(task);  // full or stopping: run here rather than lose it
+    std::function<void()> no_abandon;
+    if (!enqueue(task, no_abandon)) run_guarded(task);
   }
 
-  // Finishes queued tasks, then joins the workers.
+  // A call: queued, or false when the queue is full or the pool no longer takes calls. If the pool
+  // stops before it starts, `abandon` runs instead of `task`.
+  bool try_submit(std::function<void()> task, std::function<void()> abandon) {
+    return enqueue(task, abandon);
+  }
+
+  // Stops taking calls and abandons those not yet started; background tasks stay queued.
+  void abandon_calls() {
+    std::vector<std::function<void()>> abandoned;
+    {
+      std::lock_guard lock(mutex_);
+      refusing_calls_ = true;
+      for (auto it = queue_.begin(); it != queue_.end();) {
+        if (it->abandon) {
+          abandoned.push_back(std::move(it->abandon));
+          it = queue_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    for (auto& abandon : abandoned) run_guarded(abandon);
+  }
+
+  // Abandons queued calls, finishes queued background tasks, then joins the workers.
   void stop() {
+    abandon_calls();
     {
       std::lock_guard lock(mutex_);
       stopping_ = true;
@@ -5080,9 +5284,11 @@ class task_pool {
     workers_.clear();
     std::lock_guard lock(mutex_);
     stopping_ = false;
+    refusing_calls_ = false;
   }
 
   std::size_t failures() const { return failures_; }
+  std::size_t queue_limit() const { return queue_limit_; }
 
   void run_guarded(std::function<void()>& task) {
     try {
@@ -5097,6 +5303,20 @@ class task_pool {
   }
 
  private:
+  struct job {
+    std::function<void()> run;
+    std::function<void()> abandon;  // empty for background tasks
+  };
+
+  bool enqueue(std::function<void()>& task, std::function<void()>& abandon) {
+    std::lock_guard lock(mutex_);
+    const bool call = static_cast<bool>(abandon);
+    if (stopping_ || queue_.size() >= queue_limit_ || (call && refusing_calls_)) return false;
+    start_locked();
+    queue_.push_back({std::move(task), std::move(abandon)});
+    ready_.notify_one();
+    return true;
+  }
   void start_locked() {
     if (!workers_.empty()) return;
     for (std::size_t i = 0; i < thread_count_; ++i) workers_.emplace_back([this] { work(); });
@@ -5108,7 +5328,7 @@ class task_pool {
         std::unique_lock lock(mutex_);
         ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
         if (queue_.empty()) return;
-        task = std::move(queue_.front());
+        task = std::move(queue_.front().run);
         queue_.pop_front();
       }
       run_guarded(task);
@@ -5119,9 +5339,10 @@ class task_pool {
   std::size_t queue_limit_;
   std::mutex mutex_;
   std::condition_variable ready_;
-  std::deque<std::function<void()>> queue_;
+  std::deque<job> queue_;
   std::vector<std::thread> workers_;
   bool stopping_ = false;
+  bool refusing_calls_ = false;
   std::atomic<std::size_t> failures_{0};
 };
 
@@ -5136,6 +5357,7 @@ class task_pool {
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -5205,7 +5427,11 @@ void deliver(R&& value, response& out) {
     out.body.assign(std::string_view(value));
   } else {
     if (auto e = json::write(value, out.body)) {
-      out.fail(error_kind::internal, "the result could not be written as JSON: " + e.to_string());
+      // Reachable from valid input (two finite numbers whose sum overflows): the caller's to see.
+      if (e.code() == json::errc::not_representable)
+        out.fail(error_kind::unprocessable, "the result has no JSON form: " + e.message(), "result");
+      else
+        out.fail(error_kind::internal, "the result could not be written as JSON: " + e.to_string());
     }
   }
 }
@@ -5215,6 +5441,14 @@ struct module_set {
   std::tuple<Modules...> instances;
 };
 
+// A user's sb::inject<T>::get returns T* (null: this call has none) or T& (always there).
+template <class B>
+auto* user_injected(context& ctx) {
+  decltype(auto) got = inject<B>::get(ctx);
+  if constexpr (std::is_pointer_v<std::remove_cvref_t<decltype(got)>>) return got;
+  else return &got;
+}
+
 // Supplies one injected parameter, or null when this call has none to give.
 template <class P, class App>
 auto* injected_pointer(App& app, context& ctx) {
@@ -5223,10 +5457,10 @@ auto* injected_pointer(App& app, context& ctx) {
   else if constexpr (std::is_same_v<B, session>) return ctx.session;
   else if constexpr (std::is_same_v<B, connection>) return ctx.connection;
   else if constexpr (std::is_same_v<B, context>) return &ctx;
-  else if constexpr (std::is_same_v<B, bus>) return static_cast<bus*>(&app);
+  else if constexpr (std::is_same_v<B, bus>) return ctx.bus ? ctx.bus : static_cast<bus*>(&app);
   else if constexpr (std::is_same_v<B, std::span<const upload>>) return ctx.http ? &ctx.http->files : nullptr;
   else if constexpr (App::template has_module<B>) return &app.template module<B>();
-  else return &inject<B>::get(ctx);
+  else return user_injected<B>(ctx);
 }
 
 template <class B>
@@ -5235,7 +5469,7 @@ constexpr std::string_view injected_description() {
   else if constexpr (std::is_same_v<B, session>) return "a session";
   else if constexpr (std::is_same_v<B, connection>) return "a WebSocket connection";
   else if constexpr (std::is_same_v<B, std::span<const upload>>) return "an HTTP request (for uploads)";
-  else return "a context value";
+  else return "a value from its sb::inject specialization";
 }
 
 inline std::string_view origin_name(origin o) {
@@ -5376,13 +5610,22 @@ struct call_shape {
                   const call_input* single_pass = nullptr) {
     try {
       bound_tuple bound{};
+      // Kept until the call returns: string_view parameters may view it.
+      std::optional<scratch<std::string>> writable;
       if (single_pass) {
         const char* params_end = nullptr;
-        if (!bind_json<Names>(json_params, bound, out, &params_end) ||
+        // Anything but a clean bind (an error, or an escape that needs a copy) takes the general path.
+        if (bind_json<Names>(json_params, bound, out, &params_end) != bind_status::bound ||
             !single_pass->rest(single_pass->rest_state, params_end))
           return false;
-      } else if (!bind_json<Names>(json_params, bound, out)) {
-        return true;
+      } else if (const bind_status status = bind_json<Names>(json_params, bound, out);
+                 status != bind_status::bound) {
+        if (status == bind_status::failed) return true;
+        // Rare: an escaped string for a string_view parameter. Unescape into a copy the call owns.
+        writable.emplace();
+        (*writable)->assign(json_params);
+        bound = bound_tuple{};
+        if (bind_json<Names>(**writable, bound, out, nullptr, true) != bind_status::bound) return true;
       }
       response_cache* cache = ops.cached ? app.cache_for(ops.full_name) : nullptr;
       scratch<std::string> key;
@@ -5404,13 +5647,13 @@ struct call_shape {
           }
         } else {
           std::string collected;
-          array_sink sink(collected);
+          array_sink sink(collected, app.max_collected_bytes(), ctx, app.stopping_flag());
           if constexpr (std::is_void_v<R>) {
             ops.call(app, ctx, bound, &sink);
           } else {
             deliver<Raw>(ops.call(app, ctx, bound, &sink), out);
-            if (!out.ok()) return true;
           }
+          if (!collection_complete(app, sink, ops.full_name, out) || !out.ok()) return true;
           sink.finish();
           out.body = std::move(collected);
         }
@@ -5429,6 +5672,31 @@ struct call_shape {
     return true;
   }
 
+  // A collected stream that was cut short answers an error, never a truncated array.
+  static bool collection_complete(App& app, const array_sink& sink, std::string_view full_name, response& out) {
+    switch (sink.stopped()) {
+      case array_sink::stop_reason::none: return true;
+      case array_sink::stop_reason::too_large:
+        out.fail(error_kind::payload_too_large,
+                 std::string(full_name) + " streamed more than the " + std::to_string(app.max_collected_bytes()) +
+                     " bytes a plain call collects (app_options::max_collected_bytes): read it as a stream (SSE)",
+                 "result");
+        return false;
+      case array_sink::stop_reason::deadline:
+        out.fail(error_kind::timeout, std::string(full_name) + " was still streaming at its deadline of " +
+                                          std::to_string(app.call_timeout().count()) + " ms",
+                 "result");
+        return false;
+      case array_sink::stop_reason::hangup:
+        out.fail(error_kind::timeout, std::string(full_name) + ": the caller hung up", "result");
+        return false;
+      case array_sink::stop_reason::stopping:
+        out.fail(error_kind::unavailable, std::string(full_name) + ": the server is stopping", "result");
+        return false;
+    }
+    return true;
+  }
+
   // With sb::timeout_ms: the call runs on the task pool and the caller waits at most that long.
   // (Such endpoints take nothing from the caller's context: endpoint_invoker::check says so.)
   static void run_with_timeout(App& app, std::string_view json_params, response& out, const ops_type& ops) {
@@ -5443,10 +5711,24 @@ struct call_shape {
     state->ctx.bus = static_cast<bus*>(&app);
     state->ctx.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ops.hard_timeout_ms);
     std::future<void> finished = state->done.get_future();
-    app.tasks().submit([state, &app, &ops] {
-      run(app, state->params, state->ctx, state->result, ops);
-      state->done.set_value();
-    });
+    const bool queued = app.tasks().try_submit(
+        [state, &app, &ops] {
+          run(app, state->params, state->ctx, state->result, ops);
+          state->done.set_value();
+        },
+        [state, &ops] {
+          state->result.fail(error_kind::unavailable,
+                             std::string(ops.full_name) + " was not started: the server is stopping");
+          state->done.set_value();
+        });
+    if (!queued) {
+      // Running it here instead would drop its deadline; an overloaded server says so at once.
+      out.fail(error_kind::unavailable, std::string(ops.full_name) + " was refused: " +
+                                            (app.stopping() ? std::string("the server is stopping")
+                                                            : "the task queue is full (app_options::task_queue = " +
+                                                                  std::to_string(app.tasks().queue_limit()) + ")"));
+      return;
+    }
     if (finished.wait_for(std::chrono::milliseconds(ops.hard_timeout_ms)) == std::future_status::timeout) {
       out.fail(error_kind::timeout, std::string(ops.full_name) + " did not finish within " +
                                         std::to_string(ops.hard_timeout_ms) + " ms");
@@ -5462,8 +5744,8 @@ struct call_shape {
   static void run_within_deadline(App& app, std::string_view json_params, context& ctx, response& out,
                                   const ops_type& ops, const call_input* single_pass = nullptr) {
     if (ops.hard_timeout_ms != 0) return run_with_timeout(app, json_params, out, ops);
-    if constexpr (streams) {
-      run(app, json_params, ctx, out, ops, single_pass);
+    if (streams && ctx.sink) {
+      run(app, json_params, ctx, out, ops, single_pass);  // a live stream lasts while its consumer listens
     } else {
       const auto budget = app.call_timeout();
       const auto started = coarse_now();
@@ -5775,18 +6057,18 @@ inline void write_rpc_error(std::string& out, int code, std::string_view message
   out += R"({"jsonrpc":"2.0","error":{"code":)";
   json::write(code, out);
   out += R"(,"message":)";
-  json::write(message, out);
+  json::write_text(message, out);
   if (detail) {
     out += R"(,"data":{"kind":")";
     out += kind_name(detail->error);
     out += '"';
     if (detail_message) {  // the code's standard message is generic: keep the specific one here
       out += R"(,"message":)";
-      json::write(detail->message, out);
+      json::write_text(detail->message, out);
     }
     if (!detail->where.empty()) {
       out += R"(,"where":)";
-      json::write(detail->where, out);
+      json::write_text(detail->where, out);
     }
     if (!detail->details.empty()) {
       out += R"(,"details":)";
@@ -6186,7 +6468,11 @@ struct jsonrpc_handler {
 #include <pthread.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -6240,6 +6526,26 @@ int serve_all(App& app, Transports&&... transports) {
   }
   shutdown stop;
   std::atomic<bool> finished{false};
+  stop.on_request([&app] { app.begin_stopping(); });
+  // Whatever the endpoints do, the process ends within the grace period after a stop request.
+  std::mutex watch_mutex;
+  std::condition_variable watch;
+  bool stop_seen = false;
+  bool all_stopped = false;
+  stop.on_request([&] {
+    std::lock_guard lock(watch_mutex);
+    stop_seen = true;
+    watch.notify_all();
+  });
+  std::thread watchdog([&] {
+    std::unique_lock lock(watch_mutex);
+    watch.wait(lock, [&] { return stop_seen || all_stopped; });
+    if (all_stopped || watch.wait_for(lock, app.stop_grace(), [&] { return all_stopped; })) return;
+    log().write(log_level::error, "stop: calls still running " + std::to_string(app.stop_grace().count()) +
+                                      " ms after the stop request (app_options::stop_grace); exiting without them");
+    std::fflush(nullptr);
+    std::_Exit(1);
+  });
   std::thread signal_thread([&] {
     int received = 0;
     while (sigwait(&signals, &received) == 0) {
@@ -6260,6 +6566,12 @@ int serve_all(App& app, Transports&&... transports) {
   pthread_kill(signal_thread.native_handle(), SIGTERM);
   signal_thread.join();
   app.stop();
+  {
+    std::lock_guard lock(watch_mutex);
+    all_stopped = true;
+  }
+  watch.notify_all();
+  watchdog.join();
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   return 0;
 }
@@ -6269,6 +6581,7 @@ int serve_all(App& app, Transports&&... transports) {
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <bit>
 #include <chrono>
 #include <cstdint>
@@ -6291,7 +6604,12 @@ struct app_options {
   // The deadline of every call without sb::timeout_ms (streams have none); zero for no deadline.
   std::chrono::milliseconds call_timeout{30000};
   std::size_t task_threads = 2;
-  std::size_t task_queue = 1024;
+  std::size_t task_queue = 1024;  // sb::timeout_ms calls beyond it are refused (unavailable, 503)
+  // A streaming endpoint called without a stream (HTTP /api, JSON-RPC) collects its values into an
+  // array, at most this many bytes; past it the call fails (payload_too_large).
+  std::size_t max_collected_bytes = 1 << 20;
+  // After SIGINT/SIGTERM, how long in-flight calls may run on; then the process exits (code 1).
+  std::chrono::milliseconds stop_grace{10000};
 };
 
 struct endpoint_entry {
@@ -6648,6 +6966,7 @@ class app final : public bus {
     running_ = false;
     tasks_.stop();
     stop_first(sizeof...(Modules));
+    stopping_ = false;
   }
 
   // ---- background tasks, caches, errors ----
@@ -6666,6 +6985,15 @@ class app final : public bus {
     return cache ? cache->stats() : cache_stats{};
   }
   std::chrono::milliseconds call_timeout() const { return options_.call_timeout; }
+  std::size_t max_collected_bytes() const { return options_.max_collected_bytes; }
+  std::chrono::milliseconds stop_grace() const { return options_.stop_grace; }
+  // Once a stop is requested, calls not yet started are abandoned and new ones refused.
+  void begin_stopping() {
+    stopping_ = true;
+    tasks_.abandon_calls();
+  }
+  bool stopping() const { return stopping_; }
+  const std::atomic<bool>& stopping_flag() const { return stopping_; }
   // A call that returns after its deadline: the caller gets the timeout error, not the late result.
   void report_late(std::string_view endpoint, std::chrono::steady_clock::duration took, response& out) {
     using std::chrono::duration_cast;
@@ -6750,6 +7078,7 @@ class app final : public bus {
   std::vector<before_hook> before_hooks_;
   std::vector<after_hook> after_hooks_;
   bool running_ = false;
+  std::atomic<bool> stopping_{false};
   std::shared_mutex bus_mutex_;
   std::map<std::string, std::vector<std::pair<std::uint64_t, subscriber>>, std::less<>> subscribers_;
   std::uint64_t last_subscription_ = 0;
@@ -6766,18 +7095,23 @@ class app final : public bus {
 // Only the transport headers include httplib.
 
 // begin switchboard/session_store.hpp
-// Where sessions live between requests. The interface copies sessions in and out, so a store in
-// another process (Redis, a database) plugs in the same way as the in-memory one.
+// Where sessions live between requests, and the rules for when one is created, saved or renamed.
+// The store interface copies sessions in and out, so a store in another process (Redis, a
+// database) plugs in the same way as the in-memory one.
 
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
+#include <list>
 #include <mutex>
 #include <optional>
 #include <random>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 namespace sb {
 
@@ -6785,46 +7119,68 @@ class session_store {
  public:
   virtual ~session_store() = default;
   virtual std::optional<session> load(std::string_view id) = 0;
-  virtual void save(const session& s) = 0;
+  virtual void save(const session& s) = 0;  // s.id is set
   virtual void erase(std::string_view id) = 0;
-  // A new session with an unguessable id, already saved.
-  virtual session create() = 0;
+  // Drops what has expired; transports call it now and then. Stores that expire by themselves
+  // (Redis TTLs) need not override it.
+  virtual void sweep() {}
+
+  // A fresh unguessable id: 128 bits from the OS entropy source, as 32 hex digits.
+  virtual std::string new_id() {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::lock_guard lock(entropy_mutex_);
+    std::string id;
+    for (int word = 0; word < 2; ++word) {
+      std::uint64_t bits = (static_cast<std::uint64_t>(entropy_()) << 32) | entropy_();
+      for (int i = 0; i < 16; ++i, bits >>= 4) id += digits[bits & 15];
+    }
+    return id;
+  }
+
+ private:
+  std::mutex entropy_mutex_;
+  std::random_device entropy_;
 };
 
-// Sessions in process memory, dropped after `idle` without use. Concurrent requests of one session
-// each work on a copy; the last to finish is saved.
+// Sessions in process memory: at most `max_sessions` (the least recently used goes first), each
+// dropped after `idle` without use. Concurrent requests of one session each work on a copy; the
+// last to finish is saved.
 class memory_session_store final : public session_store {
  public:
-  explicit memory_session_store(std::chrono::seconds idle = std::chrono::hours(24)) : idle_(idle) {}
+  explicit memory_session_store(std::chrono::seconds idle = std::chrono::hours(24), std::size_t max_sessions = 100000)
+      : idle_(idle), max_sessions_(max_sessions == 0 ? 1 : max_sessions) {}
 
   std::optional<session> load(std::string_view id) override {
     std::lock_guard lock(mutex_);
-    auto found = sessions_.find(std::string(id));
-    if (found == sessions_.end()) return std::nullopt;
-    if (clock::now() - found->second.last_used > idle_) {
-      sessions_.erase(found);
-      return std::nullopt;
-    }
-    found->second.last_used = clock::now();
-    return found->second.data;
+    sweep_locked();
+    auto found = index_.find(std::string(id));
+    if (found == index_.end()) return std::nullopt;
+    touch_locked(found->second);
+    return found->second->data;
   }
   void save(const session& s) override {
     std::lock_guard lock(mutex_);
-    sessions_[s.id] = {s, clock::now()};
+    if (auto found = index_.find(s.id); found != index_.end()) {
+      found->second->data = s;
+      touch_locked(found->second);
+    } else {
+      by_use_.push_front({s, clock::now()});
+      index_.emplace(s.id, by_use_.begin());
+    }
+    sweep_locked();
+    while (index_.size() > max_sessions_) drop_locked(std::prev(by_use_.end()));
   }
   void erase(std::string_view id) override {
     std::lock_guard lock(mutex_);
-    sessions_.erase(std::string(id));
+    if (auto found = index_.find(std::string(id)); found != index_.end()) drop_locked(found->second);
   }
-  session create() override {
-    session s;
-    s.id = new_id();
-    save(s);
-    return s;
+  void sweep() override {
+    std::lock_guard lock(mutex_);
+    sweep_locked();
   }
   std::size_t size() {
     std::lock_guard lock(mutex_);
-    return sessions_.size();
+    return index_.size();
   }
 
  private:
@@ -6833,24 +7189,85 @@ class memory_session_store final : public session_store {
     session data;
     clock::time_point last_used;
   };
-  std::string new_id() {
-    std::lock_guard lock(mutex_);
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string id;
-    for (int word = 0; word < 2; ++word) {  // 128 bits from the OS entropy source
-      std::uint64_t bits = (static_cast<std::uint64_t>(entropy_()) << 32) | entropy_();
-      for (int i = 0; i < 16; ++i, bits >>= 4) id += digits[bits & 15];
-    }
-    return id;
+  using position = std::list<entry>::iterator;
+
+  void touch_locked(position p) {
+    p->last_used = clock::now();
+    by_use_.splice(by_use_.begin(), by_use_, p);
+  }
+  void drop_locked(position p) {
+    index_.erase(p->data.id);
+    by_use_.erase(p);
+  }
+  // The list runs from most to least recently used, so what expired is at its end.
+  void sweep_locked() {
+    const auto now = clock::now();
+    while (!by_use_.empty() && now - by_use_.back().last_used > idle_) drop_locked(std::prev(by_use_.end()));
   }
 
   std::chrono::seconds idle_;
+  std::size_t max_sessions_;
   std::mutex mutex_;
-  std::random_device entropy_;
-  std::unordered_map<std::string, entry> sessions_;
+  std::list<entry> by_use_;
+  std::unordered_map<std::string, position> index_;
+};
+
+// How the session cookie is written.
+struct session_cookie {
+  std::string name = "sb_session";
+  bool secure = false;             // true behind HTTPS: the browser sends it over HTTPS only
+  std::string same_site = "Lax";   // "Strict", "Lax" or "None" (None requires secure)
+  std::string path = "/";
 };
 
 }  // namespace sb
+
+namespace sb::detail {
+
+// One request's view of its session. A session is stored only when a call changed it, so requests
+// that are refused or only read create nothing; a change of user or level (a login, a logout)
+// moves the session to a new id, so an id planted before the login is worth nothing after it.
+class session_scope {
+ public:
+  explicit session_scope(session_store& store) : store_(store) {}
+
+  void open(std::string_view cookie_id) {
+    if (!cookie_id.empty()) {
+      if (auto found = store_.load(cookie_id)) {
+        current = std::move(*found);
+        existed_ = true;
+      }
+    }
+    before_ = current;
+  }
+
+  // Saves what changed; returns the Set-Cookie value when the client must learn a new id.
+  std::string close(const session_cookie& cookie) {
+    if (current.user == before_.user && current.level == before_.level && current.data == before_.data) return {};
+    const bool privilege_changed = current.user != before_.user || current.level != before_.level;
+    if (existed_ && !privilege_changed) {
+      current.id = before_.id;
+      store_.save(current);
+      return {};
+    }
+    if (existed_) store_.erase(before_.id);
+    current.id = store_.new_id();
+    store_.save(current);
+    std::string header = cookie.name + "=" + current.id + "; Path=" + cookie.path + "; HttpOnly";
+    if (!cookie.same_site.empty()) header += "; SameSite=" + cookie.same_site;
+    if (cookie.secure) header += "; Secure";
+    return header;
+  }
+
+  session current;
+
+ private:
+  session_store& store_;
+  session before_;
+  bool existed_ = false;
+};
+
+}  // namespace sb::detail
 // end switchboard/session_store.hpp
 // begin switchboard/transport/sse.hpp
 // Server-sent events framing (WHATWG HTML, "server-sent events"): id, event, retry, data lines.
@@ -6952,7 +7369,17 @@ inline std::optional<std::filesystem::path> resolve_static(const std::filesystem
 
 #include <httplib.h>
 
+#include <dirent.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+
 #include <atomic>
+#include <charconv>
+#include <cstdint>
+#include <cstdlib>
+#include <type_traits>
+#include <utility>
 #include <chrono>
 #include <condition_variable>
 #include <algorithm>
@@ -6985,16 +7412,20 @@ struct http {
   std::size_t threads = 8;
   std::size_t max_threads = 1100;
   std::size_t max_sse_streams = 1024;     // concurrent SSE streams; more get an error event
-  std::size_t max_body_bytes = 1 << 20;   // larger bodies get 413
+  std::size_t max_body_bytes = 1 << 20;   // larger bodies get 413, Content-Length or chunked
+  std::size_t max_header_count = 100;     // more header fields get 431
+  std::size_t max_header_bytes = 16384;   // request line and header fields together; more get 431
   int read_timeout_s = 5;
   int write_timeout_s = 5;
   int keep_alive_timeout_s = 5;
   std::size_t keep_alive_max_requests = 100000;  // cpp-httplib's default closes after 5
-  std::vector<std::string> cors_origins;  // allowed Origin values; "*" allows any
+  // Allowed Origin values: listed origins may send credentials (cookies); "*" lets any other
+  // origin call without credentials (Access-Control-Allow-Origin: *).
+  std::vector<std::string> cors_origins;
   std::string static_dir;                 // served for paths outside /api and /sse when set
   int sse_heartbeat_s = 15;               // comment lines that keep proxies open and notice gone clients
   int sse_retry_ms = 3000;                // the client's reconnection delay
-  std::string session_cookie = "sb_session";
+  sb::session_cookie session_cookie;      // name, Secure, SameSite, Path
   std::shared_ptr<session_store> sessions = std::make_shared<memory_session_store>();
   authenticator authenticate;             // empty: every call is allowed
   std::function<void(int port)> on_listening;
@@ -7004,6 +7435,10 @@ struct http {
 };
 
 namespace detail {
+
+// cpp-httplib 0.15 made TaskQueue::enqueue return whether the job was taken; older ones return void.
+using task_queue_enqueue_result =
+    decltype(std::declval<httplib::TaskQueue&>().enqueue(std::declval<std::function<void()>>()));
 
 // A thread pool that grows when every worker is busy, up to a cap, and shrinks back when idle.
 class elastic_pool final : public httplib::TaskQueue {
@@ -7015,11 +7450,14 @@ class elastic_pool final : public httplib::TaskQueue {
   }
   ~elastic_pool() override { shutdown(); }
 
-  void enqueue(std::function<void()> job) override {
-    std::lock_guard lock(mutex_);
-    jobs_.push_back(std::move(job));
-    if (idle_ < jobs_.size() && live_ < max_) spawn_locked();
+  task_queue_enqueue_result enqueue(std::function<void()> job) override {
+    {
+      std::lock_guard lock(mutex_);
+      jobs_.push_back(std::move(job));
+      if (idle_ < jobs_.size() && live_ < max_) spawn_locked();
+    }
     ready_.notify_one();
+    return accepted<task_queue_enqueue_result>();
   }
 
   void shutdown() override {
@@ -7033,6 +7471,11 @@ class elastic_pool final : public httplib::TaskQueue {
     }
     ready_.notify_all();
     for (auto& t : all) t.join();
+  }
+
+  template <class R>
+  static R accepted() {
+    if constexpr (std::is_same_v<R, bool>) return true;
   }
 
   std::size_t live() {
@@ -7093,11 +7536,19 @@ inline void send_error(httplib::Response& res, error_kind kind, std::string mess
   res.set_content(body, "application/json");
 }
 
+// For refusals the error table has no kind for (411, 431): the status is given, the body is the same.
+inline void send_refusal(httplib::Response& res, int status, std::string message) {
+  send_error(res, error_kind::invalid_argument, std::move(message));
+  res.status = status;
+  res.set_header("Connection", "close");
+}
+
 inline void send_response(httplib::Response& res, response& r) {
   if (!r.ok()) {
     std::string body;
     r.write_error_body(body);
     res.status = http_status(r.error);
+    if (r.error == error_kind::unavailable) res.set_header("Retry-After", "1");
     res.set_content(body, "application/json");
     return;
   }
@@ -7154,6 +7605,68 @@ inline std::string cookie_value(const httplib::Request& req, std::string_view na
   return {};
 }
 
+// A request body read under the size limit (cpp-httplib's own limit misses chunked bodies), with
+// multipart parts parsed by cpp-httplib into storage of ours, the same on every cpp-httplib version.
+struct body_buffer {
+  struct part {
+    std::string name, filename, content_type, content;
+  };
+  std::string bytes;
+  std::vector<part> parts;
+  bool read = false;  // false: the request has no body of ours (GET), use req.body
+
+  void clear() {
+    bytes.clear();
+    parts.clear();
+    read = false;
+  }
+};
+
+// Reads the body through cpp-httplib's ContentReader, counting bytes; false with `res` filled.
+inline bool read_body(const httplib::Request& req, const httplib::ContentReader& reader, std::size_t limit,
+                      body_buffer& body, httplib::Response& res) {
+  body.clear();
+  body.read = true;
+  std::size_t total = 0;
+  bool too_large = false;
+  const auto counted = [&](std::size_t n) {
+    total += n;
+    too_large = too_large || total > limit;
+    return !too_large;
+  };
+  bool ok = false;
+  if (req.is_multipart_form_data()) {
+    ok = reader(
+        [&](const auto& header) {  // MultipartFormData before cpp-httplib 0.23, FormData since
+          body.parts.push_back({header.name, header.filename, header.content_type, {}});
+          return true;
+        },
+        [&](const char* data, std::size_t n) {
+          if (!counted(n) || body.parts.empty()) return false;
+          body.parts.back().content.append(data, n);
+          return true;
+        });
+  } else {
+    ok = reader([&](const char* data, std::size_t n) {
+      if (!counted(n)) return false;
+      body.bytes.append(data, n);
+      return true;
+    });
+  }
+  if (too_large || (!ok && res.status == 413)) {
+    send_error(res, error_kind::payload_too_large,
+               "the request body is larger than " + std::to_string(limit) + " bytes (http::max_body_bytes)");
+    res.set_header("Connection", "close");  // the rest of the body is never read
+    return false;
+  }
+  if (!ok) {
+    send_error(res, error_kind::invalid_argument, "the request body could not be read (malformed framing or multipart)");
+    res.set_header("Connection", "close");
+    return false;
+  }
+  return true;
+}
+
 // The request as endpoints see it, with storage for the views it hands out.
 struct request_view {
   request info;
@@ -7163,9 +7676,10 @@ struct request_view {
   std::vector<field> multipart_fields;
   std::vector<upload> uploads;
   std::string last_event_id;
+  std::string_view body;
 
   // False with `res` filled when the request cannot be understood. Reusable: buffers keep capacity.
-  bool load(const httplib::Request& req, httplib::Response& res) {
+  bool load(const httplib::Request& req, const body_buffer& read, httplib::Response& res) {
     headers.clear();
     multipart_fields.clear();
     uploads.clear();
@@ -7177,49 +7691,58 @@ struct request_view {
       return false;
     }
     for (const auto& [name, value] : req.headers) headers.push_back({name, value});
-    for (const auto& [name, part] : req.files) {
+    for (const auto& part : read.parts) {
       if (part.filename.empty()) multipart_fields.push_back({part.name, part.content});
       else uploads.push_back({part.name, part.filename, part.content_type, part.content});
     }
-    info = {req.method, req.path, query_string, req.body, req.remote_addr, req.remote_port,
-            headers,    query.fields(), {},      uploads};
+    body = read.read ? std::string_view(read.bytes) : std::string_view(req.body);
+    info = {req.method, req.path, query_string, body, req.remote_addr, req.remote_port,
+            headers,    query.fields(), {},   uploads};
     last_event_id = req.get_header_value("Last-Event-ID");
     return true;
   }
 };
 
-// Loads (or creates) the caller's session and applies the authentication hook.
-struct session_scope {
+// The media type of a Content-Type value, lower-cased ("Application/JSON; charset=utf-8" -> "application/json").
+inline std::string media_type_of(std::string_view content_type) {
+  std::string media(content_type.substr(0, content_type.find(';')));
+  while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.pop_back();
+  std::size_t first = 0;
+  while (first < media.size() && (media[first] == ' ' || media[first] == '\t')) ++first;
+  media.erase(0, first);
+  for (char& c : media)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return media;
+}
+
+// The session of one call: loaded from the cookie when the endpoint or the authenticate hook
+// needs it, saved (and a cookie set) only when the call changed it.
+struct http_session {
   const http& options;
-  session current;
-  bool created = false;
+  detail::session_scope scope;
+  bool used = false;
+
+  explicit http_session(const http& o) : options(o), scope(*o.sessions) {}
 
   bool open(const httplib::Request& req, const request& info, bool needed, httplib::Response& res) {
     if (!needed && !options.authenticate) return true;
-    const std::string id = cookie_value(req, options.session_cookie);
-    std::optional<session> found = id.empty() ? std::nullopt : options.sessions->load(id);
-    if (found) {
-      current = std::move(*found);
-    } else {
-      current = options.sessions->create();
-      created = true;
-    }
+    used = true;
+    scope.open(cookie_value(req, options.session_cookie.name));
     if (options.authenticate) {
-      result<void> verdict = options.authenticate(info, current);
+      result<void> verdict = options.authenticate(info, scope.current);
       if (!verdict.ok()) {
         const error_kind kind = verdict.error().kind == error_kind::internal ? error_kind::unauthorized
                                                                              : verdict.error().kind;
         send_error(res, kind, std::move(verdict.error().message));
-        if (created) options.sessions->erase(current.id);
-        return false;
+        return false;  // nothing is saved for a refused call
       }
     }
     return true;
   }
   void close(httplib::Response& res) {
-    options.sessions->save(current);
-    if (created)
-      res.set_header("Set-Cookie", options.session_cookie + "=" + current.id + "; Path=/; HttpOnly; SameSite=Lax");
+    if (!used) return;
+    const std::string cookie = scope.close(options.session_cookie);
+    if (!cookie.empty()) res.set_header("Set-Cookie", cookie);
   }
 };
 
@@ -7228,9 +7751,8 @@ inline bool call_input_from(const httplib::Request& req, request_view& view, cal
                             httplib::Response& res) {
   input = {{}, view.query.fields(), true};
   const bool multipart = req.is_multipart_form_data();
-  if (req.body.empty() && !multipart) return true;
-  const std::string content_type = req.get_header_value("Content-Type");
-  const std::string_view media = std::string_view(content_type).substr(0, content_type.find(';'));
+  if (view.body.empty() && !multipart) return true;
+  const std::string media = media_type_of(req.get_header_value("Content-Type"));
   if (multipart) {
     if (!view.query.fields().empty()) {
       send_error(res, error_kind::invalid_argument, "send parameters in the query string or in the form, not both",
@@ -7245,9 +7767,9 @@ inline bool call_input_from(const httplib::Request& req, request_view& view, cal
                  "query");
       return false;
     }
-    input = {req.body, {}, false};
+    input = {view.body, {}, false};
   } else if (media == "application/x-www-form-urlencoded") {
-    if (!view.form.parse(req.body)) {
+    if (!view.form.parse(view.body)) {
       send_error(res, error_kind::invalid_argument, view.form.error(), "body");
       return false;
     }
@@ -7255,12 +7777,69 @@ inline bool call_input_from(const httplib::Request& req, request_view& view, cal
     input = {{}, view.form.fields(), true};
   } else {
     send_error(res, error_kind::unsupported_media_type,
-               "unsupported Content-Type \"" + std::string(media) +
+               "unsupported Content-Type \"" + media.substr(0, 100) +
                    "\": send application/json, application/x-www-form-urlencoded or multipart/form-data");
     return false;
   }
   return true;
 }
+
+// Whether the client of a request handled on this thread has closed its connection. Newer
+// cpp-httplib says so itself; with older ones the connection's socket is found by its addresses
+// (once, when first asked) and polled for a hang-up.
+class httplib_hangup final : public hangup_probe {
+ public:
+  explicit httplib_hangup(const httplib::Request& req) : req_(req) {}
+  bool hung_up() const override { return closed(req_); }
+
+ private:
+  template <class Request>
+  bool closed(const Request& req) const {
+    if constexpr (requires { req.is_connection_closed(); }) {
+      return req.is_connection_closed && req.is_connection_closed();
+    } else {
+      if (socket_ == unknown) socket_ = find_socket();
+      if (socket_ < 0) return false;
+      pollfd probe{socket_, static_cast<short>(POLLIN | POLLRDHUP), 0};
+      return ::poll(&probe, 1, 0) > 0 && (probe.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+    }
+  }
+
+  static constexpr int unknown = -2;
+  static int port_of(const sockaddr_storage& a) {
+    if (a.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in&>(a).sin_port);
+    if (a.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6&>(a).sin6_port);
+    return -1;
+  }
+  // The thread serving this request owns the socket until the handler returns, so the descriptor
+  // found stays this connection's for as long as the probe lives.
+  int find_socket() const {
+#if defined(__linux__)
+    DIR* fds = ::opendir("/proc/self/fd");
+    if (!fds) return -1;
+    int found = -1;
+    while (const dirent* entry = ::readdir(fds)) {
+      const int fd = std::atoi(entry->d_name);
+      if (fd <= 2 || fd == ::dirfd(fds)) continue;
+      sockaddr_storage local{}, peer{};
+      socklen_t local_size = sizeof local, peer_size = sizeof peer;
+      if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_size) != 0) continue;
+      if (port_of(local) != req_.local_port) continue;
+      if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_size) != 0) continue;
+      if (port_of(peer) != req_.remote_port) continue;
+      found = fd;
+      break;
+    }
+    ::closedir(fds);
+    return found;
+#else
+    return -1;
+#endif
+  }
+
+  const httplib::Request& req_;
+  mutable int socket_ = unknown;
+};
 
 template <class App>
 std::size_t find_route(const httplib::Request& req, httplib::Response& res) {
@@ -7275,7 +7854,8 @@ std::size_t find_route(const httplib::Request& req, httplib::Response& res) {
 }
 
 template <class App>
-void handle_api(App& app, const http& options, const httplib::Request& req, httplib::Response& res) {
+void handle_api(App& app, const http& options, const httplib::Request& req, httplib::Response& res,
+                const body_buffer& body) {
   const std::size_t index = find_route<App>(req, res);
   if (index == App::npos) return;
   const auto& entry = App::table[index];
@@ -7285,19 +7865,21 @@ void handle_api(App& app, const http& options, const httplib::Request& req, http
                       req.method + " is not allowed for " + std::string(entry.full_name));
   }
   thread_local request_view view;
-  if (!view.load(req, res)) return;
+  if (!view.load(req, body, res)) return;
   call_input input;
   if (!call_input_from(req, view, input, res)) return;
-  session_scope scope{options, {}, false};
-  if (!scope.open(req, view.info, entry.uses_session, res)) return;
+  http_session session(options);
+  if (!session.open(req, view.info, entry.uses_session, res)) return;
+  const httplib_hangup hangup(req);
   context ctx;
   ctx.from = origin::http;
   ctx.http = &view.info;
-  ctx.session = &scope.current;
+  ctx.session = &session.scope.current;
   ctx.bus = &app;
+  ctx.hangup = &hangup;
   thread_local response result;
   app.call_at(index, input, result, ctx);
-  if (entry.uses_session || options.authenticate) scope.close(res);
+  session.close(res);
   send_response(res, result);
   app.run_tasks(result);
 }
@@ -7387,12 +7969,11 @@ class sse_registry {
   bool closing_ = false;
 };
 
+// Ids continue after the client's Last-Event-ID when it is a number; anything else starts at 1.
 inline std::uint64_t first_event_id(std::string_view last_event_id) {
   std::uint64_t id = 0;
-  for (char c : last_event_id) {
-    if (c < '0' || c > '9') return 1;
-    id = id * 10 + static_cast<std::uint64_t>(c - '0');
-  }
+  const auto [end, error] = std::from_chars(last_event_id.data(), last_event_id.data() + last_event_id.size(), id);
+  if (error != std::errc{} || end != last_event_id.data() + last_event_id.size() || id == UINT64_MAX) return 1;
   return id + 1;
 }
 
@@ -7402,15 +7983,17 @@ void handle_sse(App& app, const http& options, sse_registry& registry, const htt
   const std::size_t index = find_route<App>(req, res);
   if (index == App::npos) return;
   auto view = std::make_shared<request_view>();
-  if (!view->load(req, res)) return;
-  auto scope = std::make_shared<session_scope>(session_scope{options, {}, false});
-  if (!scope->open(req, view->info, App::table[index].uses_session, res)) return;
-  if (App::table[index].uses_session || options.authenticate) scope->close(res);
+  if (!view->load(req, body_buffer{}, res)) return;
+  // The stream outlives this handler: a session it changes later is not saved (no response
+  // header can carry a new cookie any more), so it sees the session as the request found it.
+  auto session = std::make_shared<http_session>(options);
+  if (!session->open(req, view->info, App::table[index].uses_session, res)) return;
+  session->close(res);
   res.set_header("Cache-Control", "no-cache");
   res.set_header("X-Accel-Buffering", "no");
   // The provider runs after this handler returns, so it owns copies of everything it needs.
   res.set_chunked_content_provider(
-      "text/event-stream", [&app, &options, &registry, index, view, scope](std::size_t, httplib::DataSink& sink) {
+      "text/event-stream", [&app, &options, &registry, index, view, session](std::size_t, httplib::DataSink& sink) {
         sse_registry::stream stream(sink, first_event_id(view->last_event_id));
         if (!registry.add(&stream, options.max_sse_streams)) {
           stream.final_event("error", R"({"error":{"kind":"too_many_requests","message":"too many open streams"}})");
@@ -7421,7 +8004,7 @@ void handle_sse(App& app, const http& options, sse_registry& registry, const htt
         context ctx;
         ctx.from = origin::sse;
         ctx.http = &view->info;
-        ctx.session = &scope->current;
+        ctx.session = &session->scope.current;
         ctx.sink = &stream;
         ctx.bus = &app;
         ctx.last_event_id = view->last_event_id;
@@ -7441,26 +8024,38 @@ void handle_sse(App& app, const http& options, sse_registry& registry, const htt
       });
 }
 
-inline bool origin_allowed(const http& options, const std::string& origin) {
-  if (origin.empty()) return false;
-  for (const auto& allowed : options.cors_origins)
-    if (allowed == "*" || allowed == origin) return true;
-  return false;
+enum class cors_grant : std::uint8_t { none, any_origin, with_credentials };
+
+// Listed origins may send credentials; "*" admits every other origin, never with credentials
+// (otherwise any web site could call with its visitors' cookies).
+inline cors_grant cors_for(const http& options, const std::string& origin) {
+  if (origin.empty()) return cors_grant::none;
+  bool any = false;
+  for (const auto& allowed : options.cors_origins) {
+    if (allowed == origin) return cors_grant::with_credentials;
+    any = any || allowed == "*";
+  }
+  return any ? cors_grant::any_origin : cors_grant::none;
 }
 
 inline void apply_cors(const http& options, const httplib::Request& req, httplib::Response& res) {
   const std::string origin = req.get_header_value("Origin");
-  if (!origin_allowed(options, origin)) return;
-  res.set_header("Access-Control-Allow-Origin", origin);
-  res.set_header("Access-Control-Allow-Credentials", "true");
-  res.set_header("Vary", "Origin");
+  switch (cors_for(options, origin)) {
+    case cors_grant::none: return;
+    case cors_grant::any_origin: res.set_header("Access-Control-Allow-Origin", "*"); return;
+    case cors_grant::with_credentials:
+      res.set_header("Access-Control-Allow-Origin", origin);
+      res.set_header("Access-Control-Allow-Credentials", "true");
+      res.set_header("Vary", "Origin");
+      return;
+  }
 }
 
 template <class App>
 void handle_preflight(const http& options, const httplib::Request& req, httplib::Response& res) {
   const std::string origin = req.get_header_value("Origin");
   const std::size_t index = App::find(std::string(req.matches[1]), std::string(req.matches[2]));
-  if (!origin_allowed(options, origin) || index == App::npos) {
+  if (cors_for(options, origin) == cors_grant::none || index == App::npos) {
     res.status = 403;
     return;
   }
@@ -7480,6 +8075,41 @@ inline void serve_static(const http& options, const httplib::Request& req, httpl
   res.set_content(content.str(), std::string(content_type_for(file->string())).c_str());
 }
 
+// The request line and header fields within the configured budget; false with a 431 in `res`.
+inline bool within_header_budget(const http& options, const httplib::Request& req, httplib::Response& res) {
+  std::size_t bytes = req.method.size() + req.target.size() + 16;
+  for (const auto& [name, value] : req.headers) bytes += name.size() + value.size() + 4;
+  if (req.headers.size() <= options.max_header_count && bytes <= options.max_header_bytes) return true;
+  send_refusal(res, 431,
+               "request header fields too large: " + std::to_string(req.headers.size()) + " fields, " +
+                   std::to_string(bytes) + " bytes (limits: http::max_header_count = " +
+                   std::to_string(options.max_header_count) +
+                   ", http::max_header_bytes = " + std::to_string(options.max_header_bytes) + ")");
+  return false;
+}
+
+inline bool is_api_path(std::string_view path) { return path.substr(0, 5) == "/api/"; }
+
+// What runs before routing: limits cpp-httplib does not apply itself.
+inline httplib::Server::HandlerResponse screen_request(const http& options, const httplib::Request& req,
+                                                      httplib::Response& res) {
+  using handled = httplib::Server::HandlerResponse;
+  if (!within_header_budget(options, req, res)) return handled::Handled;
+  // Only /api bodies are read through the counting reader; cpp-httplib would read a chunked body
+  // anywhere else without a limit.
+  const bool body_route = is_api_path(req.path) && req.method != "GET" && req.method != "HEAD" && req.method != "OPTIONS";
+  if (req.has_header("Transfer-Encoding") && !body_route) {
+    send_refusal(res, 411, "a chunked body is accepted only by /api POST, PUT, PATCH and DELETE: send Content-Length");
+    return handled::Handled;
+  }
+  // cpp-httplib would cut any response to a Range header (errors and SSE included); only static
+  // files are meant to be ranged.
+  const bool static_get = !options.static_dir.empty() && (req.method == "GET" || req.method == "HEAD") &&
+                          !is_api_path(req.path) && req.path.substr(0, 5) != "/sse/";
+  if (!static_get) const_cast<httplib::Request&>(req).ranges.clear();  // the request object is not const
+  return handled::Unhandled;
+}
+
 }  // namespace detail
 
 template <class App>
@@ -7496,20 +8126,27 @@ void http::run(App& app, shutdown& stop) const {
   server.set_keep_alive_timeout(keep_alive_timeout_s);
   server.set_keep_alive_max_count(keep_alive_max_requests);
   const http& options = *this;
+  server.set_pre_routing_handler(
+      [&options](const httplib::Request& req, httplib::Response& res) { return detail::screen_request(options, req, res); });
   server.set_post_routing_handler(
       [&options](const httplib::Request& req, httplib::Response& res) { detail::apply_cors(options, req, res); });
   server.Get("/api/_describe", [&app](const httplib::Request&, httplib::Response& res) {
     res.set_content(app.describe(), "application/json");
   });
   const auto api = [&app, &options](const httplib::Request& req, httplib::Response& res) {
-    detail::handle_api(app, options, req, res);
+    detail::handle_api(app, options, req, res, detail::body_buffer{});
+  };
+  const auto api_with_body = [&app, &options](const httplib::Request& req, httplib::Response& res,
+                                              const httplib::ContentReader& reader) {
+    thread_local detail::body_buffer body;
+    if (detail::read_body(req, reader, options.max_body_bytes, body, res)) detail::handle_api(app, options, req, res, body);
   };
   const char* api_route = R"(/api/([^/]+)/([^/]+))";
   server.Get(api_route, api);
-  server.Post(api_route, api);
-  server.Put(api_route, api);
-  server.Patch(api_route, api);
-  server.Delete(api_route, api);
+  server.Post(api_route, api_with_body);
+  server.Put(api_route, api_with_body);
+  server.Patch(api_route, api_with_body);
+  server.Delete(api_route, api_with_body);
   server.Options(api_route, [&options](const httplib::Request& req, httplib::Response& res) {
     detail::handle_preflight<App>(options, req, res);
   });
@@ -7541,7 +8178,9 @@ void http::run(App& app, shutdown& stop) const {
     std::unique_lock lock(beat_mutex);
     while (beating) {
       beat.wait_for(lock, std::chrono::seconds(sse_heartbeat_s));
-      if (beating) streams.heartbeat();
+      if (!beating) break;
+      streams.heartbeat();
+      sessions->sweep();  // expired sessions go even when nobody asks for them
     }
   });
   stop.on_request([&] {
@@ -8449,10 +9088,10 @@ class stdio_session {
       text += R"(,"kind":")";
       text += kind_name(result.error);
       text += R"(","message":)";
-      json::write(result.message, text);
+      json::write_text(result.message, text);
       if (!result.where.empty()) {
         text += R"(,"where":)";
-        json::write(result.where, text);
+        json::write_text(result.where, text);
       }
       text += '}';
       write_event_line("ERROR", options_.name, text, out);

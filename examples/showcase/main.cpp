@@ -1,5 +1,5 @@
 // The showcase: the same modules over HTTP and SSE, or (with --stdio) JSON-RPC over stdin/stdout.
-//   showcase [--host 127.0.0.1] [--port 8080] [--static DIR] [--sse-heartbeat S] [--stdio]
+//   showcase [--host 127.0.0.1] [--port 8080] [--static DIR] [--sse-heartbeat S] [--cors-origin O]... [--stdio]
 #include "modules.hpp"
 
 #include <cstdio>
@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   http.static_dir = SHOWCASE_PUBLIC_DIR;
   http.cors_origins = {"http://localhost:5173", "http://127.0.0.1:5173"};
   bool over_stdio = false;
+  bool cors_given = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     const bool has_value = i + 1 < argc;
@@ -24,9 +25,14 @@ int main(int argc, char** argv) {
     else if (arg == "--static" && has_value) http.static_dir = argv[++i];
     else if (arg == "--sse-heartbeat" && has_value) http.sse_heartbeat_s = std::atoi(argv[++i]);
     else if (arg == "--stdio") over_stdio = true;
+    else if (arg == "--cors-origin" && has_value) {  // replaces the defaults; "*": any origin, no credentials
+      if (!cors_given) http.cors_origins.clear();
+      cors_given = true;
+      http.cors_origins.push_back(argv[++i]);
+    }
     else if (arg == "--ws-port" && has_value) ++i;  // the WebSocket transport comes with a later release
     else {
-      std::fprintf(stderr, "usage: %s [--host H] [--port P] [--static DIR] [--sse-heartbeat S] [--stdio]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--host H] [--port P] [--static DIR] [--sse-heartbeat S] [--cors-origin O]... [--stdio]\n", argv[0]);
       return 2;
     }
   }

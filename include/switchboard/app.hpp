@@ -429,6 +429,7 @@ class app final : public bus {
     tasks_.abandon_calls();
   }
   bool stopping() const { return stopping_; }
+  const std::atomic<bool>& stopping_flag() const { return stopping_; }
   // A call that returns after its deadline: the caller gets the timeout error, not the late result.
   void report_late(std::string_view endpoint, std::chrono::steady_clock::duration took, response& out) {
     using std::chrono::duration_cast;

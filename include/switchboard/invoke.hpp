@@ -311,7 +311,7 @@ struct call_shape {
           }
         } else {
           std::string collected;
-          array_sink sink(collected, app.max_collected_bytes(), ctx);
+          array_sink sink(collected, app.max_collected_bytes(), ctx, app.stopping_flag());
           if constexpr (std::is_void_v<R>) {
             ops.call(app, ctx, bound, &sink);
           } else {
@@ -353,6 +353,9 @@ struct call_shape {
         return false;
       case array_sink::stop_reason::hangup:
         out.fail(error_kind::timeout, std::string(full_name) + ": the caller hung up", "result");
+        return false;
+      case array_sink::stop_reason::stopping:
+        out.fail(error_kind::unavailable, std::string(full_name) + ": the server is stopping", "result");
         return false;
     }
     return true;

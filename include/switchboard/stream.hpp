@@ -6,6 +6,7 @@
 #include <switchboard/json/write.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -48,9 +49,11 @@ class stream {
 // stream meant for SSE never runs unbounded behind a plain request.
 class array_sink final : public stream_sink {
  public:
-  enum class stop_reason : std::uint8_t { none, too_large, deadline, hangup };
+  enum class stop_reason : std::uint8_t { none, too_large, deadline, hangup, stopping };
 
-  array_sink(std::string& out, std::size_t max_bytes, const context& ctx) : out_(out), max_bytes_(max_bytes), ctx_(ctx) {
+  // `stopping`: set when the server stops, which ends the collection too.
+  array_sink(std::string& out, std::size_t max_bytes, const context& ctx, const std::atomic<bool>& stopping)
+      : out_(out), max_bytes_(max_bytes), ctx_(ctx), stopping_(stopping) {
     out_ += '[';
   }
   bool send(std::string_view json_text, std::string_view) override {
@@ -66,6 +69,7 @@ class array_sink final : public stream_sink {
   bool open() const override {
     if (reason_ != stop_reason::none) return false;
     if (ctx_.expired()) reason_ = stop_reason::deadline;
+    else if (stopping_) reason_ = stop_reason::stopping;
     else if (ctx_.hung_up()) reason_ = stop_reason::hangup;
     return reason_ == stop_reason::none;
   }
@@ -87,6 +91,7 @@ class array_sink final : public stream_sink {
   std::string& out_;
   std::size_t max_bytes_;
   const context& ctx_;
+  const std::atomic<bool>& stopping_;
   std::size_t count_ = 0;
   mutable stop_reason reason_ = stop_reason::none;
 };

@@ -6,6 +6,7 @@ usage: hub_cases.py HUB STDIO_TOOL CASE
 """
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -107,8 +108,8 @@ def case_commands(hub, stdio_tool, work):
     ask_out = os.path.join(work, "ask.txt")
     commands = ";".join([
         "wait resp,calc", "list", "call calc tools.add [2,3]", "call calc tools.nothing []", "status resp",
-        "stop resp", "sleep 0.5", "status resp", "start resp", "sleep 0.5", "status resp", "restart resp",
-        "sleep 0.8", "status resp", "start nosuch", "frobnicate",
+        "stop resp", "until resp stopped", "start resp", "until resp running", "restart resp",
+        "until resp running new", "start nosuch", "frobnicate",
     ])
     h = Hub(hub, work, [
         py_tool("resp", "responder"),
@@ -167,13 +168,14 @@ def case_crash_backoff(hub, stdio_tool, work):
     times = [float(t) for t in read(stamps).split()]
     gaps = [b - a for a, b in zip(times, times[1:])]
     print("gaps:", " ".join(f"{g:.3f}" for g in gaps))
-    # Each gap is the delay plus the tool's start-up; the delays go 0.05, 0.1, 0.2, 0.4, 0.4 ...
-    assert gaps[3] > gaps[0] + 0.15, gaps
-    assert gaps[2] > gaps[0] + 0.05, gaps
-    assert all(g < 0.4 + 1.0 for g in gaps), gaps
-    assert all(g > 0.35 for g in gaps[4:]), gaps
+    # Each gap is the delay plus the tool's start-up, which a loaded machine stretches without
+    # bound: so the delays are read from the hub's log, and the gaps only bound them from below.
     text = h.text()
-    assert "[crash] exit 3, restarting in 0.050 s" in text and "restarting in 0.400 s" in text, text
+    delays = [float(d) for d in re.findall(r"\[crash\] exit 3, restarting in ([0-9.]+) s", text)]
+    print("delays:", delays)
+    assert delays[:5] == [0.05, 0.1, 0.2, 0.4, 0.4], delays
+    assert all(d == 0.4 for d in delays[4:]), delays
+    assert all(g >= d for g, d in zip(gaps, delays)), (gaps, delays)
 
 
 def case_slow_reader(hub, stdio_tool, work):
@@ -184,7 +186,7 @@ def case_slow_reader(hub, stdio_tool, work):
         py_tool("deaf", "deaf", queue_bytes=65536),
         py_tool("log", "logger", "--out", log_out),
         py_tool("gen", "generator", "--count", count, "--interval", 0, "--size", 300, "--wait-for", "log,deaf"),
-        py_tool("ask", "asker", "--commands", "sleep 3;status deaf", "--out", ask_out),
+        py_tool("ask", "asker", "--commands", f"waitfile {log_out} GENERATED|gen|{count};status deaf", "--out", ask_out),
     ], level="info")
     try:
         wait_for(lambda: f"GENERATED|gen|{count}" in read(log_out), 30, "every TICK at the logger")

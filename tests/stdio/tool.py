@@ -4,6 +4,7 @@
 usage: tool.py ROLE NAME [options]   (see the roles below; --out FILE records what the role sees)
 """
 import argparse
+import json
 import os
 import select
 import signal
@@ -30,6 +31,30 @@ def record(path, text):
     if path:
         with open(path, "a") as f:
             f.write(text + "\n")
+
+
+last_pid = {}
+
+
+def poll_status(name, tool, state, new_pid, timeout=60.0):
+    """Asks `status TOOL` until the tool is in `state` (running: and ready; with new_pid: under a pid
+    not seen before), so tests wait for the hub, not for a guessed time. Returns the matching line."""
+    end = time.time() + timeout
+    while True:
+        send(f"COMMAND|{name}|status {tool}")
+        line = sys.stdin.readline()
+        try:
+            info = json.loads(line.split("|", 2)[2])["tools"][0]
+        except (IndexError, KeyError, ValueError):
+            info = {}
+        matched = info.get("state") == state and (state != "running" or info.get("ready"))
+        if matched and new_pid and info.get("pid") == last_pid.get(tool):
+            matched = False
+        if matched or time.time() > end:
+            if info.get("pid"):
+                last_pid[tool] = info["pid"]
+            return line.rstrip("\n")
+        time.sleep(0.05)
 
 
 def wait_ready(name, tools, timeout=20):
@@ -167,6 +192,16 @@ def main():
                 continue
             if command.startswith("wait "):
                 wait_ready(name, command[5:])
+                continue
+            if command.startswith("waitfile "):  # waitfile PATH TEXT: until the file holds TEXT
+                path, _, text = command[9:].partition(" ")
+                end = time.time() + 60
+                while time.time() < end and text not in (open(path).read() if os.path.exists(path) else ""):
+                    time.sleep(0.05)
+                continue
+            if command.startswith("until "):  # until TOOL STATE [new]: poll status, record the match
+                tool, state, *new = command[6:].split()
+                record(a.out, poll_status(name, tool, state, bool(new)))
                 continue
             if command.startswith("emit "):  # emit TYPE data: an event, no answer awaited
                 type_, _, data = command[5:].partition(" ")
