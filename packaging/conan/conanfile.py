@@ -83,9 +83,13 @@ class SwitchboardConan(ConanFile):
     def requirements(self):
         # Direct dependencies of a header-library are included by its public headers,
         # and Conan propagates their headers to consumers.
-        self.requires("asio/1.28.2")
-        self.requires("cpp-httplib/0.14.3")
-        self.requires("boost/1.84.0")
+        # Ranges whose ends are what CI builds and tests: Debian 12 (Asio 1.28.1, cpp-httplib 0.11.4,
+        # Boost 1.81) and Debian 13 (Asio 1.30.2, cpp-httplib 0.18.7, Boost 1.88), both with -Werror.
+        # Newer cpp-httplib APIs (TaskQueue::enqueue returning bool since 0.15, multipart in
+        # Request::form since 0.23) are detected by the headers themselves, not by version numbers.
+        self.requires("asio/[>=1.28.1 <2]")
+        self.requires("cpp-httplib/[>=0.11.4 <1]")
+        self.requires("boost/[>=1.81.0 <2]")
 
     def package_id(self):
         self.info.clear()

@@ -48,7 +48,13 @@ check "Range on a static file"      206 '<!do' -H 'Range: bytes=0-3' "$base/inde
 
 # Header count and size have a budget.
 many=(); for i in $(seq 150); do many+=(-H "X-Filler-$i: x"); done
-check "too many headers"            431 'request header fields too large' "${many[@]}" "$base/api/tools/add?a=1&b=2"
+# cpp-httplib 0.18 refuses more than 100 fields itself (400) before the policy sees them; 0.11 does not.
+out=$(curl -s -w '\n%{http_code}' "${many[@]}" "$base/api/tools/add?a=1&b=2")
+case "${out##*$'\n'}" in
+  431) [[ "$out" == *'request header fields too large'* ]] ;;
+  400) [[ "$out" == *'"kind":"invalid_argument"'* ]] ;;
+  *) false ;;
+esac && passes=$((passes+1)) || { echo "FAIL too many headers: $out"; failures=$((failures+1)); }
 check "too large headers"           431 'request header fields too large' -H "X-Big: $(head -c 8000 /dev/zero | tr '\0' 'b')" \
   -H "X-Big2: $(head -c 8000 /dev/zero | tr '\0' 'b')" -H "X-Big3: $(head -c 8000 /dev/zero | tr '\0' 'b')" "$base/api/tools/add?a=1&b=2"
 

@@ -813,7 +813,10 @@ void http::run(App& app, shutdown& stop) const {
                       : status == 403 ? error_kind::forbidden
                       : status >= 500 ? error_kind::internal
                                       : error_kind::invalid_argument;
-    detail::send_error(res, kind, status == 404 ? "no route for " + req.path.substr(0, 200) : "request failed");
+    detail::send_error(res, kind,
+                       status == 404   ? "no route for " + req.path.substr(0, 200)
+                       : status == 400 ? "the request could not be parsed (malformed, or beyond cpp-httplib's own limits)"
+                                       : "request failed");
     res.status = status;
   });
 
