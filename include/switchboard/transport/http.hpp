@@ -16,6 +16,7 @@
 
 #include <httplib.h>
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -458,6 +459,13 @@ class httplib_hangup final : public hangup_probe {
     if (a.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6&>(a).sin6_port);
     return -1;
   }
+  // As cpp-httplib spells it in Request::remote_addr (inet_ntop of the peer address).
+  static bool same_address(const sockaddr_storage& a, const std::string& text) {
+    char buffer[INET6_ADDRSTRLEN] = {};
+    const void* raw = a.ss_family == AF_INET6 ? static_cast<const void*>(&reinterpret_cast<const sockaddr_in6&>(a).sin6_addr)
+                                              : static_cast<const void*>(&reinterpret_cast<const sockaddr_in&>(a).sin_addr);
+    return ::inet_ntop(a.ss_family, raw, buffer, sizeof buffer) && text == buffer;
+  }
   // The thread serving this request owns the socket until the handler returns, so the descriptor
   // found stays this connection's for as long as the probe lives.
   int find_socket() const {
@@ -473,7 +481,7 @@ class httplib_hangup final : public hangup_probe {
       if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_size) != 0) continue;
       if (port_of(local) != req_.local_port) continue;
       if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_size) != 0) continue;
-      if (port_of(peer) != req_.remote_port) continue;
+      if (port_of(peer) != req_.remote_port || !same_address(peer, req_.remote_addr)) continue;
       found = fd;
       break;
     }
