@@ -10,6 +10,8 @@
 #include <switchboard/endpoint.hpp>
 #include <switchboard/bind.hpp>
 #include <switchboard/app.hpp>
+#include <switchboard/http/request_parser.hpp>
+#include <switchboard/http/chunked.hpp>
 #include <switchboard/transport/http.hpp>
 #include <switchboard/transport/stdio.hpp>
 #include <switchboard/transport/hub.hpp>
