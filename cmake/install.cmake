@@ -7,7 +7,7 @@ set(SWITCHBOARD_CMAKE_DIR "${CMAKE_INSTALL_DATADIR}/switchboard/cmake"
 install(DIRECTORY include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(FILES single_include/switchboard.hpp
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})  # as <switchboard.hpp>
-install(TARGETS switchboard EXPORT switchboardTargets)
+install(TARGETS switchboard switchboard_hub EXPORT switchboardTargets)
 install(EXPORT switchboardTargets NAMESPACE switchboard:: DESTINATION ${SWITCHBOARD_CMAKE_DIR})
 
 configure_package_config_file(cmake/switchboardConfig.cmake.in

@@ -10,7 +10,7 @@
 //    process. Events/s = events delivered to all subscribers / time from the first to the last one.
 //
 // The roles `produce` and `subscribe` are this program run as the hub's tools.
-#include <switchboard/transport/hub.hpp>
+#include <switchboard/hub/hub.hpp>
 
 #include <fcntl.h>
 #include <spawn.h>

@@ -1,6 +1,6 @@
 // hub <config.json>: starts the configured tools, routes their TYPE|sender|data events, restarts
-// them per policy, and stops them all on SIGTERM or SIGINT (exit 0). See transport/hub.hpp.
-#include <switchboard/transport/hub.hpp>
+// them per policy, and stops them all on SIGTERM or SIGINT (exit 0). See hub/hub.hpp.
+#include <switchboard/hub/hub.hpp>
 
 #include <cstdio>
 #include <string>

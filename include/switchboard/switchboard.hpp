@@ -14,4 +14,3 @@
 #include <switchboard/http/chunked.hpp>
 #include <switchboard/transport/http.hpp>
 #include <switchboard/transport/stdio.hpp>
-#include <switchboard/transport/hub.hpp>

@@ -1,5 +1,5 @@
 // sb::hub: the config (pinned shape, defaults, validation) and a hub run in-process with shell tools.
-#include <switchboard/transport/hub.hpp>
+#include <switchboard/hub/hub.hpp>
 
 #include <gtest/gtest.h>
 

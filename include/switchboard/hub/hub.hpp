@@ -40,7 +40,8 @@
 #include <switchboard/json/read.hpp>
 #include <switchboard/json/write.hpp>
 #include <switchboard/log.hpp>
-#include <switchboard/transport/stdio.hpp>
+#include <switchboard/protocol/event_lines.hpp>
+#include <switchboard/protocol/lines.hpp>
 
 #include <fcntl.h>
 #include <poll.h>
