@@ -85,7 +85,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   check(head.head_bytes <= input.size());
   const std::string_view own = input.substr(0, head.head_bytes);
-  check(inside(head.method, own) && inside(head.target, own) && inside(head.path, own) && inside(head.query, own));
+  check(inside(head.method, own) && inside(head.target, own) && inside(head.query, own));
+  check(inside(head.path, own) || head.path == "/");  // an absolute target without a path means "/"
   for (const auto& f : head.fields) check(inside(f.name, own) && inside(f.value, own));
 
   std::string canonical = std::string(head.method) + " " + std::string(head.target) + " HTTP/1." +

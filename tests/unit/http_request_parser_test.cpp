@@ -144,6 +144,7 @@ TEST(HttpRequestParser, EveryRuleHasItsStatus) {
       {"control in target", "GET /a\x01 HTTP/1.1\r\nHost: a\r\n\r\n", 400},
       {"method not a token", "G@T / HTTP/1.1\r\nHost: a\r\n\r\n", 400},
       {"relative target", "GET a/b HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+      {"bad scheme", "GET G:'z://x/ HTTP/1.1\r\nHost: a\r\n\r\n", 400},
       {"target too long", "GET /" + big_target + " HTTP/1.1\r\nHost: a\r\n\r\n", 414},
       {"too many fields", many_fields, 431},
       {"unknown expectation", "GET / HTTP/1.1\r\nHost: a\r\nExpect: telepathy\r\n\r\n", 417},

@@ -36,6 +36,7 @@ struct http_request_head {
   std::string_view method;
   std::string_view target;  // as sent: origin form ("/a?b"), absolute form or "*"
   std::string_view path;    // the target's path ("/a"); for the absolute form, after the authority
+                            // ("/", a static string, when that form has no path)
   std::string_view query;   // after '?', without it; empty when absent
   int minor_version = 1;    // HTTP/1.<minor>: 0 or 1
   std::span<const http_field> fields;
@@ -278,7 +279,8 @@ class http_request_parser {
     }
     if (target.front() != '/') {  // absolute form: scheme "://" authority path
       const std::size_t scheme_end = target.find("://");
-      if (scheme_end == std::string_view::npos || scheme_end == 0) return failing(400, "malformed request target");
+      if (scheme_end == std::string_view::npos || !valid_scheme(target.substr(0, scheme_end)))
+        return failing(400, "malformed request target");
       target.remove_prefix(scheme_end + 3);
       const std::size_t path_start = target.find_first_of("/?");
       target = path_start == std::string_view::npos ? std::string_view("/") : target.substr(path_start);
@@ -287,6 +289,15 @@ class http_request_parser {
     const std::size_t question = target.find('?');
     head.path = target.substr(0, question);
     if (question != std::string_view::npos) head.query = target.substr(question + 1);
+    return true;
+  }
+
+  // RFC 3986: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
+  static bool valid_scheme(std::string_view scheme) {
+    const auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+    if (scheme.empty() || !alpha(scheme.front())) return false;
+    for (char c : scheme)
+      if (!alpha(c) && !(c >= '0' && c <= '9') && c != '+' && c != '-' && c != '.') return false;
     return true;
   }
 
