@@ -4073,7 +4073,10 @@ class stream {
 
   // Pauses between values; returns false as soon as the consumer goes away (then return and let
   // destructors clean up) instead of sleeping through it.
-  bool wait_for(std::chrono::milliseconds duration) { return sink_ && sink_->wait_for(duration); }
+  bool wait_for(std::chrono::milliseconds duration) {
+    // At most a day per call, so that no sink adds an unbounded duration to a clock.
+    return sink_ && sink_->wait_for(std::min<std::chrono::milliseconds>(duration, std::chrono::hours(24)));
+  }
 
  private:
   stream_sink* sink_;
@@ -6466,6 +6469,7 @@ struct jsonrpc_handler {
 
 
 #include <pthread.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -6537,13 +6541,21 @@ int serve_all(App& app, Transports&&... transports) {
     stop_seen = true;
     watch.notify_all();
   });
+  // Zero, negative or beyond a day: no limit (as for call_timeout, and no clock overflow).
+  const auto grace = app.stop_grace();
+  const bool bounded = grace.count() > 0 && grace <= std::chrono::hours(24);
   std::thread watchdog([&] {
     std::unique_lock lock(watch_mutex);
     watch.wait(lock, [&] { return stop_seen || all_stopped; });
-    if (all_stopped || watch.wait_for(lock, app.stop_grace(), [&] { return all_stopped; })) return;
-    log().write(log_level::error, "stop: calls still running " + std::to_string(app.stop_grace().count()) +
-                                      " ms after the stop request (app_options::stop_grace); exiting without them");
-    std::fflush(nullptr);
+    if (!bounded) {
+      watch.wait(lock, [&] { return all_stopped; });
+      return;
+    }
+    if (all_stopped || watch.wait_for(lock, grace, [&] { return all_stopped; })) return;
+    // Straight to the descriptor: the logger's lock or a full stderr pipe must not hold the exit.
+    const std::string text = "stop: calls still running " + std::to_string(grace.count()) +
+                             " ms after the stop request (app_options::stop_grace); exiting without them\n";
+    [[maybe_unused]] const auto written = ::write(STDERR_FILENO, text.data(), text.size());
     std::_Exit(1);
   });
   std::thread signal_thread([&] {
@@ -6609,6 +6621,7 @@ struct app_options {
   // array, at most this many bytes; past it the call fails (payload_too_large).
   std::size_t max_collected_bytes = 1 << 20;
   // After SIGINT/SIGTERM, how long in-flight calls may run on; then the process exits (code 1).
+  // Zero or anything beyond a day: no limit.
   std::chrono::milliseconds stop_grace{10000};
 };
 
@@ -7101,6 +7114,7 @@ class app final : public bus {
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstdint>
 #include <span>
 #include <string_view>
 
@@ -7223,6 +7237,9 @@ class http_request_parser {
     scanned_ = 0;
     if (!parse_head(buffer.substr(0, end), head, fields)) return result::failed;
     head.head_bytes += skipped;
+    const int kept_status = status_;
+    reset();  // ready for the next head on the connection
+    status_ = kept_status;
     return result::complete;
   }
 
@@ -7233,6 +7250,9 @@ class http_request_parser {
   // Ready for the next request on the connection.
   void reset() {
     scanned_ = 0;
+    line_scanned_ = 0;
+    first_lf_ = std::string_view::npos;
+    first_space_ = std::string_view::npos;
     status_ = 0;
     reason_ = {};
   }
@@ -7257,11 +7277,22 @@ class http_request_parser {
   // (414) and a head past its size (431). Both only grow with more bytes, and they are judged on
   // at most max_head_bytes + 1 of them, so a head refused early is refused the same when whole.
   bool within_limits(std::string_view text) {
-    text = text.substr(0, limits_.max_head_bytes + 1);
-    const std::string_view first_line = text.substr(0, text.find('\n'));
-    const std::size_t first_space = first_line.find(' ');
-    // After the first space: the target, then " HTTP/1.1" and the CR, 10 bytes.
-    if (first_space != std::string_view::npos && first_line.size() - first_space - 1 > limits_.max_target_bytes + 10)
+    if (text.size() > limits_.max_head_bytes) text = text.substr(0, limits_.max_head_bytes + 1);
+    // Where the first line ends and its first space are searched for in new bytes only.
+    if (first_lf_ == std::string_view::npos) {
+      const std::size_t lf = text.find('\n', line_scanned_);
+      if (first_space_ == std::string_view::npos) {
+        const std::size_t space = text.substr(0, lf).find(' ', line_scanned_);
+        if (space != std::string_view::npos) first_space_ = space;
+      }
+      first_lf_ = lf;
+      line_scanned_ = text.size();
+    }
+    const std::size_t first_line = first_lf_ == std::string_view::npos ? text.size() : first_lf_;
+    // After the first space: the target, then " HTTP/1.1" and the CR, 10 bytes (saturating).
+    const std::size_t target_room =
+        limits_.max_target_bytes > SIZE_MAX - 10 ? SIZE_MAX : limits_.max_target_bytes + 10;
+    if (first_space_ != std::string_view::npos && first_space_ < first_line && first_line - first_space_ - 1 > target_room)
       return failing(414, "request target longer than the limit");
     if (text.size() > limits_.max_head_bytes) return failing(431, "request head larger than the limit");
     return true;
@@ -7302,13 +7333,15 @@ class http_request_parser {
         encoding_seen = true;
       } else if (detail::equals_ignoring_case(name, "connection")) {
         connection(value, head);
-      } else if (detail::equals_ignoring_case(name, "expect")) {
+      } else if (detail::equals_ignoring_case(name, "expect") && head.minor_version == 1) {  // 1.0: ignored
         if (!detail::equals_ignoring_case(value, "100-continue")) return failing(417, "unsupported expectation");
         head.expect_continue = true;
       }
     }
     head.fields = fields.first(count);
     if (head.minor_version == 1 && !host_seen) return failing(400, "HTTP/1.1 request without a Host header field");
+    if (host_seen && !valid_host(head.host)) return failing(400, "invalid Host header field");
+    if (!authority_.empty()) head.host = authority_;  // RFC 9112 3.2.2: the target's authority wins
     if (encoding_seen && length_seen) return failing(400, "both Content-Length and Transfer-Encoding");
     if (encoding_seen && head.minor_version == 0) return failing(400, "Transfer-Encoding in an HTTP/1.0 request");
     if (head.body == http_body::length && head.content_length > limits_.max_body_bytes)
@@ -7361,22 +7394,37 @@ class http_request_parser {
 
   bool split_target(http_request_head& head) {
     std::string_view target = head.target;
+    authority_ = {};
     if (target == "*") {
+      if (head.method != "OPTIONS") return failing(400, "asterisk target for a method other than OPTIONS");
       head.path = target;
       return true;
     }
+    if (target.find('#') != std::string_view::npos) return failing(400, "fragment in the request target");
     if (target.front() != '/') {  // absolute form: scheme "://" authority path
       const std::size_t scheme_end = target.find("://");
       if (scheme_end == std::string_view::npos || !valid_scheme(target.substr(0, scheme_end)))
         return failing(400, "malformed request target");
       target.remove_prefix(scheme_end + 3);
       const std::size_t path_start = target.find_first_of("/?");
+      authority_ = target.substr(0, path_start);
+      if (authority_.empty() || !valid_host(authority_)) return failing(400, "invalid authority in the request target");
       target = path_start == std::string_view::npos ? std::string_view("/") : target.substr(path_start);
       if (target.front() == '?') return failing(400, "absolute request target without a path");
     }
     const std::size_t question = target.find('?');
     head.path = target.substr(0, question);
     if (question != std::string_view::npos) head.query = target.substr(question + 1);
+    return true;
+  }
+
+  // host [":" port] of RFC 3986: reg-name, IPv4 or a bracketed IP literal, as characters go.
+  static bool valid_host(std::string_view host) {
+    for (char c : host) {
+      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      std::string_view("-._~!$&'()*+,;=:%[]").find(c) != std::string_view::npos;
+      if (!ok) return false;
+    }
     return true;
   }
 
@@ -7425,7 +7473,9 @@ class http_request_parser {
       else other = true;
       return valid;
     });
-    if (!valid || (!chunked_last && !other)) return failing(400, "malformed Transfer-Encoding");
+    // RFC 9112 6.3: without chunked as the final coding the body length is unknown (400); with it,
+    // a coding not understood before it is not implemented (501).
+    if (!valid || !chunked_last) return failing(400, "Transfer-Encoding without chunked as the final coding");
     if (other) return failing(501, "transfer coding not implemented (only chunked is)");
     if (head.body == http_body::chunked) return failing(400, "chunked applied more than once");
     head.body = http_body::chunked;
@@ -7454,7 +7504,11 @@ class http_request_parser {
   }
 
   http_limits limits_;
-  std::size_t scanned_ = 0;
+  std::size_t scanned_ = 0;       // where the search for the end of the head resumes
+  std::size_t line_scanned_ = 0;  // where the search for the first line's end and space resumes
+  std::size_t first_lf_ = std::string_view::npos;
+  std::size_t first_space_ = std::string_view::npos;
+  std::string_view authority_;
   int status_ = 0;
   std::string_view reason_;
 };
@@ -7477,7 +7531,9 @@ class chunked_decoder {
   enum class result : std::uint8_t { more, done, failed };
 
   explicit chunked_decoder(std::uint64_t max_body_bytes, std::size_t max_trailer_bytes = 16384)
-      : max_body_(max_body_bytes), max_trailer_(max_trailer_bytes) {}
+      : max_body_(max_body_bytes),
+        max_trailer_(max_trailer_bytes),
+        max_overhead_(65536 + max_trailer_bytes + max_body_bytes / 8) {}
 
   // Consumes what it can of `in` (advancing it past what it used), handing each piece of content to
   // on_data(std::string_view). `done` once the last chunk and the trailer section are read; bytes
@@ -7496,6 +7552,12 @@ class chunked_decoder {
       }
       const char c = in.front();
       in.remove_prefix(1);
+      // Framing bytes (sizes, extensions, CRLFs, trailers) are bounded over the whole body, so that
+      // one-byte chunks cannot make a small body cost many times its size on the wire.
+      if (++overhead_ > max_overhead_) {
+        fail(400, "chunked framing too large for its content");
+        return result::failed;
+      }
       if (!step(c)) return result::failed;
       if (state_ == state::finished) return result::done;
     }
@@ -7580,6 +7642,8 @@ class chunked_decoder {
 
   std::uint64_t max_body_;
   std::size_t max_trailer_;
+  std::uint64_t max_overhead_;
+  std::uint64_t overhead_ = 0;
   state state_ = state::size;
   std::uint64_t size_ = 0;
   std::uint64_t remaining_ = 0;
@@ -7627,6 +7691,13 @@ class session_store {
   virtual ~session_store() = default;
   virtual std::optional<session> load(std::string_view id) = 0;
   virtual void save(const session& s) = 0;  // s.id is set
+  // Saves only over a session that still exists (false otherwise): a request that loaded a session
+  // before another one logged it out must not bring it back. Stores that can, do it atomically.
+  virtual bool update(const session& s) {
+    if (!load(s.id)) return false;
+    save(s);
+    return true;
+  }
   virtual void erase(std::string_view id) = 0;
   // Drops what has expired; transports call it now and then. Stores that expire by themselves
   // (Redis TTLs) need not override it.
@@ -7676,6 +7747,14 @@ class memory_session_store final : public session_store {
     }
     sweep_locked();
     while (index_.size() > max_sessions_) drop_locked(std::prev(by_use_.end()));
+  }
+  bool update(const session& s) override {
+    std::lock_guard lock(mutex_);
+    auto found = index_.find(s.id);
+    if (found == index_.end()) return false;
+    found->second->data = s;
+    touch_locked(found->second);
+    return true;
   }
   void erase(std::string_view id) override {
     std::lock_guard lock(mutex_);
@@ -7748,13 +7827,21 @@ class session_scope {
     before_ = current;
   }
 
+  // What changed up to now is not the call's to save: the authenticate hook fills the session from
+  // credentials sent with every request (a bearer token), which is no reason to store one.
+  void settle() {
+    before_.user = current.user;
+    before_.level = current.level;
+    before_.data = current.data;
+  }
+
   // Saves what changed; returns the Set-Cookie value when the client must learn a new id.
   std::string close(const session_cookie& cookie) {
     if (current.user == before_.user && current.level == before_.level && current.data == before_.data) return {};
     const bool privilege_changed = current.user != before_.user || current.level != before_.level;
     if (existed_ && !privilege_changed) {
       current.id = before_.id;
-      store_.save(current);
+      store_.update(current);  // gone meanwhile (a concurrent logout): it stays gone
       return {};
     }
     if (existed_) store_.erase(before_.id);
@@ -8123,8 +8210,11 @@ struct body_buffer {
   std::vector<part> parts;
   bool read = false;  // false: the request has no body of ours (GET), use req.body
 
+  // Kept per thread between requests: what a large request grew is given back.
   void clear() {
+    if (bytes.capacity() > (std::size_t{64} << 10)) std::string().swap(bytes);
     bytes.clear();
+    if (parts.capacity() > 64) std::vector<part>().swap(parts);
     parts.clear();
     read = false;
   }
@@ -8146,6 +8236,8 @@ inline bool read_body(const httplib::Request& req, const httplib::ContentReader&
   if (req.is_multipart_form_data()) {
     ok = reader(
         [&](const auto& header) {  // MultipartFormData before cpp-httplib 0.23, FormData since
+          // A part's own header counts too, so that many empty parts cannot grow memory for free.
+          if (!counted(header.name.size() + header.filename.size() + header.content_type.size() + 64)) return false;
           body.parts.push_back({header.name, header.filename, header.content_type, {}});
           return true;
         },
@@ -8244,6 +8336,7 @@ struct http_session {
         send_error(res, kind, std::move(verdict.error().message));
         return false;  // nothing is saved for a refused call
       }
+      scope.settle();
     }
     return true;
   }
@@ -8557,7 +8650,10 @@ inline void apply_cors(const http& options, const httplib::Request& req, httplib
   const std::string origin = req.get_header_value("Origin");
   switch (cors_for(options, origin)) {
     case cors_grant::none: return;
-    case cors_grant::any_origin: res.set_header("Access-Control-Allow-Origin", "*"); return;
+    case cors_grant::any_origin:
+      res.set_header("Access-Control-Allow-Origin", "*");
+      if (options.cors_origins.size() > 1) res.set_header("Vary", "Origin");  // listed origins get another answer
+      return;
     case cors_grant::with_credentials:
       res.set_header("Access-Control-Allow-Origin", origin);
       res.set_header("Access-Control-Allow-Credentials", "true");
@@ -8583,7 +8679,10 @@ void handle_preflight(const http& options, const httplib::Request& req, httplib:
 
 inline void serve_static(const http& options, const httplib::Request& req, httplib::Response& res) {
   const auto file = resolve_static(options.static_dir, req.path);
-  if (!file) return send_error(res, error_kind::not_found, "no such file: " + req.path.substr(0, 200));
+  if (!file) {
+    const_cast<httplib::Request&>(req).ranges.clear();  // an error body is never cut to a range
+    return send_error(res, error_kind::not_found, "no such file: " + req.path.substr(0, 200));
+  }
   std::ifstream in(*file, std::ios::binary);
   std::ostringstream content;
   content << in.rdbuf();
@@ -8605,23 +8704,46 @@ inline bool within_header_budget(const http& options, const httplib::Request& re
 
 inline bool is_api_path(std::string_view path) { return path.substr(0, 5) == "/api/"; }
 
+// /api/<module>/<endpoint>: the only requests whose bodies are read, through the counting reader.
+inline bool is_endpoint_path(std::string_view path) {
+  if (!is_api_path(path)) return false;
+  path.remove_prefix(5);
+  const std::size_t slash = path.find('/');
+  return slash != 0 && slash != std::string_view::npos && slash + 1 < path.size() &&
+         path.find('/', slash + 1) == std::string_view::npos;
+}
+
+inline bool is_body_method(std::string_view method) {
+  return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
+}
+
 // What runs before routing: limits cpp-httplib does not apply itself.
 inline httplib::Server::HandlerResponse screen_request(const http& options, const httplib::Request& req,
                                                       httplib::Response& res) {
   using handled = httplib::Server::HandlerResponse;
   if (!within_header_budget(options, req, res)) return handled::Handled;
-  // Only /api bodies are read through the counting reader; cpp-httplib would read a chunked body
-  // anywhere else without a limit.
-  const bool body_route = is_api_path(req.path) && req.method != "GET" && req.method != "HEAD" && req.method != "OPTIONS";
+  auto& request = const_cast<httplib::Request&>(req);  // the request object is not const
+  // Only endpoint bodies are read through the counting reader. Anywhere else cpp-httplib would read
+  // a chunked body, a compressed one (inflated) or one without any length (until the client
+  // closes) without a limit; a Content-Length body it bounds itself.
+  const bool body_route = is_endpoint_path(req.path) && is_body_method(req.method);
   if (req.has_header("Transfer-Encoding") && !body_route) {
-    send_refusal(res, 411, "a chunked body is accepted only by /api POST, PUT, PATCH and DELETE: send Content-Length");
+    send_refusal(res, 411, "a chunked body is accepted only by /api/<module>/<endpoint> POST, PUT, PATCH and DELETE: "
+                           "send Content-Length");
     return handled::Handled;
   }
+  if (req.has_header("Content-Encoding") && !body_route) {
+    send_refusal(res, 415, "a compressed body is accepted only by /api/<module>/<endpoint>");
+    return handled::Handled;
+  }
+  // RFC 9112: a request with neither Content-Length nor Transfer-Encoding has no body.
+  if (!req.has_header("Content-Length") && !req.has_header("Transfer-Encoding"))
+    request.set_header("Content-Length", "0");
   // cpp-httplib would cut any response to a Range header (errors and SSE included); only static
   // files are meant to be ranged.
   const bool static_get = !options.static_dir.empty() && (req.method == "GET" || req.method == "HEAD") &&
                           !is_api_path(req.path) && req.path.substr(0, 5) != "/sse/";
-  if (!static_get) const_cast<httplib::Request&>(req).ranges.clear();  // the request object is not const
+  if (!static_get) request.ranges.clear();
   return handled::Unhandled;
 }
 

@@ -45,6 +45,7 @@ struct app_options {
   // array, at most this many bytes; past it the call fails (payload_too_large).
   std::size_t max_collected_bytes = 1 << 20;
   // After SIGINT/SIGTERM, how long in-flight calls may run on; then the process exits (code 1).
+  // Zero or anything beyond a day: no limit.
   std::chrono::milliseconds stop_grace{10000};
 };
 

@@ -6,6 +6,7 @@
 #include <switchboard/log.hpp>
 
 #include <pthread.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -77,13 +78,21 @@ int serve_all(App& app, Transports&&... transports) {
     stop_seen = true;
     watch.notify_all();
   });
+  // Zero, negative or beyond a day: no limit (as for call_timeout, and no clock overflow).
+  const auto grace = app.stop_grace();
+  const bool bounded = grace.count() > 0 && grace <= std::chrono::hours(24);
   std::thread watchdog([&] {
     std::unique_lock lock(watch_mutex);
     watch.wait(lock, [&] { return stop_seen || all_stopped; });
-    if (all_stopped || watch.wait_for(lock, app.stop_grace(), [&] { return all_stopped; })) return;
-    log().write(log_level::error, "stop: calls still running " + std::to_string(app.stop_grace().count()) +
-                                      " ms after the stop request (app_options::stop_grace); exiting without them");
-    std::fflush(nullptr);
+    if (!bounded) {
+      watch.wait(lock, [&] { return all_stopped; });
+      return;
+    }
+    if (all_stopped || watch.wait_for(lock, grace, [&] { return all_stopped; })) return;
+    // Straight to the descriptor: the logger's lock or a full stderr pipe must not hold the exit.
+    const std::string text = "stop: calls still running " + std::to_string(grace.count()) +
+                             " ms after the stop request (app_options::stop_grace); exiting without them\n";
+    [[maybe_unused]] const auto written = ::write(STDERR_FILENO, text.data(), text.size());
     std::_Exit(1);
   });
   std::thread signal_thread([&] {

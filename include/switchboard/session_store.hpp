@@ -25,6 +25,13 @@ class session_store {
   virtual ~session_store() = default;
   virtual std::optional<session> load(std::string_view id) = 0;
   virtual void save(const session& s) = 0;  // s.id is set
+  // Saves only over a session that still exists (false otherwise): a request that loaded a session
+  // before another one logged it out must not bring it back. Stores that can, do it atomically.
+  virtual bool update(const session& s) {
+    if (!load(s.id)) return false;
+    save(s);
+    return true;
+  }
   virtual void erase(std::string_view id) = 0;
   // Drops what has expired; transports call it now and then. Stores that expire by themselves
   // (Redis TTLs) need not override it.
@@ -74,6 +81,14 @@ class memory_session_store final : public session_store {
     }
     sweep_locked();
     while (index_.size() > max_sessions_) drop_locked(std::prev(by_use_.end()));
+  }
+  bool update(const session& s) override {
+    std::lock_guard lock(mutex_);
+    auto found = index_.find(s.id);
+    if (found == index_.end()) return false;
+    found->second->data = s;
+    touch_locked(found->second);
+    return true;
   }
   void erase(std::string_view id) override {
     std::lock_guard lock(mutex_);
@@ -146,13 +161,21 @@ class session_scope {
     before_ = current;
   }
 
+  // What changed up to now is not the call's to save: the authenticate hook fills the session from
+  // credentials sent with every request (a bearer token), which is no reason to store one.
+  void settle() {
+    before_.user = current.user;
+    before_.level = current.level;
+    before_.data = current.data;
+  }
+
   // Saves what changed; returns the Set-Cookie value when the client must learn a new id.
   std::string close(const session_cookie& cookie) {
     if (current.user == before_.user && current.level == before_.level && current.data == before_.data) return {};
     const bool privilege_changed = current.user != before_.user || current.level != before_.level;
     if (existed_ && !privilege_changed) {
       current.id = before_.id;
-      store_.save(current);
+      store_.update(current);  // gone meanwhile (a concurrent logout): it stays gone
       return {};
     }
     if (existed_) store_.erase(before_.id);

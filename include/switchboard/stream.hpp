@@ -38,7 +38,10 @@ class stream {
 
   // Pauses between values; returns false as soon as the consumer goes away (then return and let
   // destructors clean up) instead of sleeping through it.
-  bool wait_for(std::chrono::milliseconds duration) { return sink_ && sink_->wait_for(duration); }
+  bool wait_for(std::chrono::milliseconds duration) {
+    // At most a day per call, so that no sink adds an unbounded duration to a clock.
+    return sink_ && sink_->wait_for(std::min<std::chrono::milliseconds>(duration, std::chrono::hours(24)));
+  }
 
  private:
   stream_sink* sink_;

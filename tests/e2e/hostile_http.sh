@@ -41,10 +41,26 @@ check "chunked multipart"           200 '"size":12' -H 'Transfer-Encoding: chunk
   -F "a=@$(printf 'hello world\n' > "$work/note.txt"; echo "$work/note.txt")" "$base/api/demo/upload"
 check "chunked GET"                 411 'Content-Length' -H 'Transfer-Encoding: chunked' -X GET -d 'x' "$base/api/tools/add?a=1&b=2"
 
+# Bodies are read only by endpoints: elsewhere neither chunked, compressed nor endless bodies.
+check "chunked to a non-endpoint"   411 'Content-Length' "${json[@]}" -H 'Transfer-Encoding: chunked' -d '{}' "$base/api/nope"
+check "compressed to a static path" 415 'compressed' -H 'Content-Encoding: gzip' --data-binary "@$work/big" "$base/index.html"
+check "POST without a length"       200 '3.0' -m 5 -X POST "$base/api/tools/add?a=1&b=2"
+# Multipart part headers count against the body limit (many empty parts with long names).
+/usr/bin/python3 - "$work/parts" <<'PY'
+import sys
+with open(sys.argv[1], "wb") as f:
+    for i in range(400):
+        f.write(b"--XX\r\nContent-Disposition: form-data; name=\"" + b"n" * 4000 + b"\"\r\n\r\n\r\n")
+    f.write(b"--XX--\r\n")
+PY
+check "multipart part headers"      413 '"kind":"payload_too_large"' -H 'Content-Type: multipart/form-data; boundary=XX' \
+  -H 'Transfer-Encoding: chunked' --data-binary "@$work/parts" "$base/api/demo/upload"
+
 # Range applies to static files only.
 check "Range on /api ignored"       200 '"Hello, Ada!"' -H 'Range: bytes=0-3' "$base/api/greet/hello?name=Ada"
 check "Range on errors ignored"     404 '"kind":"not_found"' -H 'Range: bytes=0-3' "$base/api/tools/nope"
 check "Range on a static file"      206 '<!do' -H 'Range: bytes=0-3' "$base/index.html"
+check "Range on a missing file"     404 '"kind":"not_found"' -H 'Range: bytes=0-3' "$base/nope.html"
 
 # Header count and size have a budget.
 many=(); for i in $(seq 150); do many+=(-H "X-Filler-$i: x"); done

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <chrono>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -90,6 +92,7 @@ TEST(HttpRequestParser, ConnectionAndExpect) {
   EXPECT_FALSE(parse("GET / HTTP/1.0\r\n\r\n").head.keep_alive);
   EXPECT_TRUE(parse("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n").head.keep_alive);
   EXPECT_TRUE(parse("POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\n").head.expect_continue);
+  EXPECT_FALSE(parse("POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n").head.expect_continue);
 }
 
 TEST(HttpRequestParser, TargetForms) {
@@ -97,6 +100,9 @@ TEST(HttpRequestParser, TargetForms) {
   ASSERT_EQ(p.outcome, result::complete) << p.reason;
   EXPECT_EQ(p.head.path, "/a/b");
   EXPECT_EQ(p.head.query, "c=d");
+  EXPECT_EQ(p.head.host, "example.com:8080");  // the target's authority wins over Host
+  p = parse("GET http://good.example/x HTTP/1.1\r\nHost: evil.example\r\n\r\n");
+  EXPECT_EQ(p.head.host, "good.example");
   p = parse("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n");
   EXPECT_EQ(p.head.path, "*");
   EXPECT_EQ(parse("GET http://example.com HTTP/1.1\r\nHost: a\r\n\r\n").head.path, "/");
@@ -132,7 +138,12 @@ TEST(HttpRequestParser, EveryRuleHasItsStatus) {
       {"no Host on 1.1", "GET / HTTP/1.1\r\nX: y\r\n\r\n", 400},
       {"two Hosts", "GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n", 400},
       {"gzip", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501},
-      {"identity", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: identity\r\n\r\n", 501},
+      {"identity", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: identity\r\n\r\n", 400},
+      {"gzip alone", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", 400},
+      {"asterisk for GET", "GET * HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+      {"fragment", "GET /a#b HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+      {"invalid Host", "GET / HTTP/1.1\r\nHost: a b/c@d\r\n\r\n", 400},
+      {"invalid authority", "GET http://a b/ HTTP/1.1\r\nHost: a\r\n\r\n", 400},
       {"chunked not last", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", 400},
       {"chunked twice", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
       {"TE on 1.0", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
@@ -157,6 +168,24 @@ TEST(HttpRequestParser, EveryRuleHasItsStatus) {
     const parsed trickled = parse_trickled(c.text);
     EXPECT_EQ(trickled.status, c.status) << c.name << " (byte by byte)";
   }
+}
+
+TEST(HttpRequestParser, TrickledTargetsCostLinearTime) {
+  sb::http_limits wide;
+  wide.max_target_bytes = 1 << 20;
+  wide.max_head_bytes = 2 << 20;
+  const std::string text = "GET /" + std::string(200000, 'a') + " HTTP/1.1\r\nHost: a\r\n\r\n";
+  sb::http_request_parser parser(wide);
+  sb::http_request_head head;
+  const auto started = std::chrono::steady_clock::now();
+  auto outcome = sb::http_request_parser::result::incomplete;
+  for (std::size_t n = 1; n <= text.size() && outcome == sb::http_request_parser::result::incomplete; ++n)
+    outcome = parser.parse(std::string_view(text).substr(0, n), head, storage);
+  EXPECT_EQ(outcome, sb::http_request_parser::result::complete);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));  // quadratic: minutes
+  sb::http_limits unlimited;
+  unlimited.max_target_bytes = SIZE_MAX;
+  EXPECT_EQ(parse("GET / HTTP/1.1\r\nHost: a\r\n\r\n", unlimited).outcome, result::complete);
 }
 
 TEST(HttpRequestParser, HeadsThatNeverEndAreRefusedAtTheLimit) {
@@ -229,6 +258,11 @@ TEST(ChunkedDecoder, FramingErrorsAndLimits) {
   }
   std::string over = "80000\r\n" + std::string(0x80000, 'a') + "\r\n80001\r\n";
   EXPECT_EQ(decode(over).status, 413);  // the sum of chunks counts
+  std::string tiny_chunks;
+  for (int i = 0; i < 100000; ++i) tiny_chunks += "1;padding\r\nx\r\n";
+  const decoded framing = decode(tiny_chunks);
+  EXPECT_EQ(framing.status, 400);  // framing bounded over the body, not only per chunk
+  EXPECT_LT(framing.body.size(), 20000u);
 }
 
 }  // namespace

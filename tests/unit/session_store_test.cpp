@@ -83,4 +83,30 @@ TEST(SessionStore, ExpiredSessionsAreSweptWithoutBeingAskedFor) {
   EXPECT_EQ(store.size(), 0u);
 }
 
+TEST(SessionStore, ARequestRunningDuringALogoutCannotBringTheOldIdBack) {
+  sb::memory_session_store store;
+  store.save({"x", "alice", 1, {}});
+  sb::detail::session_scope slow_poll(store);
+  slow_poll.open("x");
+  sb::detail::session_scope logout(store);
+  logout.open("x");
+  logout.current.user.clear();
+  logout.close({});  // renamed: "x" is erased
+  slow_poll.current.data["seen"] = 1;
+  EXPECT_EQ(slow_poll.close({}), "");
+  EXPECT_FALSE(store.load("x"));  // not resurrected with user alice
+}
+
+TEST(SessionStore, WhatAuthenticationFillsInIsNotStored) {
+  sb::memory_session_store store;
+  for (int i = 0; i < 100; ++i) {
+    sb::detail::session_scope scope(store);
+    scope.open("");
+    scope.current.user = "service";  // a bearer token's user, set on every request
+    scope.settle();
+    EXPECT_EQ(scope.close({}), "");
+  }
+  EXPECT_EQ(store.size(), 0u);
+}
+
 }  // namespace

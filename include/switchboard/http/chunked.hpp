@@ -14,7 +14,9 @@ class chunked_decoder {
   enum class result : std::uint8_t { more, done, failed };
 
   explicit chunked_decoder(std::uint64_t max_body_bytes, std::size_t max_trailer_bytes = 16384)
-      : max_body_(max_body_bytes), max_trailer_(max_trailer_bytes) {}
+      : max_body_(max_body_bytes),
+        max_trailer_(max_trailer_bytes),
+        max_overhead_(65536 + max_trailer_bytes + max_body_bytes / 8) {}
 
   // Consumes what it can of `in` (advancing it past what it used), handing each piece of content to
   // on_data(std::string_view). `done` once the last chunk and the trailer section are read; bytes
@@ -33,6 +35,12 @@ class chunked_decoder {
       }
       const char c = in.front();
       in.remove_prefix(1);
+      // Framing bytes (sizes, extensions, CRLFs, trailers) are bounded over the whole body, so that
+      // one-byte chunks cannot make a small body cost many times its size on the wire.
+      if (++overhead_ > max_overhead_) {
+        fail(400, "chunked framing too large for its content");
+        return result::failed;
+      }
       if (!step(c)) return result::failed;
       if (state_ == state::finished) return result::done;
     }
@@ -117,6 +125,8 @@ class chunked_decoder {
 
   std::uint64_t max_body_;
   std::size_t max_trailer_;
+  std::uint64_t max_overhead_;
+  std::uint64_t overhead_ = 0;
   state state_ = state::size;
   std::uint64_t size_ = 0;
   std::uint64_t remaining_ = 0;

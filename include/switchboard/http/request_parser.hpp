@@ -13,6 +13,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstdint>
 #include <span>
 #include <string_view>
 
@@ -135,6 +136,9 @@ class http_request_parser {
     scanned_ = 0;
     if (!parse_head(buffer.substr(0, end), head, fields)) return result::failed;
     head.head_bytes += skipped;
+    const int kept_status = status_;
+    reset();  // ready for the next head on the connection
+    status_ = kept_status;
     return result::complete;
   }
 
@@ -145,6 +149,9 @@ class http_request_parser {
   // Ready for the next request on the connection.
   void reset() {
     scanned_ = 0;
+    line_scanned_ = 0;
+    first_lf_ = std::string_view::npos;
+    first_space_ = std::string_view::npos;
     status_ = 0;
     reason_ = {};
   }
@@ -169,11 +176,22 @@ class http_request_parser {
   // (414) and a head past its size (431). Both only grow with more bytes, and they are judged on
   // at most max_head_bytes + 1 of them, so a head refused early is refused the same when whole.
   bool within_limits(std::string_view text) {
-    text = text.substr(0, limits_.max_head_bytes + 1);
-    const std::string_view first_line = text.substr(0, text.find('\n'));
-    const std::size_t first_space = first_line.find(' ');
-    // After the first space: the target, then " HTTP/1.1" and the CR, 10 bytes.
-    if (first_space != std::string_view::npos && first_line.size() - first_space - 1 > limits_.max_target_bytes + 10)
+    if (text.size() > limits_.max_head_bytes) text = text.substr(0, limits_.max_head_bytes + 1);
+    // Where the first line ends and its first space are searched for in new bytes only.
+    if (first_lf_ == std::string_view::npos) {
+      const std::size_t lf = text.find('\n', line_scanned_);
+      if (first_space_ == std::string_view::npos) {
+        const std::size_t space = text.substr(0, lf).find(' ', line_scanned_);
+        if (space != std::string_view::npos) first_space_ = space;
+      }
+      first_lf_ = lf;
+      line_scanned_ = text.size();
+    }
+    const std::size_t first_line = first_lf_ == std::string_view::npos ? text.size() : first_lf_;
+    // After the first space: the target, then " HTTP/1.1" and the CR, 10 bytes (saturating).
+    const std::size_t target_room =
+        limits_.max_target_bytes > SIZE_MAX - 10 ? SIZE_MAX : limits_.max_target_bytes + 10;
+    if (first_space_ != std::string_view::npos && first_space_ < first_line && first_line - first_space_ - 1 > target_room)
       return failing(414, "request target longer than the limit");
     if (text.size() > limits_.max_head_bytes) return failing(431, "request head larger than the limit");
     return true;
@@ -214,13 +232,15 @@ class http_request_parser {
         encoding_seen = true;
       } else if (detail::equals_ignoring_case(name, "connection")) {
         connection(value, head);
-      } else if (detail::equals_ignoring_case(name, "expect")) {
+      } else if (detail::equals_ignoring_case(name, "expect") && head.minor_version == 1) {  // 1.0: ignored
         if (!detail::equals_ignoring_case(value, "100-continue")) return failing(417, "unsupported expectation");
         head.expect_continue = true;
       }
     }
     head.fields = fields.first(count);
     if (head.minor_version == 1 && !host_seen) return failing(400, "HTTP/1.1 request without a Host header field");
+    if (host_seen && !valid_host(head.host)) return failing(400, "invalid Host header field");
+    if (!authority_.empty()) head.host = authority_;  // RFC 9112 3.2.2: the target's authority wins
     if (encoding_seen && length_seen) return failing(400, "both Content-Length and Transfer-Encoding");
     if (encoding_seen && head.minor_version == 0) return failing(400, "Transfer-Encoding in an HTTP/1.0 request");
     if (head.body == http_body::length && head.content_length > limits_.max_body_bytes)
@@ -273,22 +293,37 @@ class http_request_parser {
 
   bool split_target(http_request_head& head) {
     std::string_view target = head.target;
+    authority_ = {};
     if (target == "*") {
+      if (head.method != "OPTIONS") return failing(400, "asterisk target for a method other than OPTIONS");
       head.path = target;
       return true;
     }
+    if (target.find('#') != std::string_view::npos) return failing(400, "fragment in the request target");
     if (target.front() != '/') {  // absolute form: scheme "://" authority path
       const std::size_t scheme_end = target.find("://");
       if (scheme_end == std::string_view::npos || !valid_scheme(target.substr(0, scheme_end)))
         return failing(400, "malformed request target");
       target.remove_prefix(scheme_end + 3);
       const std::size_t path_start = target.find_first_of("/?");
+      authority_ = target.substr(0, path_start);
+      if (authority_.empty() || !valid_host(authority_)) return failing(400, "invalid authority in the request target");
       target = path_start == std::string_view::npos ? std::string_view("/") : target.substr(path_start);
       if (target.front() == '?') return failing(400, "absolute request target without a path");
     }
     const std::size_t question = target.find('?');
     head.path = target.substr(0, question);
     if (question != std::string_view::npos) head.query = target.substr(question + 1);
+    return true;
+  }
+
+  // host [":" port] of RFC 3986: reg-name, IPv4 or a bracketed IP literal, as characters go.
+  static bool valid_host(std::string_view host) {
+    for (char c : host) {
+      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      std::string_view("-._~!$&'()*+,;=:%[]").find(c) != std::string_view::npos;
+      if (!ok) return false;
+    }
     return true;
   }
 
@@ -337,7 +372,9 @@ class http_request_parser {
       else other = true;
       return valid;
     });
-    if (!valid || (!chunked_last && !other)) return failing(400, "malformed Transfer-Encoding");
+    // RFC 9112 6.3: without chunked as the final coding the body length is unknown (400); with it,
+    // a coding not understood before it is not implemented (501).
+    if (!valid || !chunked_last) return failing(400, "Transfer-Encoding without chunked as the final coding");
     if (other) return failing(501, "transfer coding not implemented (only chunked is)");
     if (head.body == http_body::chunked) return failing(400, "chunked applied more than once");
     head.body = http_body::chunked;
@@ -366,7 +403,11 @@ class http_request_parser {
   }
 
   http_limits limits_;
-  std::size_t scanned_ = 0;
+  std::size_t scanned_ = 0;       // where the search for the end of the head resumes
+  std::size_t line_scanned_ = 0;  // where the search for the first line's end and space resumes
+  std::size_t first_lf_ = std::string_view::npos;
+  std::size_t first_space_ = std::string_view::npos;
+  std::string_view authority_;
   int status_ = 0;
   std::string_view reason_;
 };

@@ -263,8 +263,11 @@ struct body_buffer {
   std::vector<part> parts;
   bool read = false;  // false: the request has no body of ours (GET), use req.body
 
+  // Kept per thread between requests: what a large request grew is given back.
   void clear() {
+    if (bytes.capacity() > (std::size_t{64} << 10)) std::string().swap(bytes);
     bytes.clear();
+    if (parts.capacity() > 64) std::vector<part>().swap(parts);
     parts.clear();
     read = false;
   }
@@ -286,6 +289,8 @@ inline bool read_body(const httplib::Request& req, const httplib::ContentReader&
   if (req.is_multipart_form_data()) {
     ok = reader(
         [&](const auto& header) {  // MultipartFormData before cpp-httplib 0.23, FormData since
+          // A part's own header counts too, so that many empty parts cannot grow memory for free.
+          if (!counted(header.name.size() + header.filename.size() + header.content_type.size() + 64)) return false;
           body.parts.push_back({header.name, header.filename, header.content_type, {}});
           return true;
         },
@@ -384,6 +389,7 @@ struct http_session {
         send_error(res, kind, std::move(verdict.error().message));
         return false;  // nothing is saved for a refused call
       }
+      scope.settle();
     }
     return true;
   }
@@ -697,7 +703,10 @@ inline void apply_cors(const http& options, const httplib::Request& req, httplib
   const std::string origin = req.get_header_value("Origin");
   switch (cors_for(options, origin)) {
     case cors_grant::none: return;
-    case cors_grant::any_origin: res.set_header("Access-Control-Allow-Origin", "*"); return;
+    case cors_grant::any_origin:
+      res.set_header("Access-Control-Allow-Origin", "*");
+      if (options.cors_origins.size() > 1) res.set_header("Vary", "Origin");  // listed origins get another answer
+      return;
     case cors_grant::with_credentials:
       res.set_header("Access-Control-Allow-Origin", origin);
       res.set_header("Access-Control-Allow-Credentials", "true");
@@ -723,7 +732,10 @@ void handle_preflight(const http& options, const httplib::Request& req, httplib:
 
 inline void serve_static(const http& options, const httplib::Request& req, httplib::Response& res) {
   const auto file = resolve_static(options.static_dir, req.path);
-  if (!file) return send_error(res, error_kind::not_found, "no such file: " + req.path.substr(0, 200));
+  if (!file) {
+    const_cast<httplib::Request&>(req).ranges.clear();  // an error body is never cut to a range
+    return send_error(res, error_kind::not_found, "no such file: " + req.path.substr(0, 200));
+  }
   std::ifstream in(*file, std::ios::binary);
   std::ostringstream content;
   content << in.rdbuf();
@@ -745,23 +757,46 @@ inline bool within_header_budget(const http& options, const httplib::Request& re
 
 inline bool is_api_path(std::string_view path) { return path.substr(0, 5) == "/api/"; }
 
+// /api/<module>/<endpoint>: the only requests whose bodies are read, through the counting reader.
+inline bool is_endpoint_path(std::string_view path) {
+  if (!is_api_path(path)) return false;
+  path.remove_prefix(5);
+  const std::size_t slash = path.find('/');
+  return slash != 0 && slash != std::string_view::npos && slash + 1 < path.size() &&
+         path.find('/', slash + 1) == std::string_view::npos;
+}
+
+inline bool is_body_method(std::string_view method) {
+  return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
+}
+
 // What runs before routing: limits cpp-httplib does not apply itself.
 inline httplib::Server::HandlerResponse screen_request(const http& options, const httplib::Request& req,
                                                       httplib::Response& res) {
   using handled = httplib::Server::HandlerResponse;
   if (!within_header_budget(options, req, res)) return handled::Handled;
-  // Only /api bodies are read through the counting reader; cpp-httplib would read a chunked body
-  // anywhere else without a limit.
-  const bool body_route = is_api_path(req.path) && req.method != "GET" && req.method != "HEAD" && req.method != "OPTIONS";
+  auto& request = const_cast<httplib::Request&>(req);  // the request object is not const
+  // Only endpoint bodies are read through the counting reader. Anywhere else cpp-httplib would read
+  // a chunked body, a compressed one (inflated) or one without any length (until the client
+  // closes) without a limit; a Content-Length body it bounds itself.
+  const bool body_route = is_endpoint_path(req.path) && is_body_method(req.method);
   if (req.has_header("Transfer-Encoding") && !body_route) {
-    send_refusal(res, 411, "a chunked body is accepted only by /api POST, PUT, PATCH and DELETE: send Content-Length");
+    send_refusal(res, 411, "a chunked body is accepted only by /api/<module>/<endpoint> POST, PUT, PATCH and DELETE: "
+                           "send Content-Length");
     return handled::Handled;
   }
+  if (req.has_header("Content-Encoding") && !body_route) {
+    send_refusal(res, 415, "a compressed body is accepted only by /api/<module>/<endpoint>");
+    return handled::Handled;
+  }
+  // RFC 9112: a request with neither Content-Length nor Transfer-Encoding has no body.
+  if (!req.has_header("Content-Length") && !req.has_header("Transfer-Encoding"))
+    request.set_header("Content-Length", "0");
   // cpp-httplib would cut any response to a Range header (errors and SSE included); only static
   // files are meant to be ranged.
   const bool static_get = !options.static_dir.empty() && (req.method == "GET" || req.method == "HEAD") &&
                           !is_api_path(req.path) && req.path.substr(0, 5) != "/sse/";
-  if (!static_get) const_cast<httplib::Request&>(req).ranges.clear();  // the request object is not const
+  if (!static_get) request.ranges.clear();
   return handled::Unhandled;
 }
 
