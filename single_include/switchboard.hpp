@@ -8220,6 +8220,18 @@ struct body_buffer {
   }
 };
 
+// The media type of a Content-Type value, lower-cased ("Application/JSON; charset=utf-8" -> "application/json").
+inline std::string media_type_of(std::string_view content_type) {
+  std::string media(content_type.substr(0, content_type.find(';')));
+  while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.pop_back();
+  std::size_t first = 0;
+  while (first < media.size() && (media[first] == ' ' || media[first] == '\t')) ++first;
+  media.erase(0, first);
+  for (char& c : media)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return media;
+}
+
 // Reads the body through cpp-httplib's ContentReader, counting bytes; false with `res` filled.
 inline bool read_body(const httplib::Request& req, const httplib::ContentReader& reader, std::size_t limit,
                       body_buffer& body, httplib::Response& res) {
@@ -8233,7 +8245,7 @@ inline bool read_body(const httplib::Request& req, const httplib::ContentReader&
     return !too_large;
   };
   bool ok = false;
-  if (req.is_multipart_form_data()) {
+  if (media_type_of(req.get_header_value("Content-Type")) == "multipart/form-data") {
     ok = reader(
         [&](const auto& header) {  // MultipartFormData before cpp-httplib 0.23, FormData since
           // A part's own header counts too, so that many empty parts cannot grow memory for free.
@@ -8303,17 +8315,6 @@ struct request_view {
   }
 };
 
-// The media type of a Content-Type value, lower-cased ("Application/JSON; charset=utf-8" -> "application/json").
-inline std::string media_type_of(std::string_view content_type) {
-  std::string media(content_type.substr(0, content_type.find(';')));
-  while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.pop_back();
-  std::size_t first = 0;
-  while (first < media.size() && (media[first] == ' ' || media[first] == '\t')) ++first;
-  media.erase(0, first);
-  for (char& c : media)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return media;
-}
 
 // The session of one call: loaded from the cookie when the endpoint or the authenticate hook
 // needs it, saved (and a cookie set) only when the call changed it.
@@ -8351,7 +8352,7 @@ struct http_session {
 inline bool call_input_from(const httplib::Request& req, request_view& view, call_input& input,
                             httplib::Response& res) {
   input = {{}, view.query.fields(), true};
-  const bool multipart = req.is_multipart_form_data();
+  const bool multipart = media_type_of(req.get_header_value("Content-Type")) == "multipart/form-data";
   if (view.body.empty() && !multipart) return true;
   const std::string media = media_type_of(req.get_header_value("Content-Type"));
   if (multipart) {
@@ -8735,6 +8736,14 @@ inline httplib::Server::HandlerResponse screen_request(const http& options, cons
   if (req.has_header("Content-Encoding") && !body_route) {
     send_refusal(res, 415, "a compressed body is accepted only by /api/<module>/<endpoint>");
     return handled::Handled;
+  }
+  // Media types are case-insensitive, but cpp-httplib's multipart reader knows only the lower-case
+  // spelling: it gets that, with the parameters (the boundary) as sent.
+  for (auto& [name, value] : request.headers) {
+    if (media_type_of(name) != "content-type") continue;  // (lower-cases the field name)
+    const std::size_t semicolon = value.find(';');
+    if (media_type_of(value) == "multipart/form-data")
+      value = "multipart/form-data" + (semicolon == std::string::npos ? std::string() : value.substr(semicolon));
   }
   // RFC 9112: a request with neither Content-Length nor Transfer-Encoding has no body.
   if (!req.has_header("Content-Length") && !req.has_header("Transfer-Encoding"))

@@ -56,6 +56,10 @@ PY
 check "multipart part headers"      413 '"kind":"payload_too_large"' -H 'Content-Type: multipart/form-data; boundary=XX' \
   -H 'Transfer-Encoding: chunked' --data-binary "@$work/parts" "$base/api/demo/upload"
 
+printf -- '--XX\r\nContent-Disposition: form-data; name="title"\r\n\r\nt\r\n--XX\r\nContent-Disposition: form-data; name="a"; filename="n.txt"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--XX--\r\n' > "$work/form"
+check "multipart media type case"   200 '"filename":"n.txt"' -H 'Content-Type: Multipart/Form-Data; boundary=XX' \
+  --data-binary "@$work/form" "$base/api/demo/upload"
+
 # Range applies to static files only.
 check "Range on /api ignored"       200 '"Hello, Ada!"' -H 'Range: bytes=0-3' "$base/api/greet/hello?name=Ada"
 check "Range on errors ignored"     404 '"kind":"not_found"' -H 'Range: bytes=0-3' "$base/api/tools/nope"
