@@ -7229,6 +7229,10 @@ class http_request_parser {
     std::size_t skipped = 0;
     while (skipped < 8 && buffer.substr(skipped, 2) == "\r\n") skipped += 2;
     if (skipped == buffer.size() && skipped < 8) return result::incomplete;
+    if (skipped != skipped_) {  // what was scanned was counted from another start ("\r", then "\r\nG")
+      forget_scanning();
+      skipped_ = skipped;
+    }
     buffer.remove_prefix(skipped);
     const std::size_t end = find_head_end(buffer);
     // The same checks, in the same order, whether the head came at once or a byte at a time.
@@ -7249,15 +7253,20 @@ class http_request_parser {
 
   // Ready for the next request on the connection.
   void reset() {
-    scanned_ = 0;
-    line_scanned_ = 0;
-    first_lf_ = std::string_view::npos;
-    first_space_ = std::string_view::npos;
+    forget_scanning();
+    skipped_ = 0;
     status_ = 0;
     reason_ = {};
   }
 
  private:
+  void forget_scanning() {
+    scanned_ = 0;
+    line_scanned_ = 0;
+    first_lf_ = std::string_view::npos;
+    first_space_ = std::string_view::npos;
+  }
+
   // The offset just past the CRLF CRLF that ends the head, or npos. Where it stopped looking is
   // kept, less three bytes that may begin the terminator.
   std::size_t find_head_end(std::string_view buffer) {
@@ -7504,6 +7513,7 @@ class http_request_parser {
   }
 
   http_limits limits_;
+  std::size_t skipped_ = 0;       // empty lines before the head, which the offsets below follow
   std::size_t scanned_ = 0;       // where the search for the end of the head resumes
   std::size_t line_scanned_ = 0;  // where the search for the first line's end and space resumes
   std::size_t first_lf_ = std::string_view::npos;

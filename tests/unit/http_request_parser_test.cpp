@@ -70,9 +70,13 @@ TEST(HttpRequestParser, IncompleteUntilTheBlankLine) {
 }
 
 TEST(HttpRequestParser, LeadingEmptyLinesAreIgnored) {
-  const auto p = parse("\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n");
-  ASSERT_EQ(p.outcome, result::complete) << p.reason;
-  EXPECT_EQ(p.head.head_bytes, 4u + 27u);
+  const std::string text = "\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n";
+  for (const auto& p : {parse(text), parse_trickled(text)}) {  // trickled: "\r" first, then more
+    ASSERT_EQ(p.outcome, result::complete) << p.reason;
+    EXPECT_EQ(p.head.head_bytes, 4u + 27u);
+    EXPECT_EQ(p.head.method, "GET");
+  }
+  EXPECT_EQ(parse_trickled("\r\n\r\n\r\n\n\rGET / HTTP/1.1\r\n\r\n").status, 400);  // a bare LF
 }
 
 TEST(HttpRequestParser, BodiesByLengthAndChunked) {
