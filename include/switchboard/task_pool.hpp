@@ -76,6 +76,11 @@ class task_pool {
 
   std::size_t failures() const { return failures_; }
   std::size_t queue_limit() const { return queue_limit_; }
+  // Tasks and calls waiting for a worker (for metrics, and for tests to wait on).
+  std::size_t queued() {
+    std::lock_guard lock(mutex_);
+    return queue_.size();
+  }
 
   void run_guarded(std::function<void()>& task) {
     try {

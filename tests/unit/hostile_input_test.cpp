@@ -264,7 +264,11 @@ TEST(HostileInput, StoppingAbandonsQueuedCalls) {
   std::vector<sb::response> answers(20);
   for (std::size_t i = 0; i < answers.size(); ++i)
     callers.emplace_back([&, i] { answers[i] = call(app, "api.block", "[200]"); });
-  std::this_thread::sleep_for(100ms);  // let some queue up; the outcome is checked, not the timing
+  // Wait until calls are queued behind the one running (generous deadline: a busy machine).
+  for (const auto until = std::chrono::steady_clock::now() + 30s;
+       app.tasks().queued() < 5 && std::chrono::steady_clock::now() < until;)
+    std::this_thread::sleep_for(1ms);
+  ASSERT_GE(app.tasks().queued(), 5u);
   const auto started = std::chrono::steady_clock::now();
   app.begin_stopping();
   for (auto& c : callers) c.join();

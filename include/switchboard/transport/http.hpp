@@ -285,6 +285,12 @@ inline std::string media_type_of(std::string_view content_type) {
   return media;
 }
 
+inline bool same_field_name(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return (x >= 'A' && x <= 'Z' ? x + 32 : x) == (y >= 'A' && y <= 'Z' ? y + 32 : y);
+         });
+}
+
 // Reads the body through cpp-httplib's ContentReader, counting bytes; false with `res` filled.
 inline bool read_body(const httplib::Request& req, const httplib::ContentReader& reader, std::size_t limit,
                       body_buffer& body, httplib::Response& res) {
@@ -793,7 +799,7 @@ inline httplib::Server::HandlerResponse screen_request(const http& options, cons
   // Media types are case-insensitive, but cpp-httplib's multipart reader knows only the lower-case
   // spelling: it gets that, with the parameters (the boundary) as sent.
   for (auto& [name, value] : request.headers) {
-    if (media_type_of(name) != "content-type") continue;  // (lower-cases the field name)
+    if (!same_field_name(name, "Content-Type")) continue;
     const std::size_t semicolon = value.find(';');
     if (media_type_of(value) == "multipart/form-data")
       value = "multipart/form-data" + (semicolon == std::string::npos ? std::string() : value.substr(semicolon));
