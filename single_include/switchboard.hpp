@@ -7672,14 +7672,370 @@ class chunked_decoder {
 
 }  // namespace sb
 // end switchboard/http/chunked.hpp
-// begin switchboard/transport/http.hpp
-// sb::http: every module's endpoints over HTTP on cpp-httplib.
+// begin switchboard/http/multipart.hpp
+// multipart/form-data (RFC 7578) over a body already read under the body limit: each part's name,
+// filename, media type and content are views into the body, so parsing allocates nothing and a
+// form costs no more memory than its bytes.
+
+
+#include <cstddef>
+#include <utility>
+#include <string_view>
+
+namespace sb::detail {
+
+struct multipart_part {
+  std::string_view name;
+  std::string_view filename;      // empty for a plain field
+  std::string_view content_type;  // empty when the part has none
+  std::string_view content;
+};
+
+// The value of parameter `name` in a header value ("form-data; name=\"a\"; filename=b"): quoted
+// or a token; empty when absent. Parameter names compare case-insensitively.
+inline std::string_view header_parameter(std::string_view value, std::string_view name) {
+  std::size_t at = value.find(';');
+  while (at != std::string_view::npos) {
+    std::string_view rest = trim_whitespace(value.substr(at + 1));
+    const std::size_t eq = rest.find('=');
+    if (eq == std::string_view::npos) return {};
+    const std::string_view key = trim_whitespace(rest.substr(0, eq));
+    rest = trim_whitespace(rest.substr(eq + 1));
+    std::string_view found;
+    if (!rest.empty() && rest.front() == '"') {
+      std::size_t close = 1;
+      while (close < rest.size() && rest[close] != '"') close += rest[close] == '\\' ? 2 : 1;
+      if (close >= rest.size()) return {};  // an unterminated quote: no value at all
+      found = rest.substr(1, close - 1);
+      rest.remove_prefix(close + 1);
+    } else {
+      found = trim_whitespace(rest.substr(0, rest.find(';')));
+      rest.remove_prefix(found.size());
+    }
+    if (equals_ignoring_case(key, name)) return found;
+    at = rest.find(';');
+    value = rest;
+  }
+  return {};
+}
+
+class multipart_reader {
+ public:
+  // Calls on_part(const multipart_part&) for each part; false (and reason() says why) when the
+  // body is not a well-formed form with the boundary of `content_type`.
+  template <class OnPart>
+  bool read(std::string_view content_type, std::string_view body, OnPart&& on_part) {
+    const std::string_view boundary = header_parameter(content_type, "boundary");
+    if (boundary.empty() || boundary.size() > 70) return fail("multipart/form-data without a valid boundary parameter");
+    // The first delimiter may follow a preamble; later ones always follow CRLF.
+    std::size_t at = 0;
+    if (!starts_delimiter(body, 0, boundary)) {
+      at = find_delimiter(body, 0, boundary);
+      if (at == std::string_view::npos) return fail("the multipart body has no boundary delimiter");
+      at += 2;
+    }
+    for (;;) {
+      at += 2 + boundary.size();
+      if (body.substr(at, 2) == "--") return true;  // the close delimiter; an epilogue is ignored
+      while (at < body.size() && (body[at] == ' ' || body[at] == '\t')) ++at;  // transport padding
+      if (body.substr(at, 2) != "\r\n") return fail("a multipart delimiter is not followed by CRLF");
+      at += 2;
+      const std::size_t head_end = body.find("\r\n\r\n", at);
+      const std::size_t next = find_delimiter(body, at, boundary);
+      if (next == std::string_view::npos) return fail("the multipart body ends before its close delimiter");
+      multipart_part part;
+      std::size_t content_at = 0;
+      if (body.substr(at, 2) == "\r\n") {
+        content_at = at + 2;  // a part without header fields
+      } else {
+        if (head_end == std::string_view::npos || head_end > next) return fail("a multipart part's header is not terminated");
+        if (!read_part_head(body.substr(at, head_end - at), part)) return false;
+        content_at = head_end + 4;
+      }
+      if (content_at > next) return fail("a multipart part's header is not terminated");
+      part.content = body.substr(content_at, next - content_at);
+      on_part(std::as_const(part));
+      at = next + 2;
+    }
+  }
+
+  std::string_view reason() const { return reason_; }
+
+ private:
+  static bool starts_delimiter(std::string_view body, std::size_t at, std::string_view boundary) {
+    return body.substr(at, 2) == "--" && body.substr(at + 2, boundary.size()) == boundary;
+  }
+  // The CRLF before the next "--boundary" at or after `from`.
+  static std::size_t find_delimiter(std::string_view body, std::size_t from, std::string_view boundary) {
+    for (;;) {
+      const std::size_t crlf = body.find("\r\n--", from);
+      if (crlf == std::string_view::npos) return crlf;
+      if (body.substr(crlf + 4, boundary.size()) == boundary) return crlf;
+      from = crlf + 2;
+    }
+  }
+  bool read_part_head(std::string_view head, multipart_part& part) {
+    bool disposition = false;
+    while (!head.empty()) {
+      const std::size_t eol = head.find("\r\n");
+      const std::string_view line = head.substr(0, eol);
+      head = eol == std::string_view::npos ? std::string_view{} : head.substr(eol + 2);
+      const std::size_t colon = line.find(':');
+      if (colon == std::string_view::npos || !is_token(line.substr(0, colon)))
+        return fail("a multipart part has a malformed header field");
+      const std::string_view name = line.substr(0, colon);
+      const std::string_view value = trim_whitespace(line.substr(colon + 1));
+      if (equals_ignoring_case(name, "Content-Disposition")) {
+        if (!equals_ignoring_case(trim_whitespace(value.substr(0, value.find(';'))), "form-data"))
+          return fail("a multipart part's Content-Disposition is not form-data");
+        part.name = header_parameter(value, "name");
+        part.filename = header_parameter(value, "filename");
+        disposition = true;
+      } else if (equals_ignoring_case(name, "Content-Type")) {
+        part.content_type = value;
+      }
+    }
+    if (!disposition) return fail("a multipart part has no Content-Disposition");
+    return true;
+  }
+  bool fail(std::string_view why) {
+    reason_ = why;
+    return false;
+  }
+
+  std::string_view reason_;
+};
+
+}  // namespace sb::detail
+// end switchboard/http/multipart.hpp
+// begin switchboard/protocol/sse.hpp
+// Server-sent events (WHATWG HTML, "server-sent events"): the framing of id, event, retry and data
+// fields, and the stream an endpoint emits into, over any transport that can write bytes in order.
+
+
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <set>
+#include <string>
+#include <string_view>
+
+namespace sb::detail {
+
+// One event; id 0 writes no id field, so the client keeps its last id. `data` may contain newlines
+// (each line becomes its own "data:" field) and the event name has its line breaks removed so it
+// cannot inject fields.
+inline void format_sse_event(std::string& out, std::uint64_t id, std::string_view event, std::string_view data) {
+  if (id != 0) {
+    out += "id: ";
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, id).ptr;
+    out.append(digits, end);
+    out += '\n';
+  }
+  if (!event.empty()) {
+    out += "event: ";
+    for (char c : event)
+      if (c != '\n' && c != '\r') out += c;
+    out += '\n';
+  }
+  std::size_t start = 0;
+  for (;;) {
+    std::size_t stop = data.find_first_of("\r\n", start);
+    out += "data: ";
+    out.append(data.substr(start, stop == std::string_view::npos ? std::string_view::npos : stop - start));
+    out += '\n';
+    if (stop == std::string_view::npos) break;
+    start = stop + (data[stop] == '\r' && stop + 1 < data.size() && data[stop + 1] == '\n' ? 2 : 1);
+  }
+  out += '\n';
+}
+
+// Ids continue after the client's Last-Event-ID when it is a number; anything else starts at 1.
+inline std::uint64_t first_event_id(std::string_view last_event_id) {
+  std::uint64_t id = 0;
+  const auto [end, error] = std::from_chars(last_event_id.data(), last_event_id.data() + last_event_id.size(), id);
+  if (error != std::errc{} || end != last_event_id.data() + last_event_id.size() || id == UINT64_MAX) return 1;
+  return id + 1;
+}
+
+// Where a transport puts a stream's bytes, in order. write() is false once the client is gone or
+// too far behind; the stream then closes.
+class sse_output {
+ public:
+  virtual ~sse_output() = default;
+  virtual bool write(std::string_view bytes) = 0;
+};
+
+// The sink an endpoint's sb::stream writes into: formats each value as an event with the next id.
+// Closed by the transport when the client goes away and by the server when it stops; a waiting
+// endpoint wakes at once either way.
+class sse_stream final : public stream_sink {
+ public:
+  sse_stream(sse_output& out, std::uint64_t first_id) : out_(out), next_id_(first_id) {}
+
+  bool send(std::string_view json_text, std::string_view event) override {
+    std::lock_guard lock(mutex_);
+    if (!open_) return false;
+    buffer_.clear();
+    format_sse_event(buffer_, next_id_++, event, json_text);
+    return write_locked(buffer_);
+  }
+  bool open() const override { return open_.load(); }
+  // Ids resume after the client's Last-Event-ID; before the first event only.
+  void continue_after(std::string_view last_event_id) { next_id_ = first_event_id(last_event_id); }
+  bool wait_for(std::chrono::milliseconds duration) override {
+    std::unique_lock lock(mutex_);
+    closed_.wait_for(lock, duration, [this] { return !open_.load(); });
+    return open_.load();
+  }
+  // Comments (heartbeats) and the retry field: written only while the stream is open.
+  bool write(std::string_view text) {
+    std::lock_guard lock(mutex_);
+    return open_ && write_locked(text);
+  }
+  // The closing event has no id: a reconnecting client resumes after the last value, not after it.
+  // It is written even after close() (a stop), so the client learns how the stream ended.
+  bool final_event(std::string_view event, std::string_view data) {
+    std::lock_guard lock(mutex_);
+    buffer_.clear();
+    format_sse_event(buffer_, 0, event, data);
+    return out_.write(buffer_);
+  }
+  void close() {
+    {
+      std::lock_guard lock(mutex_);
+      open_ = false;
+    }
+    closed_.notify_all();
+  }
+
+ private:
+  bool write_locked(std::string_view text) {
+    if (!out_.write(text)) {
+      open_ = false;
+      closed_.notify_all();
+    }
+    return open_;
+  }
+  sse_output& out_;
+  std::mutex mutex_;
+  std::atomic<bool> open_{true};
+  std::condition_variable closed_;
+  std::uint64_t next_id_;
+  std::string buffer_;
+};
+
+// The streams a server has open: counted against its limit, beaten by its heartbeat, and closed
+// together when it stops.
+class sse_registry {
+ public:
+  bool add(sse_stream* s, std::size_t limit) {
+    std::lock_guard lock(mutex_);
+    if (closing_ || streams_.size() >= limit) return false;
+    streams_.insert(s);
+    return true;
+  }
+  void remove(sse_stream* s) {
+    std::lock_guard lock(mutex_);
+    streams_.erase(s);
+  }
+  void heartbeat() {
+    std::lock_guard lock(mutex_);
+    for (sse_stream* s : streams_) s->write(": heartbeat\n\n");  // a gone client fails here and closes
+  }
+  void close_all() {
+    std::lock_guard lock(mutex_);
+    closing_ = true;
+    for (sse_stream* s : streams_) s->close();
+  }
+  std::size_t size() {
+    std::lock_guard lock(mutex_);
+    return streams_.size();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::set<sse_stream*> streams_;
+  bool closing_ = false;
+};
+
+}  // namespace sb::detail
+// end switchboard/protocol/sse.hpp
+// begin switchboard/protocol/http_api.hpp
+// The HTTP API: everything switchboard means by HTTP, apart from sockets. A server reads a request
+// (head and complete body) into an http_input, and this layer answers it in an http_output:
 //   /api/<module>/<endpoint>   query string, JSON body (array or object), urlencoded or multipart form
 //   /sse/<module>/<endpoint>   the endpoint's stream as server-sent events
 //   /api/_describe             modules, endpoints, methods and JSON Schemas
 //   everything else            static files, when a directory is configured
-// Only the transport headers include httplib.
+// with CORS and preflight, sessions and the authenticate hook, error bodies and statuses. Both
+// servers (the Asio one and the cpp-httplib policy) are adapters over it, so they answer alike.
+// The options type is duck-typed: any struct with the fields sb::server and sb::http share.
 
+// begin switchboard/http/static_files.hpp
+// Mapping a URL path to a file under a root directory, refusing anything that could leave it.
+
+#include <algorithm>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sb::detail {
+
+inline std::string_view content_type_for(std::string_view path) {
+  const std::size_t dot = path.rfind('.');
+  const std::string_view ext = dot == std::string_view::npos ? std::string_view{} : path.substr(dot + 1);
+  if (ext == "html" || ext == "htm") return "text/html; charset=utf-8";
+  if (ext == "js" || ext == "mjs") return "text/javascript; charset=utf-8";
+  if (ext == "css") return "text/css; charset=utf-8";
+  if (ext == "json") return "application/json";
+  if (ext == "svg") return "image/svg+xml";
+  if (ext == "png") return "image/png";
+  if (ext == "jpg" || ext == "jpeg") return "image/jpeg";
+  if (ext == "gif") return "image/gif";
+  if (ext == "ico") return "image/x-icon";
+  if (ext == "wasm") return "application/wasm";
+  if (ext == "txt") return "text/plain; charset=utf-8";
+  if (ext == "woff2") return "font/woff2";
+  return "application/octet-stream";
+}
+
+// The file for `url_path` (already percent-decoded) under `root`, or nothing. Rejects "..", empty
+// and dot segments, backslashes, NUL, and any path that resolves (through symlinks) outside root.
+inline std::optional<std::filesystem::path> resolve_static(const std::filesystem::path& root,
+                                                           std::string_view url_path) {
+  if (url_path.empty() || url_path[0] != '/') return std::nullopt;
+  std::filesystem::path relative;
+  std::size_t start = 1;
+  while (start <= url_path.size()) {
+    std::size_t stop = url_path.find('/', start);
+    if (stop == std::string_view::npos) stop = url_path.size();
+    const std::string_view segment = url_path.substr(start, stop - start);
+    if (segment == ".." || segment == "." || segment.find('\\') != std::string_view::npos ||
+        segment.find('\0') != std::string_view::npos || segment.find(':') != std::string_view::npos)
+      return std::nullopt;
+    if (!segment.empty()) relative /= std::string(segment);
+    start = stop + 1;
+  }
+  std::error_code ec;
+  const auto base = std::filesystem::weakly_canonical(root, ec);
+  if (ec) return std::nullopt;
+  auto candidate = std::filesystem::weakly_canonical(base / relative, ec);
+  if (ec) return std::nullopt;
+  if (std::filesystem::is_directory(candidate, ec)) candidate /= "index.html";
+  const auto [root_end, unused] = std::mismatch(base.begin(), base.end(), candidate.begin(), candidate.end());
+  if (root_end != base.end()) return std::nullopt;
+  if (!std::filesystem::is_regular_file(candidate, ec)) return std::nullopt;
+  return candidate;
+}
+
+}  // namespace sb::detail
+// end switchboard/http/static_files.hpp
 // begin switchboard/session_store.hpp
 // Where sessions live between requests, and the rules for when one is created, saved or renamed.
 // The store interface copies sessions in and out, so a store in another process (Redis, a
@@ -7878,103 +8234,627 @@ class session_scope {
 
 }  // namespace sb::detail
 // end switchboard/session_store.hpp
-// begin switchboard/transport/sse.hpp
-// Server-sent events framing (WHATWG HTML, "server-sent events"): id, event, retry, data lines.
 
+#include <charconv>
+#include <cstddef>
 #include <cstdint>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
+
+namespace sb {
+
+// Decides who is calling, from a bearer token, a cookie or anything else in the request. It may fill
+// the session (user, level, data); an error rejects the call (unauthorized: 401).
+using authenticator = std::function<result<void>(const request&, session&)>;
+
+// A request as a server read it: the head parsed, the body complete (chunks joined). Views into the
+// server's buffers, valid until the answer is written (for a stream: until it ends).
+struct http_input {
+  std::string_view method;
+  std::string_view path;   // as sent, percent-encoded
+  std::string_view query;  // after '?', without it
+  std::span<const header> headers;
+  std::string_view body;
+  std::string_view remote_address;
+  int remote_port = 0;
+  const hangup_probe* hangup = nullptr;  // null when the server cannot tell
+
+  // Case-insensitive; the first field of that name, empty when absent.
+  std::string_view field(std::string_view name) const {
+    for (const auto& h : headers)
+      if (detail::equals_ignoring_case(h.name, name)) return h.value;
+    return {};
+  }
+};
+
+// The answer to write. Reused from request to request: clear() keeps every buffer's capacity, so a
+// warmed server answers without allocating.
+struct http_output {
+  int status = 200;
+  std::string content_type;  // empty: no Content-Type (and no body)
+  std::string body;
+  std::string fields;        // further header fields, each "Name: value\r\n"
+  bool close = false;        // the connection ends after this answer (part of the request may be unread)
+
+  void clear() {
+    status = 200;
+    content_type.clear();
+    body.clear();
+    fields.clear();
+    close = false;
+  }
+  void add_field(std::string_view name, std::string_view value) {
+    fields.append(name);
+    fields += ": ";
+    for (char c : value) fields += (c == '\r' || c == '\n') ? ' ' : c;  // a value never starts a new field
+    fields += "\r\n";
+  }
+  // Each extra field, for servers that take them one by one.
+  template <class Each>
+  void for_each_field(Each&& each) const {
+    std::string_view rest = fields;
+    while (!rest.empty()) {
+      const std::size_t eol = rest.find("\r\n");
+      const std::string_view line = rest.substr(0, eol);
+      const std::size_t colon = line.find(':');
+      each(line.substr(0, colon), line.substr(colon + 2));
+      rest.remove_prefix(eol + 2);
+    }
+  }
+};
+
+}  // namespace sb
 
 namespace sb::detail {
 
-// One event; id 0 writes no id field, so the client keeps its last id. `data` may contain newlines (each line becomes its own "data:" field) and the event
-// name has its line breaks removed so it cannot inject fields.
-inline void format_sse_event(std::string& out, std::uint64_t id, std::string_view event, std::string_view data) {
-  if (id != 0) {
-    out += "id: ";
-    out += std::to_string(id);
-    out += '\n';
+// The standard reason phrase, for the status line.
+inline std::string_view reason_phrase(int status) {
+  switch (status) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 206: return "Partial Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 416: return "Range Not Satisfiable";
+    case 417: return "Expectation Failed";
+    case 422: return "Unprocessable Content";
+    case 426: return "Upgrade Required";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    default: return status < 300 ? "OK" : status < 400 ? "Redirect" : status < 500 ? "Client Error" : "Server Error";
   }
-  if (!event.empty()) {
-    out += "event: ";
-    for (char c : event)
-      if (c != '\n' && c != '\r') out += c;
-    out += '\n';
+}
+
+inline void fail(http_output& out, error_kind kind, std::string_view message, std::string_view where = {}) {
+  response r;
+  r.fail(kind, std::string(message), std::string(where));
+  out.body.clear();
+  r.write_error_body(out.body);
+  out.status = http_status(kind);
+  out.content_type = "application/json";
+}
+
+// For refusals the error table has no kind for (411, 431, ...): the status is given, the body is
+// the same, and the connection closes (what follows the head may be unread).
+inline void refuse(http_output& out, int status, std::string_view message) {
+  fail(out, error_kind::invalid_argument, message);
+  out.status = status;
+  out.close = true;
+}
+
+inline void write_response(http_output& out, response& r) {
+  if (!r.ok()) {
+    out.body.clear();
+    r.write_error_body(out.body);
+    out.status = http_status(r.error);
+    out.content_type = "application/json";
+    if (r.error == error_kind::unavailable) out.add_field("Retry-After", "1");
+    return;
   }
-  std::size_t start = 0;
-  for (;;) {
-    std::size_t stop = data.find_first_of("\r\n", start);
-    out += "data: ";
-    out.append(data.substr(start, stop == std::string_view::npos ? std::string_view::npos : stop - start));
-    out += '\n';
-    if (stop == std::string_view::npos) break;
-    start = stop + (data[stop] == '\r' && stop + 1 < data.size() && data[stop + 1] == '\n' ? 2 : 1);
+  out.status = 200;
+  switch (r.form) {
+    case body_form::json: out.content_type = "application/json"; break;
+    case body_form::redirect:
+      out.status = r.redirect_status;
+      out.add_field("Location", r.body);
+      out.content_type.clear();
+      out.body.clear();
+      return;
+    case body_form::binary:
+      if (!r.filename.empty()) {
+        std::string safe;
+        for (char c : r.filename) safe += (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) ? '_' : c;
+        out.add_field("Content-Disposition", "attachment; filename=\"" + safe + "\"");
+      }
+      out.content_type = r.content_type;
+      break;
+    default: out.content_type = r.content_type; break;
   }
-  out += '\n';
+  out.body.swap(r.body);  // both are reused: the capacities trade places
+}
+
+inline methods method_of(std::string_view verb) {
+  if (verb == "GET" || verb == "HEAD") return get;
+  if (verb == "POST") return post;
+  if (verb == "PUT") return put;
+  if (verb == "PATCH") return patch;
+  if (verb == "DELETE") return del;
+  return {};
+}
+
+inline std::string allow_header(methods allowed) {
+  std::string text;
+  for (auto [m, name] : {std::pair{get, "GET"}, {post, "POST"}, {put, "PUT"}, {patch, "PATCH"}, {del, "DELETE"}}) {
+    if (!allowed.allows(m)) continue;
+    if (!text.empty()) text += ", ";
+    text += name;
+  }
+  return text;
+}
+
+inline std::string_view cookie_value(std::string_view header, std::string_view name) {
+  std::string_view rest = header;
+  while (!rest.empty()) {
+    const std::size_t semi = rest.find(';');
+    std::string_view part = rest.substr(0, semi);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    const std::size_t eq = part.find('=');
+    if (eq != std::string_view::npos && part.substr(0, eq) == name) return part.substr(eq + 1);
+    if (semi == std::string_view::npos) break;
+    rest.remove_prefix(semi + 1);
+  }
+  return {};
+}
+
+// The media type of a Content-Type value, lower-cased ("Application/JSON; charset=utf-8" ->
+// "application/json"), into a caller's buffer.
+inline std::string_view media_type_of(std::string_view content_type, std::string& buffer) {
+  buffer.assign(trim_whitespace(content_type.substr(0, content_type.find(';'))));
+  for (char& c : buffer) c = ascii_lower(c);
+  return buffer;
+}
+
+// A path percent-decoded ('+' stays '+'); false on a malformed escape or an encoded NUL.
+inline bool decode_path(std::string_view path, std::string& out) {
+  out.clear();
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    if (path[i] != '%') {
+      out += path[i];
+      continue;
+    }
+    if (i + 2 >= path.size() || hex_digit(path[i + 1]) < 0 || hex_digit(path[i + 2]) < 0) return false;
+    const char c = static_cast<char>(hex_digit(path[i + 1]) * 16 + hex_digit(path[i + 2]));
+    if (c == '\0') return false;
+    out += c;
+    i += 2;
+  }
+  return true;
+}
+
+inline bool is_api_path(std::string_view path) { return path.substr(0, 5) == "/api/"; }
+inline bool is_sse_path(std::string_view path) { return path.substr(0, 5) == "/sse/"; }
+
+// "<module>/<endpoint>" after a five-character prefix ("/api/", "/sse/"), both non-empty.
+inline bool split_route(std::string_view decoded, std::string_view& module, std::string_view& endpoint) {
+  decoded.remove_prefix(5);
+  const std::size_t slash = decoded.find('/');
+  if (slash == 0 || slash == std::string_view::npos || slash + 1 == decoded.size() ||
+      decoded.find('/', slash + 1) != std::string_view::npos)
+    return false;
+  module = decoded.substr(0, slash);
+  endpoint = decoded.substr(slash + 1);
+  return true;
+}
+
+// /api/<module>/<endpoint>, judged on the path as sent: the only requests whose bodies are read.
+inline bool is_endpoint_path(std::string_view path) {
+  if (!is_api_path(path)) return false;
+  std::string_view module, endpoint;
+  return split_route(path, module, endpoint);
+}
+
+inline bool is_body_method(std::string_view method) {
+  return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
+}
+
+// The request as endpoints see it, with storage for the views it hands out. Reusable: buffers keep
+// their capacity.
+struct request_view {
+  request info;
+  query_fields query;
+  query_fields form;
+  std::vector<field> multipart_fields;
+  std::vector<upload> uploads;
+  std::string_view last_event_id;
+
+  // False with `out` filled when the query cannot be decoded.
+  bool load(const http_input& in, http_output& out) {
+    multipart_fields.clear();
+    uploads.clear();
+    if (!query.parse(in.query)) {
+      fail(out, error_kind::invalid_argument, query.error(), "query");
+      return false;
+    }
+    info = {in.method, in.path, in.query, in.body, in.remote_address, in.remote_port, in.headers, query.fields(), {}, {}};
+    last_event_id = in.field("Last-Event-ID");
+    return true;
+  }
+};
+
+// CORS: listed origins may send credentials; "*" admits every other origin, never with credentials
+// (otherwise any web site could call with its visitors' cookies).
+enum class cors_grant : std::uint8_t { none, any_origin, with_credentials };
+
+template <class Options>
+cors_grant cors_for(const Options& options, std::string_view origin) {
+  if (origin.empty()) return cors_grant::none;
+  bool any = false;
+  for (const auto& allowed : options.cors_origins) {
+    if (allowed == origin) return cors_grant::with_credentials;
+    any = any || allowed == "*";
+  }
+  return any ? cors_grant::any_origin : cors_grant::none;
+}
+
+// A byte range of a static file ("bytes=a-b", "bytes=a-", "bytes=-n"); several ranges or anything
+// else is ignored (the whole file is sent, as RFC 9110 allows). False when unsatisfiable.
+inline bool parse_range(std::string_view header, std::size_t size, std::size_t& first, std::size_t& last, bool& ranged) {
+  ranged = false;
+  if (header.substr(0, 6) != "bytes=" || header.find(',') != std::string_view::npos) return true;
+  header.remove_prefix(6);
+  const std::size_t dash = header.find('-');
+  if (dash == std::string_view::npos) return true;
+  const auto number = [](std::string_view text, std::size_t& value) {
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    return !text.empty() && error == std::errc{} && end == text.data() + text.size();
+  };
+  std::size_t a = 0, b = 0;
+  const std::string_view from = trim_whitespace(header.substr(0, dash)), to = trim_whitespace(header.substr(dash + 1));
+  if (from.empty()) {
+    if (!number(to, b)) return true;
+    if (b == 0 || size == 0) return false;
+    first = b >= size ? 0 : size - b;
+    last = size - 1;
+  } else {
+    if (!number(from, a) || (!to.empty() && !number(to, b))) return true;
+    if (a >= size) return false;
+    first = a;
+    last = to.empty() || b >= size ? size - 1 : b;
+    if (last < first) return true;  // syntactically invalid: ignored
+  }
+  ranged = true;
+  return true;
 }
 
 }  // namespace sb::detail
-// end switchboard/transport/sse.hpp
-// begin switchboard/transport/static_files.hpp
-// Mapping a URL path to a file under a root directory, refusing anything that could leave it.
 
-#include <algorithm>
-#include <filesystem>
-#include <optional>
-#include <string>
-#include <string_view>
+namespace sb {
 
-namespace sb::detail {
+// The session of one call: loaded from the cookie when the endpoint or the authenticate hook
+// needs it, saved (and a cookie set) only when the call changed it.
+template <class Options>
+struct http_session {
+  const Options& options;
+  detail::session_scope scope;
+  bool used = false;
 
-inline std::string_view content_type_for(std::string_view path) {
-  const std::size_t dot = path.rfind('.');
-  const std::string_view ext = dot == std::string_view::npos ? std::string_view{} : path.substr(dot + 1);
-  if (ext == "html" || ext == "htm") return "text/html; charset=utf-8";
-  if (ext == "js" || ext == "mjs") return "text/javascript; charset=utf-8";
-  if (ext == "css") return "text/css; charset=utf-8";
-  if (ext == "json") return "application/json";
-  if (ext == "svg") return "image/svg+xml";
-  if (ext == "png") return "image/png";
-  if (ext == "jpg" || ext == "jpeg") return "image/jpeg";
-  if (ext == "gif") return "image/gif";
-  if (ext == "ico") return "image/x-icon";
-  if (ext == "wasm") return "application/wasm";
-  if (ext == "txt") return "text/plain; charset=utf-8";
-  if (ext == "woff2") return "font/woff2";
-  return "application/octet-stream";
-}
+  explicit http_session(const Options& o) : options(o), scope(*o.sessions) {}
 
-// The file for `url_path` (already percent-decoded) under `root`, or nothing. Rejects "..", empty
-// and dot segments, backslashes, NUL, and any path that resolves (through symlinks) outside root.
-inline std::optional<std::filesystem::path> resolve_static(const std::filesystem::path& root,
-                                                           std::string_view url_path) {
-  if (url_path.empty() || url_path[0] != '/') return std::nullopt;
-  std::filesystem::path relative;
-  std::size_t start = 1;
-  while (start <= url_path.size()) {
-    std::size_t stop = url_path.find('/', start);
-    if (stop == std::string_view::npos) stop = url_path.size();
-    const std::string_view segment = url_path.substr(start, stop - start);
-    if (segment == ".." || segment == "." || segment.find('\\') != std::string_view::npos ||
-        segment.find('\0') != std::string_view::npos || segment.find(':') != std::string_view::npos)
-      return std::nullopt;
-    if (!segment.empty()) relative /= std::string(segment);
-    start = stop + 1;
+  bool open(const http_input& in, const request& info, bool needed, http_output& out) {
+    if (!needed && !options.authenticate) return true;
+    used = true;
+    scope.open(detail::cookie_value(in.field("Cookie"), options.session_cookie.name));
+    if (options.authenticate) {
+      result<void> verdict = options.authenticate(info, scope.current);
+      if (!verdict.ok()) {
+        const error_kind kind =
+            verdict.error().kind == error_kind::internal ? error_kind::unauthorized : verdict.error().kind;
+        detail::fail(out, kind, verdict.error().message);
+        return false;  // nothing is saved for a refused call
+      }
+      scope.settle();
+    }
+    return true;
   }
-  std::error_code ec;
-  const auto base = std::filesystem::weakly_canonical(root, ec);
-  if (ec) return std::nullopt;
-  auto candidate = std::filesystem::weakly_canonical(base / relative, ec);
-  if (ec) return std::nullopt;
-  if (std::filesystem::is_directory(candidate, ec)) candidate /= "index.html";
-  const auto [root_end, unused] = std::mismatch(base.begin(), base.end(), candidate.begin(), candidate.end());
-  if (root_end != base.end()) return std::nullopt;
-  if (!std::filesystem::is_regular_file(candidate, ec)) return std::nullopt;
-  return candidate;
-}
+  void close(http_output& out) {
+    if (!used) return;
+    const std::string cookie = scope.close(options.session_cookie);
+    if (!cookie.empty()) out.add_field("Set-Cookie", cookie);
+  }
+};
 
-}  // namespace sb::detail
-// end switchboard/transport/static_files.hpp
+template <class App, class Options>
+class http_api {
+ public:
+  // A stream accepted by handle(): the server writes the head in `out`, then runs it (run_stream)
+  // on a thread that may block. Closing `stream` (the client went away) ends it.
+  struct stream_call {
+    stream_call(const Options& options, detail::sse_output& output, std::size_t index)
+        : index(index), session(options), stream(output, 1) {}
+    std::size_t index;
+    detail::request_view view;
+    http_session<Options> session;
+    detail::sse_stream stream;
+  };
+
+  http_api(App& app, const Options& options) : app_(app), options_(options) {}
+
+  // What can be refused from the head alone, before any body is read; false with `out` filled
+  // (and the connection to be closed).
+  bool screen(const http_input& in, http_output& out) const {
+    const bool body_route = detail::is_endpoint_path(in.path) && detail::is_body_method(in.method);
+    if (!in.field("Transfer-Encoding").empty() && !body_route) {
+      detail::refuse(out, 411,
+                     "a chunked body is accepted only by /api/<module>/<endpoint> POST, PUT, PATCH and DELETE: "
+                     "send Content-Length");
+      return false;
+    }
+    const std::string_view coding = in.field("Content-Encoding");
+    if (!coding.empty() && !detail::equals_ignoring_case(coding, "identity")) {
+      detail::refuse(out, 415, "a compressed body (Content-Encoding) is not accepted: send it uncompressed");
+      out.status = 415;
+      return false;
+    }
+    return true;
+  }
+
+  // Answers a complete request in `out`; for /sse/ returns the stream to run (writing `out` first).
+  std::unique_ptr<stream_call> handle(const http_input& in, http_output& out, detail::sse_output& stream_output) {
+    out.clear();
+    std::unique_ptr<stream_call> call;
+    route(in, out, stream_output, call);
+    apply_cors(in, out);
+    return call;
+  }
+
+  // Runs an accepted stream to its end on the calling thread; the final event says how it ended.
+  void run_stream(stream_call& call) {
+    detail::sse_stream& stream = call.stream;
+    if (!streams_.add(&stream, options_.max_sse_streams)) {
+      stream.final_event("error", R"({"error":{"kind":"too_many_requests","message":"too many open streams"}})");
+      return;
+    }
+    stream.write("retry: " + std::to_string(options_.sse_retry_ms) + "\n\n");
+    context ctx;
+    ctx.from = origin::sse;
+    ctx.http = &call.view.info;
+    ctx.session = &call.session.scope.current;
+    ctx.sink = &stream;
+    ctx.bus = &app_;
+    ctx.last_event_id = call.view.last_event_id;
+    response result;
+    app_.call_at(call.index, {{}, call.view.query.fields(), true}, result, ctx);
+    streams_.remove(&stream);
+    if (result.ok()) {
+      stream.final_event("end", result.form == body_form::json ? std::string_view(result.body) : "null");
+    } else {
+      std::string body;
+      result.write_error_body(body);
+      stream.final_event("error", body);
+    }
+    app_.run_tasks(result);
+  }
+
+  void heartbeat() { streams_.heartbeat(); }
+  // Ends every stream (each writes its final event); new ones are refused.
+  void close_streams() { streams_.close_all(); }
+  std::size_t open_streams() { return streams_.size(); }
+
+ private:
+  void route(const http_input& in, http_output& out, detail::sse_output& stream_output, std::unique_ptr<stream_call>& call) {
+    thread_local std::string decoded;
+    if (!detail::decode_path(in.path, decoded))
+      return detail::fail(out, error_kind::invalid_argument, "the path has a malformed percent escape or an encoded NUL");
+    if (in.path == "/api/_describe") return describe(in, out);
+    std::string_view module, endpoint;
+    const bool api = detail::is_api_path(in.path), sse = detail::is_sse_path(in.path);
+    if ((api || sse) && detail::split_route(decoded, module, endpoint)) {
+      const std::size_t index = App::find(module, endpoint);
+      if (index == App::npos || App::table[index].internal)
+        return detail::fail(out, error_kind::not_found,
+                            "no endpoint named \"" + std::string(module) + "." + std::string(endpoint) + "\"");
+      if (in.method == "OPTIONS") return preflight(in, out, index);
+      if (sse) return open_stream(in, out, index, stream_output, call);
+      return call_endpoint(in, out, index);
+    }
+    if (!api && !sse && !options_.static_dir.empty()) return serve_static(in, out, decoded);
+    detail::fail(out, error_kind::not_found, "no route for " + std::string(in.method) + " " + decoded.substr(0, 200));
+  }
+
+  void describe(const http_input& in, http_output& out) {
+    if (in.method != "GET" && in.method != "HEAD") return method_not_allowed(in, out, "GET", "/api/_describe");
+    out.body = app_.describe();
+    out.content_type = "application/json";
+  }
+
+  void method_not_allowed(const http_input& in, http_output& out, std::string_view allowed, std::string_view what) {
+    out.add_field("Allow", allowed);
+    detail::fail(out, error_kind::method_not_allowed, std::string(in.method) + " is not allowed for " + std::string(what));
+  }
+
+  void call_endpoint(const http_input& in, http_output& out, std::size_t index) {
+    const auto& entry = App::table[index];
+    if (!entry.allowed.allows(detail::method_of(in.method)))
+      return method_not_allowed(in, out, detail::allow_header(entry.allowed), entry.full_name);
+    thread_local detail::request_view view;
+    if (!view.load(in, out)) return;
+    detail::call_input input;
+    if (!call_input_from(in, view, input, out)) return;
+    http_session<Options> session(options_);
+    if (!session.open(in, view.info, entry.uses_session, out)) return;
+    context ctx;
+    ctx.from = origin::http;
+    ctx.http = &view.info;
+    ctx.session = &session.scope.current;
+    ctx.bus = &app_;
+    ctx.hangup = in.hangup;
+    thread_local response result;
+    app_.call_at(index, input, result, ctx);
+    session.close(out);
+    detail::write_response(out, result);
+    app_.run_tasks(result);
+  }
+
+  // Builds the call input from the query, a JSON body or a form; false with `out` filled on error.
+  bool call_input_from(const http_input& in, detail::request_view& view, detail::call_input& input, http_output& out) {
+    input = {{}, view.query.fields(), true};
+    thread_local std::string media_buffer;
+    const std::string_view content_type = in.field("Content-Type");
+    const std::string_view media = detail::media_type_of(content_type, media_buffer);
+    const bool multipart = media == "multipart/form-data";
+    if (in.body.empty() && !multipart) return true;
+    if (multipart || media == "application/x-www-form-urlencoded") {
+      if (!view.query.fields().empty()) {
+        detail::fail(out, error_kind::invalid_argument, "send parameters in the query string or in the form, not both", "query");
+        return false;
+      }
+      if (multipart) return read_multipart(in, content_type, view, input, out);
+      if (!view.form.parse(in.body)) {
+        detail::fail(out, error_kind::invalid_argument, view.form.error(), "body");
+        return false;
+      }
+      view.info.form = view.form.fields();
+      input = {{}, view.form.fields(), true};
+      return true;
+    }
+    if (media == "application/json" || media.empty()) {
+      if (!view.query.fields().empty()) {
+        detail::fail(out, error_kind::invalid_argument, "send parameters in the query string or in the body, not both", "query");
+        return false;
+      }
+      input = {in.body, {}, false};
+      return true;
+    }
+    detail::fail(out, error_kind::unsupported_media_type,
+                 "unsupported Content-Type \"" + std::string(media.substr(0, 100)) +
+                     "\": send application/json, application/x-www-form-urlencoded or multipart/form-data");
+    return false;
+  }
+
+  bool read_multipart(const http_input& in, std::string_view content_type, detail::request_view& view,
+                      detail::call_input& input, http_output& out) {
+    detail::multipart_reader reader;
+    const bool ok = reader.read(content_type, in.body, [&](const detail::multipart_part& part) {
+      if (part.filename.empty()) view.multipart_fields.push_back({part.name, part.content});
+      else view.uploads.push_back({part.name, part.filename, part.content_type, part.content});
+    });
+    if (!ok) {
+      detail::fail(out, error_kind::invalid_argument, "the multipart body could not be read: " + std::string(reader.reason()), "body");
+      return false;
+    }
+    view.info.form = view.multipart_fields;
+    view.info.files = view.uploads;
+    input = {{}, view.multipart_fields, true};
+    return true;
+  }
+
+  void open_stream(const http_input& in, http_output& out, std::size_t index, detail::sse_output& output,
+                   std::unique_ptr<stream_call>& call) {
+    if (in.method != "GET" && in.method != "HEAD") return method_not_allowed(in, out, "GET", App::table[index].full_name);
+    auto accepted = std::make_unique<stream_call>(options_, output, index);
+    if (!accepted->view.load(in, out)) return;
+    // The stream outlives the head: a session it changes later is not saved (no header can carry a
+    // new cookie any more), so it sees the session as the request found it.
+    if (!accepted->session.open(in, accepted->view.info, App::table[index].uses_session, out)) return;
+    accepted->session.close(out);
+    accepted->stream.continue_after(accepted->view.last_event_id);
+    out.status = 200;
+    out.content_type = "text/event-stream";
+    out.add_field("Cache-Control", "no-cache");
+    out.add_field("X-Accel-Buffering", "no");
+    call = std::move(accepted);
+  }
+
+  void preflight(const http_input& in, http_output& out, std::size_t index) {
+    if (detail::cors_for(options_, in.field("Origin")) == detail::cors_grant::none) {
+      out.status = 403;
+      return;
+    }
+    out.status = 204;
+    out.add_field("Access-Control-Allow-Methods", detail::allow_header(App::table[index].allowed) + ", OPTIONS");
+    const std::string_view requested = in.field("Access-Control-Request-Headers");
+    out.add_field("Access-Control-Allow-Headers", requested.empty() ? "Content-Type, Authorization" : requested);
+    out.add_field("Access-Control-Max-Age", "600");
+  }
+
+  void apply_cors(const http_input& in, http_output& out) const {
+    const std::string_view origin = in.field("Origin");
+    switch (detail::cors_for(options_, origin)) {
+      case detail::cors_grant::none: return;
+      case detail::cors_grant::any_origin:
+        out.add_field("Access-Control-Allow-Origin", "*");
+        if (options_.cors_origins.size() > 1) out.add_field("Vary", "Origin");  // listed origins get another answer
+        return;
+      case detail::cors_grant::with_credentials:
+        out.add_field("Access-Control-Allow-Origin", origin);
+        out.add_field("Access-Control-Allow-Credentials", "true");
+        out.add_field("Vary", "Origin");
+        return;
+    }
+  }
+
+  void serve_static(const http_input& in, http_output& out, const std::string& decoded) {
+    if (in.method != "GET" && in.method != "HEAD") return method_not_allowed(in, out, "GET, HEAD", decoded.substr(0, 200));
+    const auto file = detail::resolve_static(options_.static_dir, decoded);
+    if (!file) return detail::fail(out, error_kind::not_found, "no such file: " + decoded.substr(0, 200));
+    std::ifstream stream(*file, std::ios::binary);
+    out.body.assign(std::istreambuf_iterator<char>(stream), std::istreambuf_iterator<char>());
+    out.content_type = detail::content_type_for(file->string());
+    out.add_field("Accept-Ranges", "bytes");
+    std::size_t first = 0, last = 0;
+    bool ranged = false;
+    if (!detail::parse_range(in.field("Range"), out.body.size(), first, last, ranged)) {
+      out.add_field("Content-Range", "bytes */" + std::to_string(out.body.size()));
+      return detail::fail(out, error_kind::invalid_argument, "the requested range is outside the file"), void(out.status = 416);
+    }
+    if (!ranged) return;
+    out.add_field("Content-Range",
+                  "bytes " + std::to_string(first) + "-" + std::to_string(last) + "/" + std::to_string(out.body.size()));
+    out.body = out.body.substr(first, last - first + 1);
+    out.status = 206;
+  }
+
+  App& app_;
+  const Options& options_;
+  detail::sse_registry streams_;
+};
+
+}  // namespace sb
+// end switchboard/protocol/http_api.hpp
+// begin switchboard/transport/http.hpp
+// sb::http: the HTTP API (protocol/http_api.hpp) on cpp-httplib, a thread per open connection.
+// The simple alternative to sb::server; it serves HTTP and SSE, not WebSocket. Only this header
+// includes httplib.
+
 
 #include <httplib.h>
 
@@ -8008,10 +8888,6 @@ inline std::optional<std::filesystem::path> resolve_static(const std::filesystem
 #include <vector>
 
 namespace sb {
-
-// Decides who is calling, from a bearer token, a cookie or anything else in the request. It may fill
-// the session (user, level, data); an error rejects the call (unauthorized: 401).
-using authenticator = std::function<result<void>(const request&, session&)>;
 
 struct http {
   std::string host = "127.0.0.1";
@@ -8137,275 +9013,88 @@ class elastic_pool final : public httplib::TaskQueue {
   bool stopping_ = false;
 };
 
-inline void send_error(httplib::Response& res, error_kind kind, std::string message, std::string where = {}) {
-  response r;
-  r.fail(kind, std::move(message), std::move(where));
-  std::string body;
-  r.write_error_body(body);
-  res.status = http_status(kind);
-  res.set_content(body, "application/json");
+inline void send_output(const http_output& out, httplib::Response& res) {
+  res.status = out.status;
+  out.for_each_field([&](std::string_view name, std::string_view value) {
+    res.set_header(std::string(name), std::string(value));
+  });
+  if (out.close) res.set_header("Connection", "close");
+  if (!out.content_type.empty()) res.set_content(out.body, out.content_type.c_str());
 }
 
-// For refusals the error table has no kind for (411, 431): the status is given, the body is the same.
-inline void send_refusal(httplib::Response& res, int status, std::string message) {
-  send_error(res, error_kind::invalid_argument, std::move(message));
-  res.status = status;
-  res.set_header("Connection", "close");
+// For refusals of cpp-httplib's own making (431 before the API sees the request).
+inline void send_refusal(httplib::Response& res, int status, std::string_view message) {
+  http_output out;
+  refuse(out, status, message);
+  send_output(out, res);
 }
 
-inline void send_response(httplib::Response& res, response& r) {
-  if (!r.ok()) {
-    std::string body;
-    r.write_error_body(body);
-    res.status = http_status(r.error);
-    if (r.error == error_kind::unavailable) res.set_header("Retry-After", "1");
-    res.set_content(body, "application/json");
-    return;
-  }
-  res.status = 200;
-  switch (r.form) {
-    case body_form::json: res.set_content(r.body, "application/json"); break;
-    case body_form::redirect:
-      res.status = r.redirect_status;
-      res.set_header("Location", r.body);
-      break;
-    case body_form::binary:
-      if (!r.filename.empty()) {
-        std::string safe;
-        for (char c : r.filename) safe += (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) ? '_' : c;
-        res.set_header("Content-Disposition", "attachment; filename=\"" + safe + "\"");
-      }
-      res.set_content(r.body, r.content_type.c_str());
-      break;
-    default: res.set_content(r.body, r.content_type.c_str()); break;
-  }
-}
+// cpp-httplib parses multipart bodies itself when it sees that media type; the API parses them, so
+// cpp-httplib is shown another type and the one sent travels in a field of ours.
+inline constexpr const char* multipart_field = "X-Switchboard-Multipart-Type";
 
-inline methods method_of(std::string_view verb) {
-  if (verb == "GET" || verb == "HEAD") return get;
-  if (verb == "POST") return post;
-  if (verb == "PUT") return put;
-  if (verb == "PATCH") return patch;
-  if (verb == "DELETE") return del;
-  return {};
-}
-
-inline std::string allow_header(methods allowed) {
-  std::string text;
-  for (auto [m, name] : {std::pair{get, "GET"}, {post, "POST"}, {put, "PUT"}, {patch, "PATCH"}, {del, "DELETE"}}) {
-    if (!allowed.allows(m)) continue;
-    if (!text.empty()) text += ", ";
-    text += name;
-  }
-  return text;
-}
-
-inline std::string cookie_value(const httplib::Request& req, std::string_view name) {
-  const std::string header = req.get_header_value("Cookie");
-  std::string_view rest = header;
-  while (!rest.empty()) {
-    const std::size_t semi = rest.find(';');
-    std::string_view part = rest.substr(0, semi);
-    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
-    const std::size_t eq = part.find('=');
-    if (eq != std::string_view::npos && part.substr(0, eq) == name) return std::string(part.substr(eq + 1));
-    if (semi == std::string_view::npos) break;
-    rest.remove_prefix(semi + 1);
-  }
-  return {};
-}
-
-// A request body read under the size limit (cpp-httplib's own limit misses chunked bodies), with
-// multipart parts parsed by cpp-httplib into storage of ours, the same on every cpp-httplib version.
-struct body_buffer {
-  struct part {
-    std::string name, filename, content_type, content;
-  };
-  std::string bytes;
-  std::vector<part> parts;
-  bool read = false;  // false: the request has no body of ours (GET), use req.body
-
-  // Kept per thread between requests: what a large request grew is given back.
-  void clear() {
-    if (bytes.capacity() > (std::size_t{64} << 10)) std::string().swap(bytes);
-    bytes.clear();
-    if (parts.capacity() > 64) std::vector<part>().swap(parts);
-    parts.clear();
-    read = false;
-  }
-};
-
-// The media type of a Content-Type value, lower-cased ("Application/JSON; charset=utf-8" -> "application/json").
-inline std::string media_type_of(std::string_view content_type) {
-  std::string media(content_type.substr(0, content_type.find(';')));
-  while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.pop_back();
-  std::size_t first = 0;
-  while (first < media.size() && (media[first] == ' ' || media[first] == '\t')) ++first;
-  media.erase(0, first);
-  for (char& c : media)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return media;
-}
-
-inline bool same_field_name(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return (x >= 'A' && x <= 'Z' ? x + 32 : x) == (y >= 'A' && y <= 'Z' ? y + 32 : y);
-         });
-}
-
-// Reads the body through cpp-httplib's ContentReader, counting bytes; false with `res` filled.
-inline bool read_body(const httplib::Request& req, const httplib::ContentReader& reader, std::size_t limit,
-                      body_buffer& body, httplib::Response& res) {
+// Reads the body through cpp-httplib's ContentReader under the limit (cpp-httplib's own misses
+// chunked bodies); false with `res` filled.
+inline bool read_body(const httplib::ContentReader& reader, std::size_t limit, std::string& body, httplib::Response& res) {
   body.clear();
-  body.read = true;
-  std::size_t total = 0;
+  if (body.capacity() > (std::size_t{64} << 10)) std::string().swap(body);  // what a large request grew goes back
   bool too_large = false;
-  const auto counted = [&](std::size_t n) {
-    total += n;
-    too_large = too_large || total > limit;
+  const bool ok = reader([&](const char* data, std::size_t n) {
+    too_large = too_large || body.size() + n > limit;
+    if (!too_large) body.append(data, n);
     return !too_large;
-  };
-  bool ok = false;
-  if (media_type_of(req.get_header_value("Content-Type")) == "multipart/form-data") {
-    ok = reader(
-        [&](const auto& header) {  // MultipartFormData before cpp-httplib 0.23, FormData since
-          // A part's own header counts too, so that many empty parts cannot grow memory for free.
-          if (!counted(header.name.size() + header.filename.size() + header.content_type.size() + 64)) return false;
-          body.parts.push_back({header.name, header.filename, header.content_type, {}});
-          return true;
-        },
-        [&](const char* data, std::size_t n) {
-          if (!counted(n) || body.parts.empty()) return false;
-          body.parts.back().content.append(data, n);
-          return true;
-        });
-  } else {
-    ok = reader([&](const char* data, std::size_t n) {
-      if (!counted(n)) return false;
-      body.bytes.append(data, n);
-      return true;
-    });
-  }
+  });
   if (too_large || (!ok && res.status == 413)) {
-    send_error(res, error_kind::payload_too_large,
-               "the request body is larger than " + std::to_string(limit) + " bytes (http::max_body_bytes)");
-    res.set_header("Connection", "close");  // the rest of the body is never read
+    http_output out;
+    fail(out, error_kind::payload_too_large,
+         "the request body is larger than " + std::to_string(limit) + " bytes (max_body_bytes)");
+    out.close = true;  // the rest of the body is never read
+    send_output(out, res);
     return false;
   }
   if (!ok) {
-    send_error(res, error_kind::invalid_argument, "the request body could not be read (malformed framing or multipart)");
-    res.set_header("Connection", "close");
+    send_refusal(res, 400, "the request body could not be read (malformed chunked framing)");
     return false;
   }
   return true;
 }
 
-// The request as endpoints see it, with storage for the views it hands out.
-struct request_view {
-  request info;
-  query_fields query;
-  query_fields form;
-  std::vector<header> headers;
-  std::vector<field> multipart_fields;
-  std::vector<upload> uploads;
-  std::string last_event_id;
-  std::string_view body;
-
-  // False with `res` filled when the request cannot be understood. Reusable: buffers keep capacity.
-  bool load(const httplib::Request& req, const body_buffer& read, httplib::Response& res) {
-    headers.clear();
-    multipart_fields.clear();
-    uploads.clear();
-    const std::size_t question = req.target.find('?');
-    const std::string_view query_string =
-        question == std::string::npos ? std::string_view{} : std::string_view(req.target).substr(question + 1);
-    if (!query.parse(query_string)) {
-      send_error(res, error_kind::invalid_argument, query.error(), "query");
-      return false;
-    }
-    for (const auto& [name, value] : req.headers) headers.push_back({name, value});
-    for (const auto& part : read.parts) {
-      if (part.filename.empty()) multipart_fields.push_back({part.name, part.content});
-      else uploads.push_back({part.name, part.filename, part.content_type, part.content});
-    }
-    body = read.read ? std::string_view(read.bytes) : std::string_view(req.body);
-    info = {req.method, req.path, query_string, body, req.remote_addr, req.remote_port,
-            headers,    query.fields(), {},   uploads};
-    last_event_id = req.get_header_value("Last-Event-ID");
-    return true;
+// The request's header fields as views, the multipart media type restored.
+inline void header_views(const httplib::Request& req, std::vector<header>& headers) {
+  headers.clear();
+  const std::string* multipart = nullptr;
+  for (const auto& [name, value] : req.headers)
+    if (name == multipart_field) multipart = &value;
+  for (const auto& [name, value] : req.headers) {
+    if (name == multipart_field) continue;
+    if (multipart && equals_ignoring_case(name, "Content-Type")) headers.push_back({name, *multipart});
+    else headers.push_back({name, value});
   }
-};
-
-
-// The session of one call: loaded from the cookie when the endpoint or the authenticate hook
-// needs it, saved (and a cookie set) only when the call changed it.
-struct http_session {
-  const http& options;
-  detail::session_scope scope;
-  bool used = false;
-
-  explicit http_session(const http& o) : options(o), scope(*o.sessions) {}
-
-  bool open(const httplib::Request& req, const request& info, bool needed, httplib::Response& res) {
-    if (!needed && !options.authenticate) return true;
-    used = true;
-    scope.open(cookie_value(req, options.session_cookie.name));
-    if (options.authenticate) {
-      result<void> verdict = options.authenticate(info, scope.current);
-      if (!verdict.ok()) {
-        const error_kind kind = verdict.error().kind == error_kind::internal ? error_kind::unauthorized
-                                                                             : verdict.error().kind;
-        send_error(res, kind, std::move(verdict.error().message));
-        return false;  // nothing is saved for a refused call
-      }
-      scope.settle();
-    }
-    return true;
-  }
-  void close(httplib::Response& res) {
-    if (!used) return;
-    const std::string cookie = scope.close(options.session_cookie);
-    if (!cookie.empty()) res.set_header("Set-Cookie", cookie);
-  }
-};
-
-// Builds the call input from the query, a JSON body or a form; false with `res` filled on error.
-inline bool call_input_from(const httplib::Request& req, request_view& view, call_input& input,
-                            httplib::Response& res) {
-  input = {{}, view.query.fields(), true};
-  const bool multipart = media_type_of(req.get_header_value("Content-Type")) == "multipart/form-data";
-  if (view.body.empty() && !multipart) return true;
-  const std::string media = media_type_of(req.get_header_value("Content-Type"));
-  if (multipart) {
-    if (!view.query.fields().empty()) {
-      send_error(res, error_kind::invalid_argument, "send parameters in the query string or in the form, not both",
-                 "query");
-      return false;
-    }
-    view.info.form = view.multipart_fields;
-    input = {{}, view.multipart_fields, true};
-  } else if (media == "application/json" || media.empty()) {
-    if (!view.query.fields().empty()) {
-      send_error(res, error_kind::invalid_argument, "send parameters in the query string or in the body, not both",
-                 "query");
-      return false;
-    }
-    input = {view.body, {}, false};
-  } else if (media == "application/x-www-form-urlencoded") {
-    if (!view.form.parse(view.body)) {
-      send_error(res, error_kind::invalid_argument, view.form.error(), "body");
-      return false;
-    }
-    view.info.form = view.form.fields();
-    input = {{}, view.form.fields(), true};
-  } else {
-    send_error(res, error_kind::unsupported_media_type,
-               "unsupported Content-Type \"" + media.substr(0, 100) +
-                   "\": send application/json, application/x-www-form-urlencoded or multipart/form-data");
-    return false;
-  }
-  return true;
 }
+
+inline http_input input_of(const httplib::Request& req, std::span<const header> headers, std::string_view body,
+                           const hangup_probe* hangup) {
+  const std::size_t question = req.target.find('?');
+  const std::string_view target = req.target;
+  http_input in;
+  in.method = req.method;
+  in.path = target.substr(0, question);
+  in.query = question == std::string::npos ? std::string_view{} : target.substr(question + 1);
+  in.headers = headers;
+  in.body = body;
+  in.remote_address = req.remote_addr;
+  in.remote_port = req.remote_port;
+  in.hangup = hangup;
+  return in;
+}
+
+// An SSE stream's bytes go to the DataSink cpp-httplib hands the content provider.
+struct httplib_sse_output final : sse_output {
+  httplib::DataSink* sink = nullptr;
+  bool write(std::string_view bytes) override {
+    return sink && sink->is_writable() && sink->write(bytes.data(), bytes.size());
+  }
+};
 
 // Whether the client of a request handled on this thread has closed its connection. Newer
 // cpp-httplib says so itself; with older ones the connection's socket is found by its addresses
@@ -8471,246 +9160,6 @@ class httplib_hangup final : public hangup_probe {
   mutable int socket_ = unknown;
 };
 
-template <class App>
-std::size_t find_route(const httplib::Request& req, httplib::Response& res) {
-  const std::string& module = req.matches[1];
-  const std::string& endpoint = req.matches[2];
-  const std::size_t index = App::find(module, endpoint);
-  if (index == App::npos || App::table[index].internal) {
-    send_error(res, error_kind::not_found, "no endpoint named \"" + module + "." + endpoint + "\"");
-    return App::npos;
-  }
-  return index;
-}
-
-template <class App>
-void handle_api(App& app, const http& options, const httplib::Request& req, httplib::Response& res,
-                const body_buffer& body) {
-  const std::size_t index = find_route<App>(req, res);
-  if (index == App::npos) return;
-  const auto& entry = App::table[index];
-  if (!entry.allowed.allows(method_of(req.method))) {
-    res.set_header("Allow", allow_header(entry.allowed));
-    return send_error(res, error_kind::method_not_allowed,
-                      req.method + " is not allowed for " + std::string(entry.full_name));
-  }
-  thread_local request_view view;
-  if (!view.load(req, body, res)) return;
-  call_input input;
-  if (!call_input_from(req, view, input, res)) return;
-  http_session session(options);
-  if (!session.open(req, view.info, entry.uses_session, res)) return;
-  const httplib_hangup hangup(req);
-  context ctx;
-  ctx.from = origin::http;
-  ctx.http = &view.info;
-  ctx.session = &session.scope.current;
-  ctx.bus = &app;
-  ctx.hangup = &hangup;
-  thread_local response result;
-  app.call_at(index, input, result, ctx);
-  session.close(res);
-  send_response(res, result);
-  app.run_tasks(result);
-}
-
-// The streams a server has open, for heartbeats and for ending them at shutdown.
-class sse_registry {
- public:
-  class stream final : public stream_sink {
-   public:
-    stream(httplib::DataSink& sink, std::uint64_t first_id) : sink_(sink), next_id_(first_id) {}
-    bool send(std::string_view json_text, std::string_view event) override {
-      std::lock_guard lock(mutex_);
-      if (!open_) return false;
-      buffer_.clear();
-      format_sse_event(buffer_, next_id_++, event, json_text);
-      return write_locked(buffer_);
-    }
-    bool open() const override { return open_.load(); }
-    bool wait_for(std::chrono::milliseconds duration) override {
-      std::unique_lock lock(mutex_);
-      closed_.wait_for(lock, duration, [this] { return !open_.load(); });
-      return open_.load();
-    }
-    bool write(std::string_view text) {
-      std::lock_guard lock(mutex_);
-      return open_ && write_locked(text);
-    }
-    // The closing event has no id: a reconnecting client resumes after the last value, not after it.
-    bool final_event(std::string_view event, std::string_view data) {
-      std::lock_guard lock(mutex_);
-      if (!sink_.is_writable()) return false;
-      buffer_.clear();
-      format_sse_event(buffer_, 0, event, data);
-      return sink_.write(buffer_.data(), buffer_.size());
-    }
-    void close() {
-      {
-        std::lock_guard lock(mutex_);
-        open_ = false;
-      }
-      closed_.notify_all();
-    }
-
-   private:
-    bool write_locked(std::string_view text) {
-      if (!sink_.is_writable() || !sink_.write(text.data(), text.size())) {
-        open_ = false;
-        closed_.notify_all();
-      }
-      return open_;
-    }
-    httplib::DataSink& sink_;
-    std::mutex mutex_;
-    std::atomic<bool> open_{true};
-    std::condition_variable closed_;
-    std::uint64_t next_id_;
-    std::string buffer_;
-  };
-
-  bool add(stream* s, std::size_t limit) {
-    std::lock_guard lock(mutex_);
-    if (closing_ || streams_.size() >= limit) return false;
-    streams_.insert(s);
-    return true;
-  }
-  void remove(stream* s) {
-    std::lock_guard lock(mutex_);
-    streams_.erase(s);
-  }
-  void heartbeat() {
-    std::lock_guard lock(mutex_);
-    for (stream* s : streams_) s->write(": heartbeat\n\n");  // a gone client fails here and closes
-  }
-  void close_all() {
-    std::lock_guard lock(mutex_);
-    closing_ = true;
-    for (stream* s : streams_) s->close();
-  }
-  std::size_t size() {
-    std::lock_guard lock(mutex_);
-    return streams_.size();
-  }
-
- private:
-  std::mutex mutex_;
-  std::set<stream*> streams_;
-  bool closing_ = false;
-};
-
-// Ids continue after the client's Last-Event-ID when it is a number; anything else starts at 1.
-inline std::uint64_t first_event_id(std::string_view last_event_id) {
-  std::uint64_t id = 0;
-  const auto [end, error] = std::from_chars(last_event_id.data(), last_event_id.data() + last_event_id.size(), id);
-  if (error != std::errc{} || end != last_event_id.data() + last_event_id.size() || id == UINT64_MAX) return 1;
-  return id + 1;
-}
-
-template <class App>
-void handle_sse(App& app, const http& options, sse_registry& registry, const httplib::Request& req,
-                httplib::Response& res) {
-  const std::size_t index = find_route<App>(req, res);
-  if (index == App::npos) return;
-  auto view = std::make_shared<request_view>();
-  if (!view->load(req, body_buffer{}, res)) return;
-  // The stream outlives this handler: a session it changes later is not saved (no response
-  // header can carry a new cookie any more), so it sees the session as the request found it.
-  auto session = std::make_shared<http_session>(options);
-  if (!session->open(req, view->info, App::table[index].uses_session, res)) return;
-  session->close(res);
-  res.set_header("Cache-Control", "no-cache");
-  res.set_header("X-Accel-Buffering", "no");
-  // The provider runs after this handler returns, so it owns copies of everything it needs.
-  res.set_chunked_content_provider(
-      "text/event-stream", [&app, &options, &registry, index, view, session](std::size_t, httplib::DataSink& sink) {
-        sse_registry::stream stream(sink, first_event_id(view->last_event_id));
-        if (!registry.add(&stream, options.max_sse_streams)) {
-          stream.final_event("error", R"({"error":{"kind":"too_many_requests","message":"too many open streams"}})");
-          sink.done();
-          return true;
-        }
-        stream.write("retry: " + std::to_string(options.sse_retry_ms) + "\n\n");
-        context ctx;
-        ctx.from = origin::sse;
-        ctx.http = &view->info;
-        ctx.session = &session->scope.current;
-        ctx.sink = &stream;
-        ctx.bus = &app;
-        ctx.last_event_id = view->last_event_id;
-        response result;
-        app.call_at(index, {{}, view->query.fields(), true}, result, ctx);
-        registry.remove(&stream);
-        if (result.ok()) {
-          stream.final_event("end", result.form == body_form::json ? std::string_view(result.body) : "null");
-        } else {
-          std::string body;
-          result.write_error_body(body);
-          stream.final_event("error", body);
-        }
-        app.run_tasks(result);
-        sink.done();
-        return true;
-      });
-}
-
-enum class cors_grant : std::uint8_t { none, any_origin, with_credentials };
-
-// Listed origins may send credentials; "*" admits every other origin, never with credentials
-// (otherwise any web site could call with its visitors' cookies).
-inline cors_grant cors_for(const http& options, const std::string& origin) {
-  if (origin.empty()) return cors_grant::none;
-  bool any = false;
-  for (const auto& allowed : options.cors_origins) {
-    if (allowed == origin) return cors_grant::with_credentials;
-    any = any || allowed == "*";
-  }
-  return any ? cors_grant::any_origin : cors_grant::none;
-}
-
-inline void apply_cors(const http& options, const httplib::Request& req, httplib::Response& res) {
-  const std::string origin = req.get_header_value("Origin");
-  switch (cors_for(options, origin)) {
-    case cors_grant::none: return;
-    case cors_grant::any_origin:
-      res.set_header("Access-Control-Allow-Origin", "*");
-      if (options.cors_origins.size() > 1) res.set_header("Vary", "Origin");  // listed origins get another answer
-      return;
-    case cors_grant::with_credentials:
-      res.set_header("Access-Control-Allow-Origin", origin);
-      res.set_header("Access-Control-Allow-Credentials", "true");
-      res.set_header("Vary", "Origin");
-      return;
-  }
-}
-
-template <class App>
-void handle_preflight(const http& options, const httplib::Request& req, httplib::Response& res) {
-  const std::string origin = req.get_header_value("Origin");
-  const std::size_t index = App::find(std::string(req.matches[1]), std::string(req.matches[2]));
-  if (cors_for(options, origin) == cors_grant::none || index == App::npos) {
-    res.status = 403;
-    return;
-  }
-  res.status = 204;
-  res.set_header("Access-Control-Allow-Methods", allow_header(App::table[index].allowed) + ", OPTIONS");
-  const std::string requested = req.get_header_value("Access-Control-Request-Headers");
-  res.set_header("Access-Control-Allow-Headers", requested.empty() ? "Content-Type, Authorization" : requested);
-  res.set_header("Access-Control-Max-Age", "600");
-}
-
-inline void serve_static(const http& options, const httplib::Request& req, httplib::Response& res) {
-  const auto file = resolve_static(options.static_dir, req.path);
-  if (!file) {
-    const_cast<httplib::Request&>(req).ranges.clear();  // an error body is never cut to a range
-    return send_error(res, error_kind::not_found, "no such file: " + req.path.substr(0, 200));
-  }
-  std::ifstream in(*file, std::ios::binary);
-  std::ostringstream content;
-  content << in.rdbuf();
-  res.set_content(content.str(), std::string(content_type_for(file->string())).c_str());
-}
-
 // The request line and header fields within the configured budget; false with a 431 in `res`.
 inline bool within_header_budget(const http& options, const httplib::Request& req, httplib::Response& res) {
   std::size_t bytes = req.method.size() + req.target.size() + 16;
@@ -8724,57 +9173,67 @@ inline bool within_header_budget(const http& options, const httplib::Request& re
   return false;
 }
 
-inline bool is_api_path(std::string_view path) { return path.substr(0, 5) == "/api/"; }
-
-// /api/<module>/<endpoint>: the only requests whose bodies are read, through the counting reader.
-inline bool is_endpoint_path(std::string_view path) {
-  if (!is_api_path(path)) return false;
-  path.remove_prefix(5);
-  const std::size_t slash = path.find('/');
-  return slash != 0 && slash != std::string_view::npos && slash + 1 < path.size() &&
-         path.find('/', slash + 1) == std::string_view::npos;
-}
-
-inline bool is_body_method(std::string_view method) {
-  return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
-}
-
-// What runs before routing: limits cpp-httplib does not apply itself.
-inline httplib::Server::HandlerResponse screen_request(const http& options, const httplib::Request& req,
-                                                      httplib::Response& res) {
+// What runs before routing: the limits cpp-httplib does not apply itself, and the API's screening
+// of the head, before cpp-httplib reads any body.
+template <class Api>
+httplib::Server::HandlerResponse screen_request(const http& options, const Api& api, const httplib::Request& req,
+                                                httplib::Response& res) {
   using handled = httplib::Server::HandlerResponse;
   if (!within_header_budget(options, req, res)) return handled::Handled;
   auto& request = const_cast<httplib::Request&>(req);  // the request object is not const
-  // Only endpoint bodies are read through the counting reader. Anywhere else cpp-httplib would read
-  // a chunked body, a compressed one (inflated) or one without any length (until the client
-  // closes) without a limit; a Content-Length body it bounds itself.
-  const bool body_route = is_endpoint_path(req.path) && is_body_method(req.method);
-  if (req.has_header("Transfer-Encoding") && !body_route) {
-    send_refusal(res, 411, "a chunked body is accepted only by /api/<module>/<endpoint> POST, PUT, PATCH and DELETE: "
-                           "send Content-Length");
+  request.headers.erase(multipart_field);  // only ours, never the client's
+  std::vector<header> headers;
+  header_views(req, headers);
+  http_output out;
+  if (!api.screen(input_of(req, headers, {}, nullptr), out)) {
+    send_output(out, res);
     return handled::Handled;
   }
-  if (req.has_header("Content-Encoding") && !body_route) {
-    send_refusal(res, 415, "a compressed body is accepted only by /api/<module>/<endpoint>");
-    return handled::Handled;
-  }
-  // Media types are case-insensitive, but cpp-httplib's multipart reader knows only the lower-case
-  // spelling: it gets that, with the parameters (the boundary) as sent.
+  std::string media;
   for (auto& [name, value] : request.headers) {
-    if (!same_field_name(name, "Content-Type")) continue;
-    const std::size_t semicolon = value.find(';');
-    if (media_type_of(value) == "multipart/form-data")
-      value = "multipart/form-data" + (semicolon == std::string::npos ? std::string() : value.substr(semicolon));
+    if (!equals_ignoring_case(name, "Content-Type") || media_type_of(value, media) != "multipart/form-data") continue;
+    std::string sent = std::move(value);
+    value = "application/octet-stream";
+    request.headers.emplace(multipart_field, std::move(sent));
+    break;
   }
   // RFC 9112: a request with neither Content-Length nor Transfer-Encoding has no body.
   if (!req.has_header("Content-Length") && !req.has_header("Transfer-Encoding"))
     request.set_header("Content-Length", "0");
-  // cpp-httplib would cut any response to a Range header (errors and SSE included); only static
-  // files are meant to be ranged.
-  const bool static_get = !options.static_dir.empty() && (req.method == "GET" || req.method == "HEAD") &&
-                          !is_api_path(req.path) && req.path.substr(0, 5) != "/sse/";
-  if (!static_get) request.ranges.clear();
+  request.ranges.clear();  // the API answers Range itself (static files only)
   return handled::Unhandled;
+}
+
+template <class Api>
+void handle(Api& api, const httplib::Request& req, httplib::Response& res, std::string_view body) {
+  const httplib_hangup hangup(req);
+  if (!is_sse_path(req.path)) {
+    thread_local std::vector<header> headers;
+    thread_local http_output out;
+    header_views(req, headers);
+    httplib_sse_output unused;
+    api.handle(input_of(req, headers, body, &hangup), out, unused);
+    return send_output(out, res);
+  }
+  // A stream runs in the content provider, after this handler returns: what it views is kept here.
+  struct held {
+    std::vector<header> headers;
+    httplib_sse_output output;
+    http_output out;
+  };
+  auto state = std::make_shared<held>();
+  header_views(req, state->headers);
+  std::shared_ptr<typename Api::stream_call> call =
+      api.handle(input_of(req, state->headers, {}, nullptr), state->out, state->output);
+  if (!call) return send_output(state->out, res);
+  state->out.content_type.clear();  // the provider sends the stream instead of a body
+  send_output(state->out, res);
+  res.set_chunked_content_provider("text/event-stream", [&api, call, state](std::size_t, httplib::DataSink& sink) {
+    state->output.sink = &sink;
+    api.run_stream(*call);
+    sink.done();
+    return true;
+  });
 }
 
 }  // namespace detail
@@ -8782,7 +9241,7 @@ inline httplib::Server::HandlerResponse screen_request(const http& options, cons
 template <class App>
 void http::run(App& app, shutdown& stop) const {
   httplib::Server server;
-  detail::sse_registry streams;
+  http_api<App, http> api(app, *this);
   server.set_tcp_nodelay(true);  // without it keep-alive throughput collapses (Nagle + delayed ACK)
   const std::size_t min_workers = threads;
   const std::size_t max_workers = std::max(max_threads, threads);
@@ -8793,51 +9252,39 @@ void http::run(App& app, shutdown& stop) const {
   server.set_keep_alive_timeout(keep_alive_timeout_s);
   server.set_keep_alive_max_count(keep_alive_max_requests);
   const http& options = *this;
-  server.set_pre_routing_handler(
-      [&options](const httplib::Request& req, httplib::Response& res) { return detail::screen_request(options, req, res); });
-  server.set_post_routing_handler(
-      [&options](const httplib::Request& req, httplib::Response& res) { detail::apply_cors(options, req, res); });
-  server.Get("/api/_describe", [&app](const httplib::Request&, httplib::Response& res) {
-    res.set_content(app.describe(), "application/json");
+  server.set_pre_routing_handler([&options, &api](const httplib::Request& req, httplib::Response& res) {
+    return detail::screen_request(options, api, req, res);
   });
-  const auto api = [&app, &options](const httplib::Request& req, httplib::Response& res) {
-    detail::handle_api(app, options, req, res, detail::body_buffer{});
+  // Every route is the API's: one handler without a body, one reading it.
+  const auto without_body = [&api](const httplib::Request& req, httplib::Response& res) {
+    detail::handle(api, req, res, req.body);
   };
-  const auto api_with_body = [&app, &options](const httplib::Request& req, httplib::Response& res,
-                                              const httplib::ContentReader& reader) {
-    thread_local detail::body_buffer body;
-    if (detail::read_body(req, reader, options.max_body_bytes, body, res)) detail::handle_api(app, options, req, res, body);
+  const auto with_body = [&api, &options](const httplib::Request& req, httplib::Response& res,
+                                          const httplib::ContentReader& reader) {
+    thread_local std::string body;
+    if (detail::read_body(reader, options.max_body_bytes, body, res)) detail::handle(api, req, res, body);
   };
-  const char* api_route = R"(/api/([^/]+)/([^/]+))";
-  server.Get(api_route, api);
-  server.Post(api_route, api_with_body);
-  server.Put(api_route, api_with_body);
-  server.Patch(api_route, api_with_body);
-  server.Delete(api_route, api_with_body);
-  server.Options(api_route, [&options](const httplib::Request& req, httplib::Response& res) {
-    detail::handle_preflight<App>(options, req, res);
-  });
-  server.Get(R"(/sse/([^/]+)/([^/]+))", [&app, &options, &streams](const httplib::Request& req, httplib::Response& res) {
-    detail::handle_sse(app, options, streams, req, res);
-  });
-  if (!static_dir.empty()) {
-    server.Get(R"(/(?!api/|sse/).*)", [&options](const httplib::Request& req, httplib::Response& res) {
-      detail::serve_static(options, req, res);
-    });
-  }
+  const char* every_path = ".*";
+  server.Get(every_path, without_body);
+  server.Options(every_path, without_body);
+  server.Post(every_path, with_body);
+  server.Put(every_path, with_body);
+  server.Patch(every_path, with_body);
+  server.Delete(every_path, with_body);
   server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty() || res.status == 204) return;
     const int status = res.status;
+    http_output out;
     const auto kind = status == 413 ? error_kind::payload_too_large
                       : status == 404 ? error_kind::not_found
-                      : status == 403 ? error_kind::forbidden
                       : status >= 500 ? error_kind::internal
                                       : error_kind::invalid_argument;
-    detail::send_error(res, kind,
-                       status == 404   ? "no route for " + req.path.substr(0, 200)
-                       : status == 400 ? "the request could not be parsed (malformed, or beyond cpp-httplib's own limits)"
-                                       : "request failed");
-    res.status = status;
+    detail::fail(out, kind,
+                 status == 404   ? "no route for " + req.method + " " + req.path.substr(0, 200)
+                 : status == 400 ? "the request could not be parsed (malformed, or beyond cpp-httplib's own limits)"
+                                 : "request failed");
+    out.status = status;
+    detail::send_output(out, res);
   });
 
   // Heartbeats keep streams alive through proxies and reveal clients that went away.
@@ -8849,19 +9296,19 @@ void http::run(App& app, shutdown& stop) const {
     while (beating) {
       beat.wait_for(lock, std::chrono::seconds(sse_heartbeat_s));
       if (!beating) break;
-      streams.heartbeat();
+      api.heartbeat();
       sessions->sweep();  // expired sessions go even when nobody asks for them
     }
   });
   stop.on_request([&] {
-    streams.close_all();  // streams end with their final event, then the server stops
+    api.close_streams();  // streams end with their final event, then the server stops
     server.stop();
   });
   const int bound = port == 0 ? server.bind_to_any_port(host) : (server.bind_to_port(host, port) ? port : -1);
   if (bound < 0) {
     log().write(log_level::error, "http: cannot listen on " + host + ":" + std::to_string(port));
   } else {
-    log().write(log_level::info, "http: listening on http://" + host + ":" + std::to_string(bound));
+    log().write(log_level::info, "http: listening on http://" + host + ":" + std::to_string(bound) + " (cpp-httplib)");
     if (on_listening) on_listening(bound);
     if (!stop.requested()) server.listen_after_bind();
   }
@@ -8876,6 +9323,894 @@ void http::run(App& app, shutdown& stop) const {
 
 }  // namespace sb
 // end switchboard/transport/http.hpp
+// begin switchboard/transport/server.hpp
+// sb::server: the HTTP API (protocol/http_api.hpp) on one port, event-driven on standalone Asio.
+// I/O threads only move bytes: a connection waiting for a request, a slow client or an SSE client
+// waiting for its next event holds no thread. Requests are parsed by switchboard's own HTTP/1.1
+// head parser and chunked decoder (http/), and each endpoint call runs on a worker thread, so an
+// endpoint that blocks never stalls a socket. Answers go out in request order (pipelining).
+
+// begin switchboard/transport/worker_pool.hpp
+// The threads endpoint calls run on, apart from the I/O threads, so that a blocking endpoint never
+// stalls a socket. The pool starts with `min` threads, grows when every thread is busy (up to
+// `max`: a call that sleeps does not queue the calls behind it) and shrinks back after 30 s idle.
+// Jobs are intrusive (the submitter owns them) and wait in a ring that keeps its capacity, so a
+// warmed server submits without allocating.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <list>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace sb::detail {
+
+class work_item {
+ public:
+  virtual void run() = 0;
+
+ protected:
+  ~work_item() = default;
+};
+
+class worker_pool {
+ public:
+  worker_pool(std::size_t min_threads, std::size_t max_threads)
+      : min_(min_threads == 0 ? 1 : min_threads), max_(max_threads < min_ ? min_ : max_threads), ring_(64) {
+    std::lock_guard lock(mutex_);
+    for (std::size_t i = 0; i < min_; ++i) spawn_locked();
+  }
+  worker_pool(const worker_pool&) = delete;
+  worker_pool& operator=(const worker_pool&) = delete;
+  ~worker_pool() { stop(); }
+
+  void submit(work_item& item) {
+    bool wake = false;
+    {
+      std::lock_guard lock(mutex_);
+      push_locked(&item);
+      if (idle_ < count_ && live_ < max_) spawn_locked();
+      wake = idle_ > 0;
+    }
+    if (wake) ready_.notify_one();
+  }
+
+  // Runs what is queued, then joins every thread.
+  void stop() {
+    std::list<std::thread> all;
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+      stopping_ = true;
+      all.splice(all.end(), threads_);
+      all.splice(all.end(), retired_);
+    }
+    ready_.notify_all();
+    for (auto& t : all) t.join();
+  }
+
+  std::size_t threads() {
+    std::lock_guard lock(mutex_);
+    return live_;
+  }
+
+ private:
+  void push_locked(work_item* item) {
+    if (count_ == ring_.size()) {
+      std::vector<work_item*> larger(ring_.size() * 2);
+      for (std::size_t i = 0; i < count_; ++i) larger[i] = ring_[(head_ + i) % ring_.size()];
+      ring_.swap(larger);
+      head_ = 0;
+    }
+    ring_[(head_ + count_++) % ring_.size()] = item;
+  }
+  work_item* pop_locked() {
+    work_item* item = ring_[head_];
+    head_ = (head_ + 1) % ring_.size();
+    --count_;
+    return item;
+  }
+  void spawn_locked() {
+    for (auto& t : retired_) t.join();  // they have left work() and need no lock to finish
+    retired_.clear();
+    ++live_;
+    threads_.emplace_back();
+    auto self = std::prev(threads_.end());
+    *self = std::thread([this, self] { work(self); });
+  }
+  void work(std::list<std::thread>::iterator self) {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      ++idle_;
+      const bool woke = ready_.wait_for(lock, std::chrono::seconds(30), [this] { return stopping_ || count_ > 0; });
+      --idle_;
+      if (count_ == 0) {
+        if (stopping_) break;
+        if (!woke && live_ > min_) {  // idle too long: retire, to be joined by the next spawn
+          retired_.splice(retired_.end(), threads_, self);
+          break;
+        }
+        continue;
+      }
+      work_item* item = pop_locked();
+      lock.unlock();
+      item->run();
+      lock.lock();
+    }
+    --live_;
+  }
+
+  const std::size_t min_;
+  const std::size_t max_;
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::vector<work_item*> ring_;
+  std::size_t head_ = 0;
+  std::size_t count_ = 0;
+  std::list<std::thread> threads_;
+  std::list<std::thread> retired_;
+  std::size_t live_ = 0;
+  std::size_t idle_ = 0;
+  bool stopping_ = false;
+};
+
+}  // namespace sb::detail
+// end switchboard/transport/worker_pool.hpp
+
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/strand.hpp>
+#include <asio/write.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <ctime>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+namespace sb {
+
+struct server {
+  std::string host = "127.0.0.1";
+  int port = 8080;                        // 0: any free port, reported to on_listening
+  std::size_t io_threads = 0;             // 0: one per hardware thread
+  std::size_t workers = 0;                // endpoint calls; 0: two per hardware thread (at least 4)
+  std::size_t max_workers = 1024;         // the pool grows to this while every worker is blocked
+  std::size_t max_connections = 10000;    // more are answered 503 and closed
+  std::size_t max_sse_streams = 1024;     // concurrent SSE streams (each runs on a worker); more get an error event
+  std::size_t max_body_bytes = 1 << 20;   // Content-Length or chunked; larger: 413
+  std::size_t max_header_count = 100;     // more header fields: 431
+  std::size_t max_header_bytes = 16384;   // request line and header fields together; more: 431
+  std::size_t max_target_bytes = 8192;    // longer request targets: 414
+  std::size_t max_send_queue_bytes = 1 << 20;  // an SSE client this far behind is closed
+  int header_timeout_ms = 10000;          // the whole head, from its first byte: 408 and close
+  int body_timeout_ms = 30000;            // the whole body, from the end of the head: 408 and close
+  int idle_timeout_ms = 30000;            // a keep-alive connection without a request: closed
+  int write_timeout_ms = 30000;           // an answer the client does not take: closed
+  // Allowed Origin values: listed origins may send credentials (cookies); "*" lets any other
+  // origin call without credentials (Access-Control-Allow-Origin: *).
+  std::vector<std::string> cors_origins;
+  std::string static_dir;                 // served for paths outside /api and /sse when set
+  int sse_heartbeat_s = 15;               // comment lines that keep proxies open and notice gone clients
+  int sse_retry_ms = 3000;                // the client's reconnection delay
+  sb::session_cookie session_cookie;      // name, Secure, SameSite, Path
+  std::shared_ptr<session_store> sessions = std::make_shared<memory_session_store>();
+  authenticator authenticate;             // empty: every call is allowed
+  std::function<void(int port)> on_listening;
+
+  template <class App>
+  void run(App& app, shutdown& stop) const;
+};
+
+}  // namespace sb
+
+namespace sb::detail {
+
+// "Date: Wed, 02 Dec 2026 19:47:41 GMT\r\n", formatted once a second per thread.
+inline std::string_view date_field() {
+  thread_local std::time_t cached = 0;
+  thread_local char text[64];
+  thread_local std::size_t size = 0;
+  const std::time_t now = std::time(nullptr);
+  if (now != cached) {
+    cached = now;
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    size = std::strftime(text, sizeof text, "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &utc);
+  }
+  return {text, size};
+}
+
+inline void append_number(std::string& out, std::uint64_t n) {
+  char digits[24];
+  out.append(digits, std::to_chars(digits, digits + sizeof digits, n).ptr);
+}
+
+// The status line and header fields of an answer. A stream has no length: it ends with the connection.
+inline void serialize_head(const http_output& out, bool keep_alive, bool http10, std::string& wire,
+                           bool stream = false) {
+  wire += http10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  append_number(wire, static_cast<std::uint64_t>(out.status));
+  wire += ' ';
+  wire += reason_phrase(out.status);
+  wire += "\r\n";
+  wire += date_field();
+  if (!out.content_type.empty()) {
+    wire += "Content-Type: ";
+    wire += out.content_type;
+    wire += "\r\n";
+  }
+  if (!stream && out.status != 204 && out.status != 304) {
+    wire += "Content-Length: ";
+    append_number(wire, out.body.size());
+    wire += "\r\n";
+  }
+  wire += out.fields;
+  if (!keep_alive) wire += "Connection: close\r\n";
+  else if (http10) wire += "Connection: keep-alive\r\n";
+  wire += "\r\n";
+}
+
+template <class App>
+class http_connection;
+
+// What every connection of one server shares.
+template <class App>
+struct server_core {
+  using api_type = http_api<App, server>;
+  server_core(App& app, const server& options, std::size_t io_threads)
+      : options(options), api(app, options), io(static_cast<int>(io_threads)),
+        // The body limit is applied after the API's screening, which may refuse the request for a
+        // better reason (a compressed body, a chunked one where none is read).
+        limits{options.max_target_bytes, options.max_header_bytes, options.max_header_count, UINT64_MAX},
+        pool(options.workers != 0 ? options.workers : std::max<std::size_t>(4, 2 * std::thread::hardware_concurrency()),
+             options.max_workers) {}
+
+  const server& options;
+  api_type api;
+  asio::io_context io;
+  http_limits limits;
+  worker_pool pool;
+  std::atomic<std::size_t> connections{0};
+  std::atomic<bool> stopping{false};
+  std::mutex registry_mutex;
+  std::unordered_set<http_connection<App>*> registry;  // the open connections, for the stop
+};
+
+template <class App>
+class http_connection final : public std::enable_shared_from_this<http_connection<App>>,
+                              public work_item,
+                              public hangup_probe {
+  using core_type = server_core<App>;
+  using stream_call = typename core_type::api_type::stream_call;
+
+ public:
+  http_connection(core_type& core, asio::ip::tcp::socket socket)
+      : core_(core), strand_(socket.get_executor()), socket_(std::move(socket)), timer_(strand_),
+        parser_(core.limits), fields_(core.limits.max_header_count + 1),
+        chunked_(core.options.max_body_bytes), buffer_(initial_buffer) {
+    ++core_.connections;
+    std::error_code ec;
+    const auto peer = socket_.remote_endpoint(ec);
+    if (!ec) {
+      address_ = peer.address().to_string();
+      port_ = peer.port();
+    }
+    socket_.set_option(asio::ip::tcp::no_delay(true), ec);  // answers are single writes: Nagle only delays them
+  }
+  ~http_connection() {
+    --core_.connections;
+    std::lock_guard lock(core_.registry_mutex);
+    core_.registry.erase(this);
+  }
+
+  void start() {
+    {
+      std::lock_guard lock(core_.registry_mutex);
+      core_.registry.insert(this);
+    }
+    asio::post(strand_, [self = this->shared_from_this()] {
+      if (self->core_.stopping) return self->close();
+      self->await_request();
+    });
+  }
+
+  // From the server's stop, on any thread: a connection between requests or inside one that has
+  // not reached its call closes now; calls finish and answer (with Connection: close), streams end
+  // through the API.
+  void stop() {
+    asio::post(strand_, [self = this->shared_from_this()] {
+      if (self->phase_ == phase::head || self->phase_ == phase::body) self->close();
+    });
+  }
+
+  bool hung_up() const override { return hung_up_.load(std::memory_order_relaxed); }
+
+ private:
+  enum class phase : std::uint8_t { head, body, calling, writing, streaming, draining, closed };
+  static constexpr std::size_t initial_buffer = 4096;
+  static constexpr std::size_t linger_ms = 2000;
+
+  // ---- reading ----------------------------------------------------------------------------------
+
+  void await_request() {
+    phase_ = phase::head;
+    hung_up_ = false;
+    compact();
+    head_started_ = end_ != begin_;
+    arm(head_started_ ? core_.options.header_timeout_ms : core_.options.idle_timeout_ms);
+    parse_head();
+  }
+
+  // Moves unconsumed bytes to the front; only while no read is in flight and no view is held.
+  void compact() {
+    if (reading_ || begin_ == 0) return;
+    std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
+    end_ -= begin_;
+    begin_ = 0;
+  }
+
+  void parse_head() {
+    const auto parsed = parser_.parse(std::string_view(buffer_.data() + begin_, end_ - begin_), head_, fields_);
+    if (parsed == http_request_parser::result::incomplete) return read_more();
+    if (parsed == http_request_parser::result::failed) {
+      if (parser_.status() == 431)
+        return refuse(431, "request header fields too large: " + std::string(parser_.reason()) +
+                               " (limits: server::max_header_count = " + std::to_string(core_.options.max_header_count) +
+                               ", server::max_header_bytes = " + std::to_string(core_.options.max_header_bytes) + ")");
+      return refuse(parser_.status(), "the request could not be parsed: " + std::string(parser_.reason()));
+    }
+    begin_ += head_.head_bytes;
+    headers_.clear();
+    for (const auto& f : head_.fields) headers_.push_back({f.name, f.value});
+    input_ = {head_.method, head_.path, head_.query, headers_, {}, address_, port_, this};
+    out_.clear();
+    if (!core_.api.screen(input_, out_)) return answer_refusal();
+    if (head_.body == http_body::length && head_.content_length > core_.options.max_body_bytes) return body_too_large();
+    body_.clear();
+    if (head_.body == http_body::chunked) chunked_ = chunked_decoder(core_.options.max_body_bytes);
+    phase_ = phase::body;
+    arm(core_.options.body_timeout_ms);
+    if (head_.expect_continue && head_.body != http_body::none &&
+        !(head_.body == http_body::length && end_ - begin_ >= head_.content_length))
+      return send_continue();
+    read_body();
+  }
+
+  void read_body() {
+    if (head_.body == http_body::none) return dispatch({});
+    if (head_.body == http_body::length) {
+      const std::size_t wanted = static_cast<std::size_t>(head_.content_length);
+      if (body_.empty() && end_ - begin_ >= wanted) {  // the usual case: the whole body is in the buffer
+        const std::string_view body(buffer_.data() + begin_, wanted);
+        begin_ += wanted;
+        return dispatch(body);
+      }
+      // Collected beside the buffer, so the head's views stay put and the buffer stays small.
+      const std::size_t take = std::min(wanted - body_.size(), end_ - begin_);
+      body_.append(buffer_.data() + begin_, take);
+      end_ = begin_;
+      if (body_.size() == wanted) return dispatch(body_);
+      return read_more();
+    }
+    std::string_view raw(buffer_.data() + begin_, end_ - begin_);
+    const auto decoded = chunked_.feed(raw, [this](std::string_view data) { body_.append(data); });
+    if (decoded == chunked_decoder::result::failed) {
+      if (chunked_.status() == 413) return body_too_large();
+      return refuse(chunked_.status(), "the chunked body could not be read: " + std::string(chunked_.reason()));
+    }
+    // The decoder takes everything until the body ends; what it leaves is the next request.
+    if (decoded == chunked_decoder::result::done) {
+      begin_ = end_ - raw.size();
+      return dispatch(body_);
+    }
+    end_ = begin_;
+    read_more();
+  }
+
+  void read_more() {
+    if (reading_ || phase_ == phase::closed) return;
+    if (end_ == buffer_.size()) {
+      if (phase_ == phase::calling || phase_ == phase::writing) return;  // resumes with the next request
+      if (phase_ == phase::head) compact();
+      if (end_ == buffer_.size()) grow();
+    }
+    reading_ = true;
+    socket_.async_read_some(asio::buffer(buffer_.data() + end_, buffer_.size() - end_),
+                            [self = this->shared_from_this()](std::error_code ec, std::size_t n) {
+                              self->reading_ = false;
+                              self->on_read(ec, n);
+                            });
+  }
+
+  // The buffer grows while a head is incomplete (the parser bounds it) or when a head filled it to
+  // the end; then the head's views move along.
+  void grow() {
+    const char* from = buffer_.data();
+    const std::size_t old_size = buffer_.size();
+    buffer_.resize(old_size * 2);
+    const char* to = buffer_.data();
+    const auto move = [&](std::string_view& v) {
+      if (v.data() >= from && v.data() < from + old_size) v = std::string_view(to + (v.data() - from), v.size());
+    };
+    move(head_.method), move(head_.target), move(head_.path), move(head_.query), move(head_.host);
+    for (std::size_t i = 0; i < head_.fields.size(); ++i) move(fields_[i].name), move(fields_[i].value);
+    for (auto& h : headers_) move(h.name), move(h.value);
+    move(input_.method), move(input_.path), move(input_.query);
+  }
+
+  void on_read(std::error_code ec, std::size_t n) {
+    if (phase_ == phase::closed) return;
+    if (ec) return peer_left();
+    end_ += n;
+    switch (phase_) {
+      case phase::head:
+        if (!head_started_) {
+          head_started_ = true;
+          arm(core_.options.header_timeout_ms);  // the whole head must arrive within this from its first byte
+        }
+        return parse_head();
+      case phase::body: return read_body();
+      // While a call runs the socket is still read, so that a client that hangs up is noticed
+      // (ctx.hung_up()); pipelined requests wait in the buffer (reading pauses when it is full).
+      case phase::calling: return read_more();
+      case phase::writing: return;  // the next request picks these bytes up
+      case phase::streaming:
+      case phase::draining:
+        end_ = begin_;  // nothing more is taken from this client
+        return read_more();
+      case phase::closed: return;
+    }
+  }
+
+  void peer_left() {
+    switch (phase_) {
+      case phase::calling:
+      case phase::writing:
+        hung_up_ = true;  // the answer is still written; the connection closes after it
+        peer_gone_ = true;
+        return;
+      case phase::streaming:
+        peer_gone_ = true;
+        if (stream_) stream_->stream.close();  // wakes the endpoint now, not at its next value
+        return finish_stream_if_done();
+      default: return close();
+    }
+  }
+
+  // ---- calling ----------------------------------------------------------------------------------
+
+  void dispatch(std::string_view body) {
+    input_.body = body;
+    phase_ = phase::calling;
+    disarm();
+    keep_alive_ = head_.keep_alive && !out_.close && !core_.stopping;
+    self_ = this->shared_from_this();
+    work_.emplace(core_.io.get_executor());  // the I/O loop waits for this answer when stopping
+    read_more();
+    core_.pool.submit(*this);
+  }
+
+  // On a worker thread: the call, and the answer serialized, then back to the connection's strand.
+  void run() override {
+    stream_ = core_.api.handle(input_, out_, stream_output_);
+    wire_.clear();
+    const bool http10 = head_.minor_version == 0;
+    if (stream_) {
+      serialize_head(out_, false, http10, wire_, true);
+    } else {
+      serialize_head(out_, keep_alive_ && !out_.close && !core_.stopping, http10, wire_);
+      if (head_.method != "HEAD") wire_ += out_.body;
+    }
+    auto self = std::move(self_);
+    asio::post(strand_, [self = std::move(self)] { self->answered(); });
+  }
+
+  void answered() {
+    work_.reset();
+    if (phase_ == phase::closed) return;
+    if (stream_) return start_stream();
+    keep_alive_ = keep_alive_ && !out_.close && !core_.stopping;
+    phase_ = phase::writing;
+    arm(core_.options.write_timeout_ms);
+    asio::async_write(socket_, asio::buffer(wire_), [self = this->shared_from_this()](std::error_code ec, std::size_t) {
+      if (self->phase_ == phase::closed) return;
+      if (ec || self->peer_gone_) return self->close();
+      if (!self->keep_alive_) return self->linger_close();
+      self->next_request();
+    });
+  }
+
+  void next_request() {
+    parser_.reset();
+    if (body_.capacity() > (std::size_t{64} << 10)) std::string().swap(body_);
+    if (wire_.capacity() > (std::size_t{64} << 10)) std::string().swap(wire_);
+    if (out_.body.capacity() > (std::size_t{64} << 10)) std::string().swap(out_.body);
+    await_request();
+  }
+
+  void send_continue() {
+    static constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
+    asio::async_write(socket_, asio::buffer(continue_line.data(), continue_line.size()),
+                      [self = this->shared_from_this()](std::error_code ec, std::size_t) {
+                        if (self->phase_ == phase::closed) return;
+                        if (ec) return self->close();
+                        self->read_body();
+                      });
+  }
+
+  // ---- refusals ---------------------------------------------------------------------------------
+
+  void body_too_large() {
+    out_.clear();
+    detail::fail(out_, error_kind::payload_too_large,
+                 "the request body is larger than " + std::to_string(core_.options.max_body_bytes) +
+                     " bytes (server::max_body_bytes)");
+    answer_refusal();
+  }
+
+  // An answer decided before any call (a malformed head, a limit, a timeout): sent, then closed.
+  void refuse(int status, std::string_view message) {
+    out_.clear();
+    detail::refuse(out_, status, message);
+    answer_refusal();
+  }
+  void answer_refusal() {
+    phase_ = phase::writing;
+    keep_alive_ = false;
+    wire_.clear();
+    serialize_head(out_, false, head_.minor_version == 0, wire_);
+    wire_ += out_.body;
+    arm(core_.options.write_timeout_ms);
+    asio::async_write(socket_, asio::buffer(wire_), [self = this->shared_from_this()](std::error_code ec, std::size_t) {
+      if (ec) return self->close();
+      self->linger_close();
+    });
+  }
+  // The client may still be sending (a body we refused): our side is shut and what arrives is read
+  // and dropped for a moment, so the client sees the answer rather than a reset.
+  void linger_close() {
+    if (phase_ == phase::closed) return;
+    phase_ = phase::draining;
+    std::error_code ec;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+    begin_ = end_ = 0;
+    arm(core_.stopping ? linger_ms / 4 : linger_ms);
+    read_more();
+  }
+
+  // ---- streaming --------------------------------------------------------------------------------
+
+  class stream_writer final : public sse_output {
+   public:
+    explicit stream_writer(http_connection& c) : c_(c) {}
+    bool write(std::string_view bytes) override { return c_.queue(bytes); }
+
+   private:
+    http_connection& c_;
+  };
+
+  class stream_job final : public work_item {
+   public:
+    explicit stream_job(http_connection& c) : c_(c) {}
+    void run() override {
+      c_.core_.api.run_stream(*c_.stream_);
+      auto self = std::move(c_.stream_self_);
+      asio::post(c_.strand_, [self = std::move(self)] {
+        self->stream_done_ = true;
+        self->finish_stream_if_done();
+      });
+    }
+
+   private:
+    http_connection& c_;
+  };
+
+  void start_stream() {
+    phase_ = phase::streaming;
+    disarm();
+    queue(wire_);  // the head, ahead of every event
+    if (head_.method == "HEAD") stream_->stream.close();  // the head of a stream only
+    stream_self_ = this->shared_from_this();
+    stream_work_.emplace(core_.io.get_executor());
+    begin_ = end_ = 0;
+    read_more();  // to notice the client leaving
+    core_.pool.submit(stream_job_);
+  }
+
+  // From the stream's worker: appended to the send queue; false once the client is gone or too far
+  // behind (memory stays bounded; the stream then ends).
+  bool queue(std::string_view bytes) {
+    std::lock_guard lock(send_mutex_);
+    if (send_closed_) return false;
+    if (send_queue_.size() + bytes.size() > core_.options.max_send_queue_bytes) {
+      send_closed_ = true;
+      asio::post(strand_, [self = this->shared_from_this()] { self->slow_consumer(); });
+      return false;
+    }
+    send_queue_.append(bytes);
+    if (!flush_posted_) {
+      flush_posted_ = true;
+      asio::post(strand_, [self = this->shared_from_this()] { self->flush(); });
+    }
+    return true;
+  }
+
+  void slow_consumer() {
+    log().write(log_level::warning, "sse: closing a client " + std::to_string(core_.options.max_send_queue_bytes) +
+                                        " bytes behind (server::max_send_queue_bytes)");
+    peer_gone_ = true;
+    if (stream_) stream_->stream.close();
+    finish_stream_if_done();
+  }
+
+  void flush() {
+    {
+      std::lock_guard lock(send_mutex_);
+      flush_posted_ = false;
+      if (writing_stream_ || send_queue_.empty() || phase_ == phase::closed) return;
+      sending_.swap(send_queue_);
+      send_queue_.clear();
+      writing_stream_ = true;
+    }
+    asio::async_write(socket_, asio::buffer(sending_), [self = this->shared_from_this()](std::error_code ec, std::size_t) {
+      {
+        std::lock_guard lock(self->send_mutex_);
+        self->writing_stream_ = false;
+        self->sending_.clear();
+      }
+      if (self->phase_ == phase::closed) return;
+      if (ec) return self->peer_left();
+      self->flush();
+      self->finish_stream_if_done();
+    });
+  }
+
+  // The connection ends once the stream's worker has returned and its last bytes are out.
+  void finish_stream_if_done() {
+    if (!stream_done_ || phase_ == phase::closed) return;
+    {
+      std::lock_guard lock(send_mutex_);
+      if (!peer_gone_ && (writing_stream_ || !send_queue_.empty())) return;
+      send_closed_ = true;
+    }
+    stream_work_.reset();
+    if (peer_gone_) return close();
+    linger_close();
+  }
+
+  // ---- time and closing -------------------------------------------------------------------------
+
+  // One timer per connection, re-armed for each phase; a stale expiry is known by its generation.
+  void arm(std::size_t milliseconds) {
+    const std::uint64_t generation = ++generation_;
+    timer_.expires_after(std::chrono::milliseconds(milliseconds));
+    timer_.async_wait([self = this->shared_from_this(), generation](std::error_code ec) {
+      if (ec || generation != self->generation_ || self->phase_ == phase::closed) return;
+      self->expired();
+    });
+  }
+  void arm(int milliseconds) { arm(static_cast<std::size_t>(milliseconds > 0 ? milliseconds : 1)); }
+  void disarm() {
+    ++generation_;
+    timer_.cancel();
+  }
+
+  void expired() {
+    switch (phase_) {
+      case phase::head:
+        if (!head_started_) return close();  // an idle keep-alive connection: nothing to answer
+        return refuse(408, "the request head did not arrive within server::header_timeout_ms");
+      case phase::body: return refuse(408, "the request body did not arrive within server::body_timeout_ms");
+      default: return close();  // an answer the client would not take, or the linger's end
+    }
+  }
+
+  void close() {
+    if (phase_ == phase::closed) return;
+    phase_ = phase::closed;
+    std::error_code ec;
+    timer_.cancel();
+    socket_.close(ec);
+    if (stream_) stream_->stream.close();
+    {
+      std::lock_guard lock(send_mutex_);
+      send_closed_ = true;
+    }
+    std::lock_guard lock(core_.registry_mutex);
+    core_.registry.erase(this);
+  }
+
+  core_type& core_;
+  asio::any_io_executor strand_;  // the strand the connection was accepted on
+  asio::ip::tcp::socket socket_;
+  asio::steady_timer timer_;
+  std::uint64_t generation_ = 0;
+  phase phase_ = phase::head;
+  bool head_started_ = false;
+  bool keep_alive_ = true;
+  bool reading_ = false;
+  bool peer_gone_ = false;
+  std::atomic<bool> hung_up_{false};
+
+  http_request_parser parser_;
+  http_request_head head_;
+  std::vector<http_field> fields_;
+  std::vector<header> headers_;
+  chunked_decoder chunked_;
+  std::vector<char> buffer_;
+  std::size_t begin_ = 0;  // the first byte not yet consumed
+  std::size_t end_ = 0;    // one past the last byte read
+  std::string body_;
+  std::string address_;
+  int port_ = 0;
+
+  http_input input_;
+  http_output out_;
+  std::string wire_;
+  std::shared_ptr<http_connection> self_;  // keeps the connection while a worker has it
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+
+  stream_writer stream_output_{*this};
+  stream_job stream_job_{*this};
+  std::unique_ptr<stream_call> stream_;
+  std::shared_ptr<http_connection> stream_self_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> stream_work_;
+  bool stream_done_ = false;
+  std::mutex send_mutex_;
+  std::string send_queue_;
+  std::string sending_;
+  bool send_closed_ = false;
+  bool flush_posted_ = false;
+  bool writing_stream_ = false;
+};
+
+}  // namespace sb::detail
+
+namespace sb::detail {
+
+// Accepts connections on one port; several listeners may share one server core (one event loop).
+template <class App>
+class listener {
+ public:
+  explicit listener(server_core<App>& core) : core_(core), acceptor_(core.io), retry_(core.io) {}
+
+  // The bound port, or -1 with the reason logged.
+  int open(const std::string& host, int port) {
+    std::error_code ec;
+    asio::ip::tcp::resolver resolver(core_.io);
+    const auto found = resolver.resolve(host, std::to_string(port), asio::ip::tcp::resolver::passive, ec);
+    if (ec || found.empty()) return failed("cannot resolve " + host + ": " + ec.message());
+    const asio::ip::tcp::endpoint endpoint = *found.begin();
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    // The system's backlog (SOMAXCONN), so that a burst of connections waits instead of being refused.
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return failed("cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message());
+    accept();
+    return acceptor_.local_endpoint().port();
+  }
+
+  void close() {
+    std::error_code ec;
+    acceptor_.close(ec);
+    retry_.cancel();
+  }
+
+ private:
+  int failed(const std::string& why) {
+    log().write(log_level::error, "server: " + why);
+    return -1;
+  }
+
+  void accept() {
+    acceptor_.async_accept(asio::make_strand(core_.io), [this](std::error_code ec, asio::ip::tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+      if (ec) {
+        // Out of descriptors (EMFILE) or the like: the pending connections wait in the backlog.
+        log().write(log_level::warning, "server: accept failed (" + ec.message() + "); retrying in 100 ms");
+        retry_.expires_after(std::chrono::milliseconds(100));
+        retry_.async_wait([this](std::error_code wait_error) {
+          if (!wait_error) accept();
+        });
+        return;
+      }
+      if (core_.connections >= core_.options.max_connections) refuse(socket);
+      else std::make_shared<http_connection<App>>(core_, std::move(socket))->start();
+      accept();
+    });
+  }
+
+  // Past the connection cap: a clear answer, written without waiting (it fits any send buffer).
+  static void refuse(asio::ip::tcp::socket& socket) {
+    static constexpr std::string_view answer =
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
+        "Connection: close\r\nContent-Length: 104\r\n\r\n"
+        R"({"error":{"kind":"unavailable","message":"too many connections (server::max_connections); retry later"}})";
+    static_assert(answer.size() - answer.find("\r\n\r\n") - 4 == 104);
+    std::error_code ec;
+    socket.non_blocking(true, ec);
+    socket.write_some(asio::buffer(answer.data(), answer.size()), ec);
+    socket.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+    socket.close(ec);
+  }
+
+  server_core<App>& core_;
+  asio::ip::tcp::acceptor acceptor_;
+  asio::steady_timer retry_;
+};
+
+}  // namespace sb::detail
+
+namespace sb {
+
+template <class App>
+void server::run(App& app, shutdown& stop) const {
+  const std::size_t io_count = io_threads != 0 ? io_threads : std::max(1u, std::thread::hardware_concurrency());
+  detail::server_core<App> core(app, *this, io_count);
+  detail::listener<App> listener(core);
+  const int bound = listener.open(host, port);
+  if (bound < 0) {
+    stop.request();
+    return;
+  }
+  log().write(log_level::info, "server: listening on http://" + host + ":" + std::to_string(bound) + " (" +
+                                   std::to_string(io_count) + " I/O threads)");
+  // Heartbeats keep streams alive through proxies and reveal clients that went away.
+  asio::steady_timer beat(core.io);
+  std::function<void()> next_beat = [&] {
+    beat.expires_after(std::chrono::seconds(std::max(1, sse_heartbeat_s)));
+    beat.async_wait([&](std::error_code ec) {
+      if (ec || core.stopping) return;
+      core.api.heartbeat();
+      sessions->sweep();  // expired sessions go even when nobody asks for them
+      next_beat();
+    });
+  };
+  next_beat();
+  stop.on_request([&] {
+    asio::post(core.io, [&] {
+      core.stopping = true;
+      listener.close();
+      beat.cancel();
+      core.api.close_streams();  // streams end with their final event
+      std::vector<std::shared_ptr<detail::http_connection<App>>> open;
+      {
+        std::lock_guard lock(core.registry_mutex);
+        for (auto* c : core.registry)
+          if (auto alive = c->weak_from_this().lock()) open.push_back(std::move(alive));
+      }
+      for (auto& c : open) c->stop();
+    });
+  });
+  if (on_listening) on_listening(bound);
+  std::vector<std::thread> threads;
+  for (std::size_t i = 1; i < io_count; ++i) threads.emplace_back([&] { core.io.run(); });
+  core.io.run();
+  for (auto& t : threads) t.join();
+  core.pool.stop();
+  stop.request();  // fire this transport's waker while what it references is still alive
+}
+
+}  // namespace sb
+// end switchboard/transport/server.hpp
 // begin switchboard/transport/stdio.hpp
 // sb::stdio: an app as a child process that speaks over its standard input and output.
 //

@@ -12,5 +12,9 @@
 #include <switchboard/app.hpp>
 #include <switchboard/http/request_parser.hpp>
 #include <switchboard/http/chunked.hpp>
+#include <switchboard/http/multipart.hpp>
+#include <switchboard/protocol/sse.hpp>
+#include <switchboard/protocol/http_api.hpp>
 #include <switchboard/transport/http.hpp>
+#include <switchboard/transport/server.hpp>
 #include <switchboard/transport/stdio.hpp>

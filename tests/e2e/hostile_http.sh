@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# A hostile client against the showcase on the cpp-httplib policy: escapes and invalid UTF-8 in
+# A hostile client against the showcase (either server): escapes and invalid UTF-8 in
 # every place, bodies and headers past the limits, Range on API answers, forged Last-Event-IDs,
 # sessions that must not pile up, CORS with "*", collected streams left behind, and SIGTERM while
 # they run. Each check here failed before the hardening that it covers.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
-showcase=$1
+showcase=("$@")  # the binary and the flags choosing its server
 work=$(mktemp -d)
 SERVER_LOG="$work/server.log"
-start_server "$showcase" || exit 1
+start_server "${showcase[@]}" || exit 1
 json=(-H 'Content-Type: application/json')
 
 # Escaped strings reach std::string_view parameters.
@@ -124,7 +124,7 @@ if ((took <= 5)); then passes=$((passes+1)); else echo "FAIL SIGTERM took ${took
 wait "${clients[@]}"
 
 # CORS "*": any origin may call, never with credentials.
-start_server "$showcase" --cors-origin '*' --cors-origin 'http://trusted.example' || exit 1
+start_server "${showcase[@]}" --cors-origin '*' --cors-origin 'http://trusted.example' || exit 1
 check_header "cors *"               'Access-Control-Allow-Origin: *' -H 'Origin: http://evil.example' "$base/api/tools/add?a=1&b=2"
 check_absent_header "cors * no credentials" 'Access-Control-Allow-Credentials' -H 'Origin: http://evil.example' "$base/api/tools/add?a=1&b=2"
 check_header "cors listed credentials" 'Access-Control-Allow-Credentials: true' -H 'Origin: http://trusted.example' "$base/api/tools/add?a=1&b=2"

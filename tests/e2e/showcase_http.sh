@@ -4,7 +4,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 work=$(mktemp -d); trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
-SERVER_LOG=$work/server.log start_server "$1"
+SERVER_LOG=$work/server.log start_server "$@"
 json=(-H 'Content-Type: application/json')
 
 check "tools.add query"        200 '5.0'   "$base/api/tools/add?a=2&b=3"

@@ -1,7 +1,7 @@
 // Drives the showcase's /sse routes with the npm `eventsource` client (what browsers implement):
 // events in order, named events with multi-line data, Last-Event-ID on reconnect, resuming, and
 // server-side clean-up after the client goes away.
-// usage: node --test sse.test.mjs   (SHOWCASE=path/to/showcase)
+// usage: node --test sse.test.mjs   (SHOWCASE=path/to/showcase, SHOWCASE_FLAGS="--httplib" for that server)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -18,7 +18,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 before(async () => {
   const port = await freePort();
-  server = spawn(process.env.SHOWCASE, ['--port', String(port), '--sse-heartbeat', '1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const flags = (process.env.SHOWCASE_FLAGS || '').split(' ').filter(Boolean);
+  server = spawn(process.env.SHOWCASE, ['--port', String(port), '--sse-heartbeat', '1', ...flags], { stdio: ['ignore', 'ignore', 'pipe'] });
   server.stderr.resume();
   base = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 200; ++i) {

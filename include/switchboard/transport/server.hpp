@@ -1,0 +1,765 @@
+#pragma once
+// sb::server: the HTTP API (protocol/http_api.hpp) on one port, event-driven on standalone Asio.
+// I/O threads only move bytes: a connection waiting for a request, a slow client or an SSE client
+// waiting for its next event holds no thread. Requests are parsed by switchboard's own HTTP/1.1
+// head parser and chunked decoder (http/), and each endpoint call runs on a worker thread, so an
+// endpoint that blocks never stalls a socket. Answers go out in request order (pipelining).
+
+#include <switchboard/app.hpp>
+#include <switchboard/http/chunked.hpp>
+#include <switchboard/http/request_parser.hpp>
+#include <switchboard/protocol/http_api.hpp>
+#include <switchboard/serve.hpp>
+#include <switchboard/transport/worker_pool.hpp>
+
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/strand.hpp>
+#include <asio/write.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <ctime>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+namespace sb {
+
+struct server {
+  std::string host = "127.0.0.1";
+  int port = 8080;                        // 0: any free port, reported to on_listening
+  std::size_t io_threads = 0;             // 0: one per hardware thread
+  std::size_t workers = 0;                // endpoint calls; 0: two per hardware thread (at least 4)
+  std::size_t max_workers = 1024;         // the pool grows to this while every worker is blocked
+  std::size_t max_connections = 10000;    // more are answered 503 and closed
+  std::size_t max_sse_streams = 1024;     // concurrent SSE streams (each runs on a worker); more get an error event
+  std::size_t max_body_bytes = 1 << 20;   // Content-Length or chunked; larger: 413
+  std::size_t max_header_count = 100;     // more header fields: 431
+  std::size_t max_header_bytes = 16384;   // request line and header fields together; more: 431
+  std::size_t max_target_bytes = 8192;    // longer request targets: 414
+  std::size_t max_send_queue_bytes = 1 << 20;  // an SSE client this far behind is closed
+  int header_timeout_ms = 10000;          // the whole head, from its first byte: 408 and close
+  int body_timeout_ms = 30000;            // the whole body, from the end of the head: 408 and close
+  int idle_timeout_ms = 30000;            // a keep-alive connection without a request: closed
+  int write_timeout_ms = 30000;           // an answer the client does not take: closed
+  // Allowed Origin values: listed origins may send credentials (cookies); "*" lets any other
+  // origin call without credentials (Access-Control-Allow-Origin: *).
+  std::vector<std::string> cors_origins;
+  std::string static_dir;                 // served for paths outside /api and /sse when set
+  int sse_heartbeat_s = 15;               // comment lines that keep proxies open and notice gone clients
+  int sse_retry_ms = 3000;                // the client's reconnection delay
+  sb::session_cookie session_cookie;      // name, Secure, SameSite, Path
+  std::shared_ptr<session_store> sessions = std::make_shared<memory_session_store>();
+  authenticator authenticate;             // empty: every call is allowed
+  std::function<void(int port)> on_listening;
+
+  template <class App>
+  void run(App& app, shutdown& stop) const;
+};
+
+}  // namespace sb
+
+namespace sb::detail {
+
+// "Date: Wed, 02 Dec 2026 19:47:41 GMT\r\n", formatted once a second per thread.
+inline std::string_view date_field() {
+  thread_local std::time_t cached = 0;
+  thread_local char text[64];
+  thread_local std::size_t size = 0;
+  const std::time_t now = std::time(nullptr);
+  if (now != cached) {
+    cached = now;
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    size = std::strftime(text, sizeof text, "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &utc);
+  }
+  return {text, size};
+}
+
+inline void append_number(std::string& out, std::uint64_t n) {
+  char digits[24];
+  out.append(digits, std::to_chars(digits, digits + sizeof digits, n).ptr);
+}
+
+// The status line and header fields of an answer. A stream has no length: it ends with the connection.
+inline void serialize_head(const http_output& out, bool keep_alive, bool http10, std::string& wire,
+                           bool stream = false) {
+  wire += http10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  append_number(wire, static_cast<std::uint64_t>(out.status));
+  wire += ' ';
+  wire += reason_phrase(out.status);
+  wire += "\r\n";
+  wire += date_field();
+  if (!out.content_type.empty()) {
+    wire += "Content-Type: ";
+    wire += out.content_type;
+    wire += "\r\n";
+  }
+  if (!stream && out.status != 204 && out.status != 304) {
+    wire += "Content-Length: ";
+    append_number(wire, out.body.size());
+    wire += "\r\n";
+  }
+  wire += out.fields;
+  if (!keep_alive) wire += "Connection: close\r\n";
+  else if (http10) wire += "Connection: keep-alive\r\n";
+  wire += "\r\n";
+}
+
+template <class App>
+class http_connection;
+
+// What every connection of one server shares.
+template <class App>
+struct server_core {
+  using api_type = http_api<App, server>;
+  server_core(App& app, const server& options, std::size_t io_threads)
+      : options(options), api(app, options), io(static_cast<int>(io_threads)),
+        // The body limit is applied after the API's screening, which may refuse the request for a
+        // better reason (a compressed body, a chunked one where none is read).
+        limits{options.max_target_bytes, options.max_header_bytes, options.max_header_count, UINT64_MAX},
+        pool(options.workers != 0 ? options.workers : std::max<std::size_t>(4, 2 * std::thread::hardware_concurrency()),
+             options.max_workers) {}
+
+  const server& options;
+  api_type api;
+  asio::io_context io;
+  http_limits limits;
+  worker_pool pool;
+  std::atomic<std::size_t> connections{0};
+  std::atomic<bool> stopping{false};
+  std::mutex registry_mutex;
+  std::unordered_set<http_connection<App>*> registry;  // the open connections, for the stop
+};
+
+template <class App>
+class http_connection final : public std::enable_shared_from_this<http_connection<App>>,
+                              public work_item,
+                              public hangup_probe {
+  using core_type = server_core<App>;
+  using stream_call = typename core_type::api_type::stream_call;
+
+ public:
+  http_connection(core_type& core, asio::ip::tcp::socket socket)
+      : core_(core), strand_(socket.get_executor()), socket_(std::move(socket)), timer_(strand_),
+        parser_(core.limits), fields_(core.limits.max_header_count + 1),
+        chunked_(core.options.max_body_bytes), buffer_(initial_buffer) {
+    ++core_.connections;
+    std::error_code ec;
+    const auto peer = socket_.remote_endpoint(ec);
+    if (!ec) {
+      address_ = peer.address().to_string();
+      port_ = peer.port();
+    }
+    socket_.set_option(asio::ip::tcp::no_delay(true), ec);  // answers are single writes: Nagle only delays them
+  }
+  ~http_connection() {
+    --core_.connections;
+    std::lock_guard lock(core_.registry_mutex);
+    core_.registry.erase(this);
+  }
+
+  void start() {
+    {
+      std::lock_guard lock(core_.registry_mutex);
+      core_.registry.insert(this);
+    }
+    asio::post(strand_, [self = this->shared_from_this()] {
+      if (self->core_.stopping) return self->close();
+      self->await_request();
+    });
+  }
+
+  // From the server's stop, on any thread: a connection between requests or inside one that has
+  // not reached its call closes now; calls finish and answer (with Connection: close), streams end
+  // through the API.
+  void stop() {
+    asio::post(strand_, [self = this->shared_from_this()] {
+      if (self->phase_ == phase::head || self->phase_ == phase::body) self->close();
+    });
+  }
+
+  bool hung_up() const override { return hung_up_.load(std::memory_order_relaxed); }
+
+ private:
+  enum class phase : std::uint8_t { head, body, calling, writing, streaming, draining, closed };
+  static constexpr std::size_t initial_buffer = 4096;
+  static constexpr std::size_t linger_ms = 2000;
+
+  // ---- reading ----------------------------------------------------------------------------------
+
+  void await_request() {
+    phase_ = phase::head;
+    hung_up_ = false;
+    compact();
+    head_started_ = end_ != begin_;
+    arm(head_started_ ? core_.options.header_timeout_ms : core_.options.idle_timeout_ms);
+    parse_head();
+  }
+
+  // Moves unconsumed bytes to the front; only while no read is in flight and no view is held.
+  void compact() {
+    if (reading_ || begin_ == 0) return;
+    std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
+    end_ -= begin_;
+    begin_ = 0;
+  }
+
+  void parse_head() {
+    const auto parsed = parser_.parse(std::string_view(buffer_.data() + begin_, end_ - begin_), head_, fields_);
+    if (parsed == http_request_parser::result::incomplete) return read_more();
+    if (parsed == http_request_parser::result::failed) {
+      if (parser_.status() == 431)
+        return refuse(431, "request header fields too large: " + std::string(parser_.reason()) +
+                               " (limits: server::max_header_count = " + std::to_string(core_.options.max_header_count) +
+                               ", server::max_header_bytes = " + std::to_string(core_.options.max_header_bytes) + ")");
+      return refuse(parser_.status(), "the request could not be parsed: " + std::string(parser_.reason()));
+    }
+    begin_ += head_.head_bytes;
+    headers_.clear();
+    for (const auto& f : head_.fields) headers_.push_back({f.name, f.value});
+    input_ = {head_.method, head_.path, head_.query, headers_, {}, address_, port_, this};
+    out_.clear();
+    if (!core_.api.screen(input_, out_)) return answer_refusal();
+    if (head_.body == http_body::length && head_.content_length > core_.options.max_body_bytes) return body_too_large();
+    body_.clear();
+    if (head_.body == http_body::chunked) chunked_ = chunked_decoder(core_.options.max_body_bytes);
+    phase_ = phase::body;
+    arm(core_.options.body_timeout_ms);
+    if (head_.expect_continue && head_.body != http_body::none &&
+        !(head_.body == http_body::length && end_ - begin_ >= head_.content_length))
+      return send_continue();
+    read_body();
+  }
+
+  void read_body() {
+    if (head_.body == http_body::none) return dispatch({});
+    if (head_.body == http_body::length) {
+      const std::size_t wanted = static_cast<std::size_t>(head_.content_length);
+      if (body_.empty() && end_ - begin_ >= wanted) {  // the usual case: the whole body is in the buffer
+        const std::string_view body(buffer_.data() + begin_, wanted);
+        begin_ += wanted;
+        return dispatch(body);
+      }
+      // Collected beside the buffer, so the head's views stay put and the buffer stays small.
+      const std::size_t take = std::min(wanted - body_.size(), end_ - begin_);
+      body_.append(buffer_.data() + begin_, take);
+      end_ = begin_;
+      if (body_.size() == wanted) return dispatch(body_);
+      return read_more();
+    }
+    std::string_view raw(buffer_.data() + begin_, end_ - begin_);
+    const auto decoded = chunked_.feed(raw, [this](std::string_view data) { body_.append(data); });
+    if (decoded == chunked_decoder::result::failed) {
+      if (chunked_.status() == 413) return body_too_large();
+      return refuse(chunked_.status(), "the chunked body could not be read: " + std::string(chunked_.reason()));
+    }
+    // The decoder takes everything until the body ends; what it leaves is the next request.
+    if (decoded == chunked_decoder::result::done) {
+      begin_ = end_ - raw.size();
+      return dispatch(body_);
+    }
+    end_ = begin_;
+    read_more();
+  }
+
+  void read_more() {
+    if (reading_ || phase_ == phase::closed) return;
+    if (end_ == buffer_.size()) {
+      if (phase_ == phase::calling || phase_ == phase::writing) return;  // resumes with the next request
+      if (phase_ == phase::head) compact();
+      if (end_ == buffer_.size()) grow();
+    }
+    reading_ = true;
+    socket_.async_read_some(asio::buffer(buffer_.data() + end_, buffer_.size() - end_),
+                            [self = this->shared_from_this()](std::error_code ec, std::size_t n) {
+                              self->reading_ = false;
+                              self->on_read(ec, n);
+                            });
+  }
+
+  // The buffer grows while a head is incomplete (the parser bounds it) or when a head filled it to
+  // the end; then the head's views move along.
+  void grow() {
+    const char* from = buffer_.data();
+    const std::size_t old_size = buffer_.size();
+    buffer_.resize(old_size * 2);
+    const char* to = buffer_.data();
+    const auto move = [&](std::string_view& v) {
+      if (v.data() >= from && v.data() < from + old_size) v = std::string_view(to + (v.data() - from), v.size());
+    };
+    move(head_.method), move(head_.target), move(head_.path), move(head_.query), move(head_.host);
+    for (std::size_t i = 0; i < head_.fields.size(); ++i) move(fields_[i].name), move(fields_[i].value);
+    for (auto& h : headers_) move(h.name), move(h.value);
+    move(input_.method), move(input_.path), move(input_.query);
+  }
+
+  void on_read(std::error_code ec, std::size_t n) {
+    if (phase_ == phase::closed) return;
+    if (ec) return peer_left();
+    end_ += n;
+    switch (phase_) {
+      case phase::head:
+        if (!head_started_) {
+          head_started_ = true;
+          arm(core_.options.header_timeout_ms);  // the whole head must arrive within this from its first byte
+        }
+        return parse_head();
+      case phase::body: return read_body();
+      // While a call runs the socket is still read, so that a client that hangs up is noticed
+      // (ctx.hung_up()); pipelined requests wait in the buffer (reading pauses when it is full).
+      case phase::calling: return read_more();
+      case phase::writing: return;  // the next request picks these bytes up
+      case phase::streaming:
+      case phase::draining:
+        end_ = begin_;  // nothing more is taken from this client
+        return read_more();
+      case phase::closed: return;
+    }
+  }
+
+  void peer_left() {
+    switch (phase_) {
+      case phase::calling:
+      case phase::writing:
+        hung_up_ = true;  // the answer is still written; the connection closes after it
+        peer_gone_ = true;
+        return;
+      case phase::streaming:
+        peer_gone_ = true;
+        if (stream_) stream_->stream.close();  // wakes the endpoint now, not at its next value
+        return finish_stream_if_done();
+      default: return close();
+    }
+  }
+
+  // ---- calling ----------------------------------------------------------------------------------
+
+  void dispatch(std::string_view body) {
+    input_.body = body;
+    phase_ = phase::calling;
+    disarm();
+    keep_alive_ = head_.keep_alive && !out_.close && !core_.stopping;
+    self_ = this->shared_from_this();
+    work_.emplace(core_.io.get_executor());  // the I/O loop waits for this answer when stopping
+    read_more();
+    core_.pool.submit(*this);
+  }
+
+  // On a worker thread: the call, and the answer serialized, then back to the connection's strand.
+  void run() override {
+    stream_ = core_.api.handle(input_, out_, stream_output_);
+    wire_.clear();
+    const bool http10 = head_.minor_version == 0;
+    if (stream_) {
+      serialize_head(out_, false, http10, wire_, true);
+    } else {
+      serialize_head(out_, keep_alive_ && !out_.close && !core_.stopping, http10, wire_);
+      if (head_.method != "HEAD") wire_ += out_.body;
+    }
+    auto self = std::move(self_);
+    asio::post(strand_, [self = std::move(self)] { self->answered(); });
+  }
+
+  void answered() {
+    work_.reset();
+    if (phase_ == phase::closed) return;
+    if (stream_) return start_stream();
+    keep_alive_ = keep_alive_ && !out_.close && !core_.stopping;
+    phase_ = phase::writing;
+    arm(core_.options.write_timeout_ms);
+    asio::async_write(socket_, asio::buffer(wire_), [self = this->shared_from_this()](std::error_code ec, std::size_t) {
+      if (self->phase_ == phase::closed) return;
+      if (ec || self->peer_gone_) return self->close();
+      if (!self->keep_alive_) return self->linger_close();
+      self->next_request();
+    });
+  }
+
+  void next_request() {
+    parser_.reset();
+    if (body_.capacity() > (std::size_t{64} << 10)) std::string().swap(body_);
+    if (wire_.capacity() > (std::size_t{64} << 10)) std::string().swap(wire_);
+    if (out_.body.capacity() > (std::size_t{64} << 10)) std::string().swap(out_.body);
+    await_request();
+  }
+
+  void send_continue() {
+    static constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
+    asio::async_write(socket_, asio::buffer(continue_line.data(), continue_line.size()),
+                      [self = this->shared_from_this()](std::error_code ec, std::size_t) {
+                        if (self->phase_ == phase::closed) return;
+                        if (ec) return self->close();
+                        self->read_body();
+                      });
+  }
+
+  // ---- refusals ---------------------------------------------------------------------------------
+
+  void body_too_large() {
+    out_.clear();
+    detail::fail(out_, error_kind::payload_too_large,
+                 "the request body is larger than " + std::to_string(core_.options.max_body_bytes) +
+                     " bytes (server::max_body_bytes)");
+    answer_refusal();
+  }
+
+  // An answer decided before any call (a malformed head, a limit, a timeout): sent, then closed.
+  void refuse(int status, std::string_view message) {
+    out_.clear();
+    detail::refuse(out_, status, message);
+    answer_refusal();
+  }
+  void answer_refusal() {
+    phase_ = phase::writing;
+    keep_alive_ = false;
+    wire_.clear();
+    serialize_head(out_, false, head_.minor_version == 0, wire_);
+    wire_ += out_.body;
+    arm(core_.options.write_timeout_ms);
+    asio::async_write(socket_, asio::buffer(wire_), [self = this->shared_from_this()](std::error_code ec, std::size_t) {
+      if (ec) return self->close();
+      self->linger_close();
+    });
+  }
+  // The client may still be sending (a body we refused): our side is shut and what arrives is read
+  // and dropped for a moment, so the client sees the answer rather than a reset.
+  void linger_close() {
+    if (phase_ == phase::closed) return;
+    phase_ = phase::draining;
+    std::error_code ec;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+    begin_ = end_ = 0;
+    arm(core_.stopping ? linger_ms / 4 : linger_ms);
+    read_more();
+  }
+
+  // ---- streaming --------------------------------------------------------------------------------
+
+  class stream_writer final : public sse_output {
+   public:
+    explicit stream_writer(http_connection& c) : c_(c) {}
+    bool write(std::string_view bytes) override { return c_.queue(bytes); }
+
+   private:
+    http_connection& c_;
+  };
+
+  class stream_job final : public work_item {
+   public:
+    explicit stream_job(http_connection& c) : c_(c) {}
+    void run() override {
+      c_.core_.api.run_stream(*c_.stream_);
+      auto self = std::move(c_.stream_self_);
+      asio::post(c_.strand_, [self = std::move(self)] {
+        self->stream_done_ = true;
+        self->finish_stream_if_done();
+      });
+    }
+
+   private:
+    http_connection& c_;
+  };
+
+  void start_stream() {
+    phase_ = phase::streaming;
+    disarm();
+    queue(wire_);  // the head, ahead of every event
+    if (head_.method == "HEAD") stream_->stream.close();  // the head of a stream only
+    stream_self_ = this->shared_from_this();
+    stream_work_.emplace(core_.io.get_executor());
+    begin_ = end_ = 0;
+    read_more();  // to notice the client leaving
+    core_.pool.submit(stream_job_);
+  }
+
+  // From the stream's worker: appended to the send queue; false once the client is gone or too far
+  // behind (memory stays bounded; the stream then ends).
+  bool queue(std::string_view bytes) {
+    std::lock_guard lock(send_mutex_);
+    if (send_closed_) return false;
+    if (send_queue_.size() + bytes.size() > core_.options.max_send_queue_bytes) {
+      send_closed_ = true;
+      asio::post(strand_, [self = this->shared_from_this()] { self->slow_consumer(); });
+      return false;
+    }
+    send_queue_.append(bytes);
+    if (!flush_posted_) {
+      flush_posted_ = true;
+      asio::post(strand_, [self = this->shared_from_this()] { self->flush(); });
+    }
+    return true;
+  }
+
+  void slow_consumer() {
+    log().write(log_level::warning, "sse: closing a client " + std::to_string(core_.options.max_send_queue_bytes) +
+                                        " bytes behind (server::max_send_queue_bytes)");
+    peer_gone_ = true;
+    if (stream_) stream_->stream.close();
+    finish_stream_if_done();
+  }
+
+  void flush() {
+    {
+      std::lock_guard lock(send_mutex_);
+      flush_posted_ = false;
+      if (writing_stream_ || send_queue_.empty() || phase_ == phase::closed) return;
+      sending_.swap(send_queue_);
+      send_queue_.clear();
+      writing_stream_ = true;
+    }
+    asio::async_write(socket_, asio::buffer(sending_), [self = this->shared_from_this()](std::error_code ec, std::size_t) {
+      {
+        std::lock_guard lock(self->send_mutex_);
+        self->writing_stream_ = false;
+        self->sending_.clear();
+      }
+      if (self->phase_ == phase::closed) return;
+      if (ec) return self->peer_left();
+      self->flush();
+      self->finish_stream_if_done();
+    });
+  }
+
+  // The connection ends once the stream's worker has returned and its last bytes are out.
+  void finish_stream_if_done() {
+    if (!stream_done_ || phase_ == phase::closed) return;
+    {
+      std::lock_guard lock(send_mutex_);
+      if (!peer_gone_ && (writing_stream_ || !send_queue_.empty())) return;
+      send_closed_ = true;
+    }
+    stream_work_.reset();
+    if (peer_gone_) return close();
+    linger_close();
+  }
+
+  // ---- time and closing -------------------------------------------------------------------------
+
+  // One timer per connection, re-armed for each phase; a stale expiry is known by its generation.
+  void arm(std::size_t milliseconds) {
+    const std::uint64_t generation = ++generation_;
+    timer_.expires_after(std::chrono::milliseconds(milliseconds));
+    timer_.async_wait([self = this->shared_from_this(), generation](std::error_code ec) {
+      if (ec || generation != self->generation_ || self->phase_ == phase::closed) return;
+      self->expired();
+    });
+  }
+  void arm(int milliseconds) { arm(static_cast<std::size_t>(milliseconds > 0 ? milliseconds : 1)); }
+  void disarm() {
+    ++generation_;
+    timer_.cancel();
+  }
+
+  void expired() {
+    switch (phase_) {
+      case phase::head:
+        if (!head_started_) return close();  // an idle keep-alive connection: nothing to answer
+        return refuse(408, "the request head did not arrive within server::header_timeout_ms");
+      case phase::body: return refuse(408, "the request body did not arrive within server::body_timeout_ms");
+      default: return close();  // an answer the client would not take, or the linger's end
+    }
+  }
+
+  void close() {
+    if (phase_ == phase::closed) return;
+    phase_ = phase::closed;
+    std::error_code ec;
+    timer_.cancel();
+    socket_.close(ec);
+    if (stream_) stream_->stream.close();
+    {
+      std::lock_guard lock(send_mutex_);
+      send_closed_ = true;
+    }
+    std::lock_guard lock(core_.registry_mutex);
+    core_.registry.erase(this);
+  }
+
+  core_type& core_;
+  asio::any_io_executor strand_;  // the strand the connection was accepted on
+  asio::ip::tcp::socket socket_;
+  asio::steady_timer timer_;
+  std::uint64_t generation_ = 0;
+  phase phase_ = phase::head;
+  bool head_started_ = false;
+  bool keep_alive_ = true;
+  bool reading_ = false;
+  bool peer_gone_ = false;
+  std::atomic<bool> hung_up_{false};
+
+  http_request_parser parser_;
+  http_request_head head_;
+  std::vector<http_field> fields_;
+  std::vector<header> headers_;
+  chunked_decoder chunked_;
+  std::vector<char> buffer_;
+  std::size_t begin_ = 0;  // the first byte not yet consumed
+  std::size_t end_ = 0;    // one past the last byte read
+  std::string body_;
+  std::string address_;
+  int port_ = 0;
+
+  http_input input_;
+  http_output out_;
+  std::string wire_;
+  std::shared_ptr<http_connection> self_;  // keeps the connection while a worker has it
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+
+  stream_writer stream_output_{*this};
+  stream_job stream_job_{*this};
+  std::unique_ptr<stream_call> stream_;
+  std::shared_ptr<http_connection> stream_self_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> stream_work_;
+  bool stream_done_ = false;
+  std::mutex send_mutex_;
+  std::string send_queue_;
+  std::string sending_;
+  bool send_closed_ = false;
+  bool flush_posted_ = false;
+  bool writing_stream_ = false;
+};
+
+}  // namespace sb::detail
+
+namespace sb::detail {
+
+// Accepts connections on one port; several listeners may share one server core (one event loop).
+template <class App>
+class listener {
+ public:
+  explicit listener(server_core<App>& core) : core_(core), acceptor_(core.io), retry_(core.io) {}
+
+  // The bound port, or -1 with the reason logged.
+  int open(const std::string& host, int port) {
+    std::error_code ec;
+    asio::ip::tcp::resolver resolver(core_.io);
+    const auto found = resolver.resolve(host, std::to_string(port), asio::ip::tcp::resolver::passive, ec);
+    if (ec || found.empty()) return failed("cannot resolve " + host + ": " + ec.message());
+    const asio::ip::tcp::endpoint endpoint = *found.begin();
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    // The system's backlog (SOMAXCONN), so that a burst of connections waits instead of being refused.
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return failed("cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message());
+    accept();
+    return acceptor_.local_endpoint().port();
+  }
+
+  void close() {
+    std::error_code ec;
+    acceptor_.close(ec);
+    retry_.cancel();
+  }
+
+ private:
+  int failed(const std::string& why) {
+    log().write(log_level::error, "server: " + why);
+    return -1;
+  }
+
+  void accept() {
+    acceptor_.async_accept(asio::make_strand(core_.io), [this](std::error_code ec, asio::ip::tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+      if (ec) {
+        // Out of descriptors (EMFILE) or the like: the pending connections wait in the backlog.
+        log().write(log_level::warning, "server: accept failed (" + ec.message() + "); retrying in 100 ms");
+        retry_.expires_after(std::chrono::milliseconds(100));
+        retry_.async_wait([this](std::error_code wait_error) {
+          if (!wait_error) accept();
+        });
+        return;
+      }
+      if (core_.connections >= core_.options.max_connections) refuse(socket);
+      else std::make_shared<http_connection<App>>(core_, std::move(socket))->start();
+      accept();
+    });
+  }
+
+  // Past the connection cap: a clear answer, written without waiting (it fits any send buffer).
+  static void refuse(asio::ip::tcp::socket& socket) {
+    static constexpr std::string_view answer =
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
+        "Connection: close\r\nContent-Length: 104\r\n\r\n"
+        R"({"error":{"kind":"unavailable","message":"too many connections (server::max_connections); retry later"}})";
+    static_assert(answer.size() - answer.find("\r\n\r\n") - 4 == 104);
+    std::error_code ec;
+    socket.non_blocking(true, ec);
+    socket.write_some(asio::buffer(answer.data(), answer.size()), ec);
+    socket.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+    socket.close(ec);
+  }
+
+  server_core<App>& core_;
+  asio::ip::tcp::acceptor acceptor_;
+  asio::steady_timer retry_;
+};
+
+}  // namespace sb::detail
+
+namespace sb {
+
+template <class App>
+void server::run(App& app, shutdown& stop) const {
+  const std::size_t io_count = io_threads != 0 ? io_threads : std::max(1u, std::thread::hardware_concurrency());
+  detail::server_core<App> core(app, *this, io_count);
+  detail::listener<App> listener(core);
+  const int bound = listener.open(host, port);
+  if (bound < 0) {
+    stop.request();
+    return;
+  }
+  log().write(log_level::info, "server: listening on http://" + host + ":" + std::to_string(bound) + " (" +
+                                   std::to_string(io_count) + " I/O threads)");
+  // Heartbeats keep streams alive through proxies and reveal clients that went away.
+  asio::steady_timer beat(core.io);
+  std::function<void()> next_beat = [&] {
+    beat.expires_after(std::chrono::seconds(std::max(1, sse_heartbeat_s)));
+    beat.async_wait([&](std::error_code ec) {
+      if (ec || core.stopping) return;
+      core.api.heartbeat();
+      sessions->sweep();  // expired sessions go even when nobody asks for them
+      next_beat();
+    });
+  };
+  next_beat();
+  stop.on_request([&] {
+    asio::post(core.io, [&] {
+      core.stopping = true;
+      listener.close();
+      beat.cancel();
+      core.api.close_streams();  // streams end with their final event
+      std::vector<std::shared_ptr<detail::http_connection<App>>> open;
+      {
+        std::lock_guard lock(core.registry_mutex);
+        for (auto* c : core.registry)
+          if (auto alive = c->weak_from_this().lock()) open.push_back(std::move(alive));
+      }
+      for (auto& c : open) c->stop();
+    });
+  });
+  if (on_listening) on_listening(bound);
+  std::vector<std::thread> threads;
+  for (std::size_t i = 1; i < io_count; ++i) threads.emplace_back([&] { core.io.run(); });
+  core.io.run();
+  for (auto& t : threads) t.join();
+  core.pool.stop();
+  stop.request();  // fire this transport's waker while what it references is still alive
+}
+
+}  // namespace sb
