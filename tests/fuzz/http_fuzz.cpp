@@ -1,8 +1,10 @@
 // libFuzzer target for the HTTP/1.1 request head parser and the chunked body decoder.
 // Oracles: (1) bytes fed in pieces give exactly what they give all at once; (2) a complete head
 // views only its own bytes, and written out again in canonical form parses to the same head;
-// (3) the chunked decoder, fed whole or byte by byte, yields the same content, end and status.
+// (3) the chunked decoder, fed whole or byte by byte, yields the same content, end and status;
+// (4) the multipart reader, given the bytes as a form body, views only the body and says why it fails.
 #include <switchboard/http/chunked.hpp>
+#include <switchboard/http/multipart.hpp>
 #include <switchboard/http/request_parser.hpp>
 
 #include <array>
@@ -65,6 +67,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::size_t piece = 1 + data[0] % 13;  // how the slow client splits its bytes
   const std::string_view input(reinterpret_cast<const char*>(data) + 1, size - 1);
   const sb::http_limits limits{256, 1024, 16, 4096};
+
+  sb::detail::multipart_reader form;
+  const bool read = form.read("multipart/form-data; boundary=\"XX\"", input, [&](const sb::detail::multipart_part& p) {
+    check(inside(p.name, input) && inside(p.filename, input) && inside(p.content_type, input) && inside(p.content, input));
+  });
+  check(read || !form.reason().empty());
 
   sb::http_request_parser whole(limits);
   sb::http_request_head head;

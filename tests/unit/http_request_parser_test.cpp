@@ -69,6 +69,18 @@ TEST(HttpRequestParser, IncompleteUntilTheBlankLine) {
   EXPECT_EQ(parse("\r\n").outcome, result::incomplete);
 }
 
+// A head whose lines end in bare LFs never has a CRLF CRLF: it is refused at its first LF, not left
+// incomplete until the connection's deadline.
+TEST(HttpRequestParser, ABareLfFailsAtOnce) {
+  for (const auto& p : {parse("GET / HTTP/1.1\nHost: a\n\n"), parse_trickled("GET / HTTP/1.1\nHost: a\n\n"),
+                        parse("GET / HTTP/1.1\n")}) {
+    EXPECT_EQ(p.outcome, result::failed);
+    EXPECT_EQ(p.status, 400);
+  }
+  // The limits on what came before still come first, as they would have for a slow client.
+  EXPECT_EQ(parse("GET /" + std::string(9000, 'a') + " HTTP/1.1\n").status, 414);
+}
+
 TEST(HttpRequestParser, LeadingEmptyLinesAreIgnored) {
   const std::string text = "\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n";
   for (const auto& p : {parse(text), parse_trickled(text)}) {  // trickled: "\r" first, then more

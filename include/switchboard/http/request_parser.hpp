@@ -134,8 +134,16 @@ class http_request_parser {
     }
     buffer.remove_prefix(skipped);
     const std::size_t end = find_head_end(buffer);
-    // The same checks, in the same order, whether the head came at once or a byte at a time.
-    if (!within_limits(end == std::string_view::npos ? buffer : buffer.substr(0, end))) return result::failed;
+    // The same checks, in the same order, whether the head came at once or a byte at a time: the
+    // limits on what came before the end (or before a bare LF), then the bare LF.
+    const std::size_t judged = end != std::string_view::npos ? end
+                               : bare_lf_ != std::string_view::npos ? bare_lf_ + 1
+                                                                    : std::string_view::npos;
+    if (!within_limits(judged == std::string_view::npos ? buffer : buffer.substr(0, judged))) return result::failed;
+    if (bare_lf_ != std::string_view::npos) {
+      failing(400, "a line ends with a bare LF (not CRLF)");
+      return result::failed;
+    }
     if (end == std::string_view::npos) return result::incomplete;
     scanned_ = 0;
     if (!parse_head(buffer.substr(0, end), head, fields)) return result::failed;
@@ -164,6 +172,7 @@ class http_request_parser {
     line_scanned_ = 0;
     first_lf_ = std::string_view::npos;
     first_space_ = std::string_view::npos;
+    bare_lf_ = std::string_view::npos;
   }
 
   // The offset just past the CRLF CRLF that ends the head, or npos. Where it stopped looking is
@@ -173,6 +182,12 @@ class http_request_parser {
     for (;;) {
       const std::size_t lf = buffer.find('\n', from);
       if (lf == std::string_view::npos) break;
+      // A bare LF is refused at once: waiting for a CRLF CRLF that never comes would hold the
+      // connection until its deadline.
+      if (lf == 0 || buffer[lf - 1] != '\r') {
+        bare_lf_ = lf;
+        return std::string_view::npos;
+      }
       // "\r\n\r\n": the head ends here; anything else is checked when the head is parsed.
       if (lf >= 3 && buffer[lf - 1] == '\r' && buffer[lf - 2] == '\n' && buffer[lf - 3] == '\r') return lf + 1;
       from = lf + 1;
@@ -417,6 +432,7 @@ class http_request_parser {
   std::size_t line_scanned_ = 0;  // where the search for the first line's end and space resumes
   std::size_t first_lf_ = std::string_view::npos;
   std::size_t first_space_ = std::string_view::npos;
+  std::size_t bare_lf_ = std::string_view::npos;  // where a line ended without CR, once found
   std::string_view authority_;
   int status_ = 0;
   std::string_view reason_;

@@ -10,6 +10,7 @@
 #include <switchboard/http/request_parser.hpp>
 #include <switchboard/protocol/http_api.hpp>
 #include <switchboard/serve.hpp>
+#include <switchboard/transport/io_monitor.hpp>
 #include <switchboard/transport/worker_pool.hpp>
 
 #include <asio/executor_work_guard.hpp>
@@ -19,6 +20,8 @@
 #include <asio/steady_timer.hpp>
 #include <asio/strand.hpp>
 #include <asio/write.hpp>
+
+#include <poll.h>
 
 #include <algorithm>
 #include <atomic>
@@ -43,10 +46,13 @@ struct server {
   std::string host = "127.0.0.1";
   int port = 8080;                        // 0: any free port, reported to on_listening
   std::size_t io_threads = 0;             // 0: one per hardware thread
-  std::size_t workers = 0;                // endpoint calls; 0: two per hardware thread (at least 4)
-  std::size_t max_workers = 1024;         // the pool grows to this while every worker is blocked
+  // Calls run on the I/O threads; while all of them are inside calls for longer than this, another
+  // thread joins the event loop (up to max_blocked_threads more), so a blocking endpoint never
+  // stalls I/O for longer.
+  int blocked_patience_us = 2000;
+  std::size_t max_blocked_threads = 1024;
   std::size_t max_connections = 10000;    // more are answered 503 and closed
-  std::size_t max_sse_streams = 1024;     // concurrent SSE streams (each runs on a worker); more get an error event
+  std::size_t max_sse_streams = 1024;     // concurrent SSE streams; more get an error event
   std::size_t max_body_bytes = 1 << 20;   // Content-Length or chunked; larger: 413
   std::size_t max_header_count = 100;     // more header fields: 431
   std::size_t max_header_bytes = 16384;   // request line and header fields together; more: 431
@@ -128,18 +134,20 @@ template <class App>
 struct server_core {
   using api_type = http_api<App, server>;
   server_core(App& app, const server& options, std::size_t io_threads)
-      : options(options), api(app, options), io(static_cast<int>(io_threads)),
+      : options(options), api(app, options),
         // The body limit is applied after the API's screening, which may refuse the request for a
         // better reason (a compressed body, a chunked one where none is read).
         limits{options.max_target_bytes, options.max_header_bytes, options.max_header_count, UINT64_MAX},
-        pool(options.workers != 0 ? options.workers : std::max<std::size_t>(4, 2 * std::thread::hardware_concurrency()),
-             options.max_workers) {}
+        monitor(io, io_threads, io_threads + options.max_blocked_threads,
+                std::chrono::microseconds(std::max(100, options.blocked_patience_us))) {}
 
   const server& options;
   api_type api;
-  asio::io_context io;
+  asio::io_context io;  // no concurrency hint: threads join the loop when calls block
   http_limits limits;
-  worker_pool pool;
+  io_monitor monitor;
+  // Streams run on threads of their own, so that open streams never take the calls' workers.
+  worker_pool stream_pool{1, options.max_sse_streams + 1};
   std::atomic<std::size_t> connections{0};
   std::atomic<bool> stopping{false};
   std::mutex registry_mutex;
@@ -147,9 +155,7 @@ struct server_core {
 };
 
 template <class App>
-class http_connection final : public std::enable_shared_from_this<http_connection<App>>,
-                              public work_item,
-                              public hangup_probe {
+class http_connection final : public std::enable_shared_from_this<http_connection<App>>, public hangup_probe {
   using core_type = server_core<App>;
   using stream_call = typename core_type::api_type::stream_call;
 
@@ -193,7 +199,15 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
     });
   }
 
-  bool hung_up() const override { return hung_up_.load(std::memory_order_relaxed); }
+  // Asked by the endpoint, on the thread running its call: the socket itself is polled, since the
+  // connection's reads wait until the call returns.
+  bool hung_up() const override {
+    if (hung_up_.load(std::memory_order_relaxed)) return true;
+    pollfd probe{const_cast<asio::ip::tcp::socket&>(socket_).native_handle(), static_cast<short>(POLLIN | POLLRDHUP), 0};
+    if (::poll(&probe, 1, 0) <= 0 || (probe.revents & (POLLRDHUP | POLLHUP | POLLERR)) == 0) return false;
+    hung_up_ = true;
+    return true;
+  }
 
  private:
   enum class phase : std::uint8_t { head, body, calling, writing, streaming, draining, closed };
@@ -349,34 +363,35 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
 
   // ---- calling ----------------------------------------------------------------------------------
 
+  // The call runs here, on the I/O thread, as in Beast: no hand-off to another thread, whose
+  // wake-up would cost a quarter of the throughput. An endpoint that blocks holds this thread only:
+  // the server's monitor sees every I/O thread inside a call for too long and adds one (io_monitor).
   void dispatch(std::string_view body) {
     input_.body = body;
     phase_ = phase::calling;
     disarm();
     keep_alive_ = head_.keep_alive && !out_.close && !core_.stopping;
-    self_ = this->shared_from_this();
-    work_.emplace(core_.io.get_executor());  // the I/O loop waits for this answer when stopping
-    read_more();
-    core_.pool.submit(*this);
+    read_more();  // a pipelined request or the client leaving is seen when the call returns
+    {
+      const io_monitor::call_scope busy(core_.monitor);
+      call();
+    }
+    answered();
   }
 
-  // On a worker thread: the call, and the answer serialized, then back to the connection's strand.
-  void run() override {
+  void call() {
     stream_ = core_.api.handle(input_, out_, stream_output_);
     wire_.clear();
     const bool http10 = head_.minor_version == 0;
     if (stream_) {
-      serialize_head(out_, false, http10, wire_, true);
+      serialize_head(out_, false, http10, wire_, true);  // a stream ends the connection
     } else {
       serialize_head(out_, keep_alive_ && !out_.close && !core_.stopping, http10, wire_);
       if (head_.method != "HEAD") wire_ += out_.body;
     }
-    auto self = std::move(self_);
-    asio::post(strand_, [self = std::move(self)] { self->answered(); });
   }
 
   void answered() {
-    work_.reset();
     if (phase_ == phase::closed) return;
     if (stream_) return start_stream();
     keep_alive_ = keep_alive_ && !out_.close && !core_.stopping;
@@ -444,7 +459,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
     std::error_code ec;
     socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
     begin_ = end_ = 0;
-    arm(core_.stopping ? linger_ms / 4 : linger_ms);
+    arm(static_cast<int>(core_.stopping ? linger_ms / 4 : linger_ms));
     read_more();
   }
 
@@ -484,7 +499,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
     stream_work_.emplace(core_.io.get_executor());
     begin_ = end_ = 0;
     read_more();  // to notice the client leaving
-    core_.pool.submit(stream_job_);
+    core_.stream_pool.submit(stream_job_);
   }
 
   // From the stream's worker: appended to the send queue; false once the client is gone or too far
@@ -550,19 +565,27 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
 
   // ---- time and closing -------------------------------------------------------------------------
 
-  // One timer per connection, re-armed for each phase; a stale expiry is known by its generation.
-  void arm(std::size_t milliseconds) {
-    const std::uint64_t generation = ++generation_;
-    timer_.expires_after(std::chrono::milliseconds(milliseconds));
-    timer_.async_wait([self = this->shared_from_this(), generation](std::error_code ec) {
-      if (ec || generation != self->generation_ || self->phase_ == phase::closed) return;
+  // One deadline per connection, set for each phase. The timer is not re-armed for every request
+  // (that would touch the kernel's timer each time): it wakes at the deadline it was set for, and
+  // waits again if the deadline has moved on meanwhile.
+  void arm(int milliseconds) {
+    deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(milliseconds > 0 ? milliseconds : 1);
+    if (!timer_waiting_ || deadline_ < timer_.expiry()) wait_for_deadline();  // sooner: the wait moves up
+  }
+  void disarm() { deadline_ = std::chrono::steady_clock::time_point::max(); }
+  void wait_for_deadline() {
+    timer_waiting_ = true;
+    const std::uint64_t wait = ++timer_wait_;
+    timer_.expires_at(deadline_);  // a pending wait ends as superseded
+    timer_.async_wait([self = this->shared_from_this(), wait](std::error_code ec) {
+      if (wait != self->timer_wait_) return;
+      self->timer_waiting_ = false;
+      if (ec || self->phase_ == phase::closed) return;
+      if (self->deadline_ == std::chrono::steady_clock::time_point::max()) return;  // disarmed; arm() waits anew
+      if (std::chrono::steady_clock::now() < self->deadline_) return self->wait_for_deadline();
+      self->disarm();
       self->expired();
     });
-  }
-  void arm(int milliseconds) { arm(static_cast<std::size_t>(milliseconds > 0 ? milliseconds : 1)); }
-  void disarm() {
-    ++generation_;
-    timer_.cancel();
   }
 
   void expired() {
@@ -594,13 +617,15 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   asio::any_io_executor strand_;  // the strand the connection was accepted on
   asio::ip::tcp::socket socket_;
   asio::steady_timer timer_;
-  std::uint64_t generation_ = 0;
+  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
+  bool timer_waiting_ = false;
+  std::uint64_t timer_wait_ = 0;
   phase phase_ = phase::head;
   bool head_started_ = false;
   bool keep_alive_ = true;
   bool reading_ = false;
   bool peer_gone_ = false;
-  std::atomic<bool> hung_up_{false};
+  mutable std::atomic<bool> hung_up_{false};
 
   http_request_parser parser_;
   http_request_head head_;
@@ -617,8 +642,6 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   http_input input_;
   http_output out_;
   std::string wire_;
-  std::shared_ptr<http_connection> self_;  // keeps the connection while a worker has it
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
 
   stream_writer stream_output_{*this};
   stream_job stream_job_{*this};
@@ -754,11 +777,13 @@ void server::run(App& app, shutdown& stop) const {
     });
   });
   if (on_listening) on_listening(bound);
+  core.monitor.start();
   std::vector<std::thread> threads;
-  for (std::size_t i = 1; i < io_count; ++i) threads.emplace_back([&] { core.io.run(); });
-  core.io.run();
+  for (std::size_t i = 1; i < io_count; ++i) threads.emplace_back([&] { core.monitor.run_loop(); });
+  core.monitor.run_loop();
   for (auto& t : threads) t.join();
-  core.pool.stop();
+  core.monitor.stop();
+  core.stream_pool.stop();
   stop.request();  // fire this transport's waker while what it references is still alive
 }
 
