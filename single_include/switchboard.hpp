@@ -6031,7 +6031,7 @@ void describe_endpoint(json::schema_builder& schemas, std::string& out) {
 
 }  // namespace sb::detail
 // end switchboard/invoke.hpp
-// begin switchboard/jsonrpc.hpp
+// begin switchboard/protocol/jsonrpc.hpp
 // JSON-RPC 2.0 over any byte transport: single calls, batches, notifications and the
 // specification's error objects. Single calls allocate nothing once the buffers are warm.
 
@@ -6466,7 +6466,7 @@ struct jsonrpc_handler {
 };
 
 }  // namespace sb::detail
-// end switchboard/jsonrpc.hpp
+// end switchboard/protocol/jsonrpc.hpp
 // begin switchboard/serve.hpp
 // Running transports side by side until SIGINT/SIGTERM, or until one of them ends on its own.
 // A transport is any type with `template <class App> void run(App&, sb::shutdown&)` that returns once
@@ -7240,8 +7240,16 @@ class http_request_parser {
     }
     buffer.remove_prefix(skipped);
     const std::size_t end = find_head_end(buffer);
-    // The same checks, in the same order, whether the head came at once or a byte at a time.
-    if (!within_limits(end == std::string_view::npos ? buffer : buffer.substr(0, end))) return result::failed;
+    // The same checks, in the same order, whether the head came at once or a byte at a time: the
+    // limits on what came before the end (or before a bare LF), then the bare LF.
+    const std::size_t judged = end != std::string_view::npos ? end
+                               : bare_lf_ != std::string_view::npos ? bare_lf_ + 1
+                                                                    : std::string_view::npos;
+    if (!within_limits(judged == std::string_view::npos ? buffer : buffer.substr(0, judged))) return result::failed;
+    if (bare_lf_ != std::string_view::npos) {
+      failing(400, "a line ends with a bare LF (not CRLF)");
+      return result::failed;
+    }
     if (end == std::string_view::npos) return result::incomplete;
     scanned_ = 0;
     if (!parse_head(buffer.substr(0, end), head, fields)) return result::failed;
@@ -7270,6 +7278,7 @@ class http_request_parser {
     line_scanned_ = 0;
     first_lf_ = std::string_view::npos;
     first_space_ = std::string_view::npos;
+    bare_lf_ = std::string_view::npos;
   }
 
   // The offset just past the CRLF CRLF that ends the head, or npos. Where it stopped looking is
@@ -7279,6 +7288,12 @@ class http_request_parser {
     for (;;) {
       const std::size_t lf = buffer.find('\n', from);
       if (lf == std::string_view::npos) break;
+      // A bare LF is refused at once: waiting for a CRLF CRLF that never comes would hold the
+      // connection until its deadline.
+      if (lf == 0 || buffer[lf - 1] != '\r') {
+        bare_lf_ = lf;
+        return std::string_view::npos;
+      }
       // "\r\n\r\n": the head ends here; anything else is checked when the head is parsed.
       if (lf >= 3 && buffer[lf - 1] == '\r' && buffer[lf - 2] == '\n' && buffer[lf - 3] == '\r') return lf + 1;
       from = lf + 1;
@@ -7523,6 +7538,7 @@ class http_request_parser {
   std::size_t line_scanned_ = 0;  // where the search for the first line's end and space resumes
   std::size_t first_lf_ = std::string_view::npos;
   std::size_t first_space_ = std::string_view::npos;
+  std::size_t bare_lf_ = std::string_view::npos;  // where a line ended without CR, once found
   std::string_view authority_;
   int status_ = 0;
   std::string_view reason_;
@@ -7762,15 +7778,21 @@ class multipart_reader {
   std::string_view reason() const { return reason_; }
 
  private:
+  // "--boundary" at `at`, followed by "--" (the close delimiter) or by optional whitespace and CRLF
+  // (RFC 2046 5.1.1); anything else after it ("--boundaryX") is content that merely looks alike.
   static bool starts_delimiter(std::string_view body, std::size_t at, std::string_view boundary) {
-    return body.substr(at, 2) == "--" && body.substr(at + 2, boundary.size()) == boundary;
+    if (body.substr(at, 2) != "--" || body.substr(at + 2, boundary.size()) != boundary) return false;
+    std::size_t after = at + 2 + boundary.size();
+    if (body.substr(after, 2) == "--") return true;
+    while (after < body.size() && (body[after] == ' ' || body[after] == '\t')) ++after;
+    return body.substr(after, 2) == "\r\n";
   }
-  // The CRLF before the next "--boundary" at or after `from`.
+  // The CRLF before the next delimiter at or after `from`.
   static std::size_t find_delimiter(std::string_view body, std::size_t from, std::string_view boundary) {
     for (;;) {
       const std::size_t crlf = body.find("\r\n--", from);
       if (crlf == std::string_view::npos) return crlf;
-      if (body.substr(crlf + 4, boundary.size()) == boundary) return crlf;
+      if (starts_delimiter(body, crlf + 2, boundary)) return crlf;
       from = crlf + 2;
     }
   }
@@ -8238,6 +8260,7 @@ class session_scope {
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -8458,6 +8481,17 @@ inline bool decode_path(std::string_view path, std::string& out) {
     i += 2;
   }
   return true;
+}
+
+// The whole file into `out` (its capacity reused), in one read where the file allows.
+inline bool read_file(const std::filesystem::path& path, std::string& out) {
+  std::ifstream stream(path, std::ios::binary | std::ios::ate);
+  if (!stream) return false;
+  const std::streamoff size = stream.tellg();
+  if (size < 0) return false;
+  out.resize(static_cast<std::size_t>(size));
+  stream.seekg(0);
+  return static_cast<bool>(stream.read(out.data(), size)) || size == 0;
 }
 
 inline bool is_api_path(std::string_view path) { return path.substr(0, 5) == "/api/"; }
@@ -8826,8 +8860,7 @@ class http_api {
     if (in.method != "GET" && in.method != "HEAD") return method_not_allowed(in, out, "GET, HEAD", decoded.substr(0, 200));
     const auto file = detail::resolve_static(options_.static_dir, decoded);
     if (!file) return detail::fail(out, error_kind::not_found, "no such file: " + decoded.substr(0, 200));
-    std::ifstream stream(*file, std::ios::binary);
-    out.body.assign(std::istreambuf_iterator<char>(stream), std::istreambuf_iterator<char>());
+    if (!detail::read_file(*file, out.body)) return detail::fail(out, error_kind::not_found, "cannot read " + decoded.substr(0, 200));
     out.content_type = detail::content_type_for(file->string());
     out.add_field("Accept-Ranges", "bytes");
     std::size_t first = 0, last = 0;
@@ -9330,6 +9363,152 @@ void http::run(App& app, shutdown& stop) const {
 // head parser and chunked decoder (http/), and each endpoint call runs on a worker thread, so an
 // endpoint that blocks never stalls a socket. Answers go out in request order (pipelining).
 
+// begin switchboard/transport/io_monitor.hpp
+// Keeps the event loop moving while endpoints run on the threads that run it. Calls execute on the
+// I/O thread that read them (no hand-off, as in Beast); an endpoint that blocks holds that thread
+// only. When every loop thread has been inside a call for longer than the patience and none of
+// those calls has ended meanwhile, one more thread joins the loop (up to a cap), so I/O stalls for
+// at most about that long; a joined thread leaves once more threads than configured are free again.
+// The same idea as Go's scheduler handing a processor on when a goroutine blocks in a system call.
+
+#include <asio/io_context.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+namespace sb::detail {
+
+class io_monitor {
+ public:
+  io_monitor(asio::io_context& io, std::size_t threads, std::size_t max_threads, std::chrono::microseconds patience)
+      : io_(io), threads_(threads), max_threads_(max_threads < threads ? threads : max_threads), patience_(patience) {}
+  io_monitor(const io_monitor&) = delete;
+  io_monitor& operator=(const io_monitor&) = delete;
+  ~io_monitor() { stop(); }
+
+  // Marks the calling loop thread busy for the scope of one call.
+  class call_scope {
+   public:
+    explicit call_scope(io_monitor& m) : m_(m) {
+      if (m_.busy_.fetch_add(1) + 1 >= m_.running_.load() && m_.sleeping_.load()) m_.wake_.notify_one();
+    }
+    ~call_scope() {
+      m_.ended_.fetch_add(1, std::memory_order_relaxed);
+      m_.busy_.fetch_sub(1);
+    }
+    call_scope(const call_scope&) = delete;
+    call_scope& operator=(const call_scope&) = delete;
+
+   private:
+    io_monitor& m_;
+  };
+
+  // Runs the loop on the calling thread until it has no more work (one of the configured threads).
+  void run_loop() {
+    ++running_;
+    io_.run();
+    --running_;
+  }
+
+  void start() {
+    watcher_ = std::thread([this] { watch(); });
+  }
+
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    if (watcher_.joinable()) watcher_.join();
+    for (auto& t : extra_) t.thread.join();
+    extra_.clear();
+  }
+
+  std::size_t extra_threads() {
+    std::lock_guard lock(mutex_);
+    std::size_t live = 0;
+    for (auto& t : extra_) live += !t.done->load();
+    return live;
+  }
+
+ private:
+  struct extra_thread {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+
+  bool all_busy() const { return busy_.load() >= running_.load() && running_.load() > 0; }
+
+  void watch() {
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+      if (!all_busy()) {
+        // Nothing to watch: sleep until a call takes the last free thread (it wakes us) or a while.
+        sleeping_ = true;
+        wake_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stopping_ || all_busy(); });
+        sleeping_ = false;
+        continue;
+      }
+      const auto ended = ended_.load();
+      wake_.wait_for(lock, patience_, [this] { return stopping_; });
+      if (stopping_ || io_.stopped()) break;
+      if (all_busy() && ended_.load() == ended) join_one();
+    }
+  }
+
+  // One more thread in the loop; it leaves when more than the configured number are free.
+  void join_one() {
+    reap();
+    if (extra_.size() + threads_ >= max_threads_) return;
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    ++running_;  // counted before it starts, so that the watcher does not add another meanwhile
+    extra_.push_back({std::thread([this, done] {
+                        while (!io_.stopped()) {
+                          io_.run_one_for(std::chrono::milliseconds(100));
+                          if (running_.load() - busy_.load() > static_cast<int>(threads_)) break;
+                        }
+                        --running_;
+                        done->store(true);
+                      }),
+                      done});
+  }
+
+  void reap() {
+    for (auto it = extra_.begin(); it != extra_.end();) {
+      if (!it->done->load()) {
+        ++it;
+        continue;
+      }
+      it->thread.join();
+      it = extra_.erase(it);
+    }
+  }
+
+  asio::io_context& io_;
+  const std::size_t threads_;
+  const std::size_t max_threads_;
+  const std::chrono::microseconds patience_;
+  std::atomic<int> running_{0};
+  std::atomic<int> busy_{0};
+  std::atomic<std::uint64_t> ended_{0};
+  std::atomic<bool> sleeping_{false};
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread watcher_;
+  std::list<extra_thread> extra_;
+};
+
+}  // namespace sb::detail
+// end switchboard/transport/io_monitor.hpp
 // begin switchboard/transport/worker_pool.hpp
 // The threads endpoint calls run on, apart from the I/O threads, so that a blocking endpoint never
 // stalls a socket. The pool starts with `min` threads, grows when every thread is busy (up to
@@ -9467,6 +9646,8 @@ class worker_pool {
 #include <asio/strand.hpp>
 #include <asio/write.hpp>
 
+#include <poll.h>
+
 #include <algorithm>
 #include <atomic>
 #include <charconv>
@@ -9490,10 +9671,13 @@ struct server {
   std::string host = "127.0.0.1";
   int port = 8080;                        // 0: any free port, reported to on_listening
   std::size_t io_threads = 0;             // 0: one per hardware thread
-  std::size_t workers = 0;                // endpoint calls; 0: two per hardware thread (at least 4)
-  std::size_t max_workers = 1024;         // the pool grows to this while every worker is blocked
+  // Calls run on the I/O threads; while all of them are inside calls for longer than this, another
+  // thread joins the event loop (up to max_blocked_threads more), so a blocking endpoint never
+  // stalls I/O for longer.
+  int blocked_patience_us = 2000;
+  std::size_t max_blocked_threads = 1024;
   std::size_t max_connections = 10000;    // more are answered 503 and closed
-  std::size_t max_sse_streams = 1024;     // concurrent SSE streams (each runs on a worker); more get an error event
+  std::size_t max_sse_streams = 1024;     // concurrent SSE streams; more get an error event
   std::size_t max_body_bytes = 1 << 20;   // Content-Length or chunked; larger: 413
   std::size_t max_header_count = 100;     // more header fields: 431
   std::size_t max_header_bytes = 16384;   // request line and header fields together; more: 431
@@ -9575,18 +9759,20 @@ template <class App>
 struct server_core {
   using api_type = http_api<App, server>;
   server_core(App& app, const server& options, std::size_t io_threads)
-      : options(options), api(app, options), io(static_cast<int>(io_threads)),
+      : options(options), api(app, options),
         // The body limit is applied after the API's screening, which may refuse the request for a
         // better reason (a compressed body, a chunked one where none is read).
         limits{options.max_target_bytes, options.max_header_bytes, options.max_header_count, UINT64_MAX},
-        pool(options.workers != 0 ? options.workers : std::max<std::size_t>(4, 2 * std::thread::hardware_concurrency()),
-             options.max_workers) {}
+        monitor(io, io_threads, io_threads + options.max_blocked_threads,
+                std::chrono::microseconds(std::max(100, options.blocked_patience_us))) {}
 
   const server& options;
   api_type api;
-  asio::io_context io;
+  asio::io_context io;  // no concurrency hint: threads join the loop when calls block
   http_limits limits;
-  worker_pool pool;
+  io_monitor monitor;
+  // Streams run on threads of their own, so that open streams never take the calls' workers.
+  worker_pool stream_pool{1, options.max_sse_streams + 1};
   std::atomic<std::size_t> connections{0};
   std::atomic<bool> stopping{false};
   std::mutex registry_mutex;
@@ -9594,9 +9780,7 @@ struct server_core {
 };
 
 template <class App>
-class http_connection final : public std::enable_shared_from_this<http_connection<App>>,
-                              public work_item,
-                              public hangup_probe {
+class http_connection final : public std::enable_shared_from_this<http_connection<App>>, public hangup_probe {
   using core_type = server_core<App>;
   using stream_call = typename core_type::api_type::stream_call;
 
@@ -9640,7 +9824,15 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
     });
   }
 
-  bool hung_up() const override { return hung_up_.load(std::memory_order_relaxed); }
+  // Asked by the endpoint, on the thread running its call: the socket itself is polled, since the
+  // connection's reads wait until the call returns.
+  bool hung_up() const override {
+    if (hung_up_.load(std::memory_order_relaxed)) return true;
+    pollfd probe{const_cast<asio::ip::tcp::socket&>(socket_).native_handle(), static_cast<short>(POLLIN | POLLRDHUP), 0};
+    if (::poll(&probe, 1, 0) <= 0 || (probe.revents & (POLLRDHUP | POLLHUP | POLLERR)) == 0) return false;
+    hung_up_ = true;
+    return true;
+  }
 
  private:
   enum class phase : std::uint8_t { head, body, calling, writing, streaming, draining, closed };
@@ -9796,34 +9988,35 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
 
   // ---- calling ----------------------------------------------------------------------------------
 
+  // The call runs here, on the I/O thread, as in Beast: no hand-off to another thread, whose
+  // wake-up would cost a quarter of the throughput. An endpoint that blocks holds this thread only:
+  // the server's monitor sees every I/O thread inside a call for too long and adds one (io_monitor).
   void dispatch(std::string_view body) {
     input_.body = body;
     phase_ = phase::calling;
     disarm();
     keep_alive_ = head_.keep_alive && !out_.close && !core_.stopping;
-    self_ = this->shared_from_this();
-    work_.emplace(core_.io.get_executor());  // the I/O loop waits for this answer when stopping
-    read_more();
-    core_.pool.submit(*this);
+    read_more();  // a pipelined request or the client leaving is seen when the call returns
+    {
+      const io_monitor::call_scope busy(core_.monitor);
+      call();
+    }
+    answered();
   }
 
-  // On a worker thread: the call, and the answer serialized, then back to the connection's strand.
-  void run() override {
+  void call() {
     stream_ = core_.api.handle(input_, out_, stream_output_);
     wire_.clear();
     const bool http10 = head_.minor_version == 0;
     if (stream_) {
-      serialize_head(out_, false, http10, wire_, true);
+      serialize_head(out_, false, http10, wire_, true);  // a stream ends the connection
     } else {
       serialize_head(out_, keep_alive_ && !out_.close && !core_.stopping, http10, wire_);
       if (head_.method != "HEAD") wire_ += out_.body;
     }
-    auto self = std::move(self_);
-    asio::post(strand_, [self = std::move(self)] { self->answered(); });
   }
 
   void answered() {
-    work_.reset();
     if (phase_ == phase::closed) return;
     if (stream_) return start_stream();
     keep_alive_ = keep_alive_ && !out_.close && !core_.stopping;
@@ -9891,7 +10084,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
     std::error_code ec;
     socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
     begin_ = end_ = 0;
-    arm(core_.stopping ? linger_ms / 4 : linger_ms);
+    arm(static_cast<int>(core_.stopping ? linger_ms / 4 : linger_ms));
     read_more();
   }
 
@@ -9931,7 +10124,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
     stream_work_.emplace(core_.io.get_executor());
     begin_ = end_ = 0;
     read_more();  // to notice the client leaving
-    core_.pool.submit(stream_job_);
+    core_.stream_pool.submit(stream_job_);
   }
 
   // From the stream's worker: appended to the send queue; false once the client is gone or too far
@@ -9997,19 +10190,27 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
 
   // ---- time and closing -------------------------------------------------------------------------
 
-  // One timer per connection, re-armed for each phase; a stale expiry is known by its generation.
-  void arm(std::size_t milliseconds) {
-    const std::uint64_t generation = ++generation_;
-    timer_.expires_after(std::chrono::milliseconds(milliseconds));
-    timer_.async_wait([self = this->shared_from_this(), generation](std::error_code ec) {
-      if (ec || generation != self->generation_ || self->phase_ == phase::closed) return;
+  // One deadline per connection, set for each phase. The timer is not re-armed for every request
+  // (that would touch the kernel's timer each time): it wakes at the deadline it was set for, and
+  // waits again if the deadline has moved on meanwhile.
+  void arm(int milliseconds) {
+    deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(milliseconds > 0 ? milliseconds : 1);
+    if (!timer_waiting_ || deadline_ < timer_.expiry()) wait_for_deadline();  // sooner: the wait moves up
+  }
+  void disarm() { deadline_ = std::chrono::steady_clock::time_point::max(); }
+  void wait_for_deadline() {
+    timer_waiting_ = true;
+    const std::uint64_t wait = ++timer_wait_;
+    timer_.expires_at(deadline_);  // a pending wait ends as superseded
+    timer_.async_wait([self = this->shared_from_this(), wait](std::error_code ec) {
+      if (wait != self->timer_wait_) return;
+      self->timer_waiting_ = false;
+      if (ec || self->phase_ == phase::closed) return;
+      if (self->deadline_ == std::chrono::steady_clock::time_point::max()) return;  // disarmed; arm() waits anew
+      if (std::chrono::steady_clock::now() < self->deadline_) return self->wait_for_deadline();
+      self->disarm();
       self->expired();
     });
-  }
-  void arm(int milliseconds) { arm(static_cast<std::size_t>(milliseconds > 0 ? milliseconds : 1)); }
-  void disarm() {
-    ++generation_;
-    timer_.cancel();
   }
 
   void expired() {
@@ -10041,13 +10242,15 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   asio::any_io_executor strand_;  // the strand the connection was accepted on
   asio::ip::tcp::socket socket_;
   asio::steady_timer timer_;
-  std::uint64_t generation_ = 0;
+  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
+  bool timer_waiting_ = false;
+  std::uint64_t timer_wait_ = 0;
   phase phase_ = phase::head;
   bool head_started_ = false;
   bool keep_alive_ = true;
   bool reading_ = false;
   bool peer_gone_ = false;
-  std::atomic<bool> hung_up_{false};
+  mutable std::atomic<bool> hung_up_{false};
 
   http_request_parser parser_;
   http_request_head head_;
@@ -10064,8 +10267,6 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   http_input input_;
   http_output out_;
   std::string wire_;
-  std::shared_ptr<http_connection> self_;  // keeps the connection while a worker has it
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
 
   stream_writer stream_output_{*this};
   stream_job stream_job_{*this};
@@ -10201,11 +10402,13 @@ void server::run(App& app, shutdown& stop) const {
     });
   });
   if (on_listening) on_listening(bound);
+  core.monitor.start();
   std::vector<std::thread> threads;
-  for (std::size_t i = 1; i < io_count; ++i) threads.emplace_back([&] { core.io.run(); });
-  core.io.run();
+  for (std::size_t i = 1; i < io_count; ++i) threads.emplace_back([&] { core.monitor.run_loop(); });
+  core.monitor.run_loop();
   for (auto& t : threads) t.join();
-  core.pool.stop();
+  core.monitor.stop();
+  core.stream_pool.stop();
   stop.request();  // fire this transport's waker while what it references is still alive
 }
 

@@ -1,4 +1,4 @@
-// The smallest useful server: two modules of ordinary functions over HTTP.
+// The smallest useful server: two modules of ordinary functions over HTTP, on sb::server.
 //   GET  /api/greet/hello?name=Ada&nickname=Countess   -> "Hello, Ada (Countess)!"
 //   POST /api/tools/add  [2,3] or {"a":2,"b":3}         -> 5
 //   GET  /api/_describe                                 -> modules, endpoints, JSON Schemas
@@ -34,7 +34,7 @@ struct tools {
 };
 
 int main(int argc, char** argv) {
-  sb::http options;
+  sb::server options;  // HTTP, SSE (and WebSocket, later) on one port; sb::http for cpp-httplib
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--port") == 0) options.port = std::atoi(argv[i + 1]);
     if (std::strcmp(argv[i], "--host") == 0) options.host = argv[i + 1];

@@ -8,7 +8,7 @@
 #include <switchboard/endpoint.hpp>
 #include <switchboard/invoke.hpp>
 #include <switchboard/json/schema.hpp>
-#include <switchboard/jsonrpc.hpp>
+#include <switchboard/protocol/jsonrpc.hpp>
 #include <switchboard/log.hpp>
 #include <switchboard/module.hpp>
 #include <switchboard/serve.hpp>

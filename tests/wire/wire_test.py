@@ -14,6 +14,8 @@ import sys
 import time
 import urllib.request
 
+from common import free_port
+
 SERVER = sys.argv[1]
 failures = []
 passes = 0
@@ -26,14 +28,6 @@ def check(name, ok, detail=""):
     else:
         failures.append(name)
         print(f"FAIL {name}: {detail}", flush=True)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class Server:

@@ -89,15 +89,21 @@ class multipart_reader {
   std::string_view reason() const { return reason_; }
 
  private:
+  // "--boundary" at `at`, followed by "--" (the close delimiter) or by optional whitespace and CRLF
+  // (RFC 2046 5.1.1); anything else after it ("--boundaryX") is content that merely looks alike.
   static bool starts_delimiter(std::string_view body, std::size_t at, std::string_view boundary) {
-    return body.substr(at, 2) == "--" && body.substr(at + 2, boundary.size()) == boundary;
+    if (body.substr(at, 2) != "--" || body.substr(at + 2, boundary.size()) != boundary) return false;
+    std::size_t after = at + 2 + boundary.size();
+    if (body.substr(after, 2) == "--") return true;
+    while (after < body.size() && (body[after] == ' ' || body[after] == '\t')) ++after;
+    return body.substr(after, 2) == "\r\n";
   }
-  // The CRLF before the next "--boundary" at or after `from`.
+  // The CRLF before the next delimiter at or after `from`.
   static std::size_t find_delimiter(std::string_view body, std::size_t from, std::string_view boundary) {
     for (;;) {
       const std::size_t crlf = body.find("\r\n--", from);
       if (crlf == std::string_view::npos) return crlf;
-      if (body.substr(crlf + 4, boundary.size()) == boundary) return crlf;
+      if (starts_delimiter(body, crlf + 2, boundary)) return crlf;
       from = crlf + 2;
     }
   }

@@ -21,6 +21,7 @@
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -241,6 +242,17 @@ inline bool decode_path(std::string_view path, std::string& out) {
     i += 2;
   }
   return true;
+}
+
+// The whole file into `out` (its capacity reused), in one read where the file allows.
+inline bool read_file(const std::filesystem::path& path, std::string& out) {
+  std::ifstream stream(path, std::ios::binary | std::ios::ate);
+  if (!stream) return false;
+  const std::streamoff size = stream.tellg();
+  if (size < 0) return false;
+  out.resize(static_cast<std::size_t>(size));
+  stream.seekg(0);
+  return static_cast<bool>(stream.read(out.data(), size)) || size == 0;
 }
 
 inline bool is_api_path(std::string_view path) { return path.substr(0, 5) == "/api/"; }
@@ -609,8 +621,7 @@ class http_api {
     if (in.method != "GET" && in.method != "HEAD") return method_not_allowed(in, out, "GET, HEAD", decoded.substr(0, 200));
     const auto file = detail::resolve_static(options_.static_dir, decoded);
     if (!file) return detail::fail(out, error_kind::not_found, "no such file: " + decoded.substr(0, 200));
-    std::ifstream stream(*file, std::ios::binary);
-    out.body.assign(std::istreambuf_iterator<char>(stream), std::istreambuf_iterator<char>());
+    if (!detail::read_file(*file, out.body)) return detail::fail(out, error_kind::not_found, "cannot read " + decoded.substr(0, 200));
     out.content_type = detail::content_type_for(file->string());
     out.add_field("Accept-Ranges", "bytes");
     std::size_t first = 0, last = 0;
