@@ -8483,15 +8483,13 @@ inline bool decode_path(std::string_view path, std::string& out) {
   return true;
 }
 
-// The whole file into `out` (its capacity reused), in one read where the file allows.
-inline bool read_file(const std::filesystem::path& path, std::string& out) {
-  std::ifstream stream(path, std::ios::binary | std::ios::ate);
+// `length` bytes of a file from `offset` into `out` (its capacity reused), in one read.
+inline bool read_file(const std::filesystem::path& path, std::size_t offset, std::size_t length, std::string& out) {
+  std::ifstream stream(path, std::ios::binary);
   if (!stream) return false;
-  const std::streamoff size = stream.tellg();
-  if (size < 0) return false;
-  out.resize(static_cast<std::size_t>(size));
-  stream.seekg(0);
-  return static_cast<bool>(stream.read(out.data(), size)) || size == 0;
+  out.resize(length);
+  stream.seekg(static_cast<std::streamoff>(offset));
+  return length == 0 || static_cast<bool>(stream.read(out.data(), static_cast<std::streamsize>(length)));
 }
 
 inline bool is_api_path(std::string_view path) { return path.substr(0, 5) == "/api/"; }
@@ -8860,19 +8858,24 @@ class http_api {
     if (in.method != "GET" && in.method != "HEAD") return method_not_allowed(in, out, "GET, HEAD", decoded.substr(0, 200));
     const auto file = detail::resolve_static(options_.static_dir, decoded);
     if (!file) return detail::fail(out, error_kind::not_found, "no such file: " + decoded.substr(0, 200));
-    if (!detail::read_file(*file, out.body)) return detail::fail(out, error_kind::not_found, "cannot read " + decoded.substr(0, 200));
-    out.content_type = detail::content_type_for(file->string());
-    out.add_field("Accept-Ranges", "bytes");
+    std::error_code ec;
+    const std::size_t size = static_cast<std::size_t>(std::filesystem::file_size(*file, ec));
+    if (ec) return detail::fail(out, error_kind::not_found, "cannot read " + decoded.substr(0, 200));
     std::size_t first = 0, last = 0;
     bool ranged = false;
-    if (!detail::parse_range(in.field("Range"), out.body.size(), first, last, ranged)) {
-      out.add_field("Content-Range", "bytes */" + std::to_string(out.body.size()));
-      return detail::fail(out, error_kind::invalid_argument, "the requested range is outside the file"), void(out.status = 416);
+    if (!detail::parse_range(in.field("Range"), size, first, last, ranged)) {
+      out.add_field("Content-Range", "bytes */" + std::to_string(size));
+      detail::fail(out, error_kind::invalid_argument, "the requested range is outside the file");
+      out.status = 416;
+      return;
     }
+    // Only the range is read: a ranged request for a large file costs the range.
+    if (!detail::read_file(*file, ranged ? first : 0, ranged ? last - first + 1 : size, out.body))
+      return detail::fail(out, error_kind::not_found, "cannot read " + decoded.substr(0, 200));
+    out.content_type = detail::content_type_for(file->string());
+    out.add_field("Accept-Ranges", "bytes");
     if (!ranged) return;
-    out.add_field("Content-Range",
-                  "bytes " + std::to_string(first) + "-" + std::to_string(last) + "/" + std::to_string(out.body.size()));
-    out.body = out.body.substr(first, last - first + 1);
+    out.add_field("Content-Range", "bytes " + std::to_string(first) + "-" + std::to_string(last) + "/" + std::to_string(size));
     out.status = 206;
   }
 
@@ -9451,14 +9454,18 @@ class io_monitor {
     std::unique_lock lock(mutex_);
     while (!stopping_) {
       if (!all_busy()) {
-        // Nothing to watch: sleep until a call takes the last free thread (it wakes us) or a while.
+        // Nothing to watch: sleep until a call takes the last free thread (it wakes us; a wake-up
+        // missed between the check and the sleep costs at most the 20 ms).
         sleeping_ = true;
-        wake_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stopping_ || all_busy(); });
+        wake_.wait_for(lock, std::chrono::milliseconds(20), [this] { return stopping_ || all_busy(); });
         sleeping_ = false;
         continue;
       }
       const auto ended = ended_.load();
-      wake_.wait_for(lock, patience_, [this] { return stopping_; });
+      reap();
+      // At the cap there is nothing to add: look again only now and then.
+      const bool capped = extra_.size() + threads_ >= max_threads_;
+      wake_.wait_for(lock, capped ? std::chrono::microseconds(100000) : patience_, [this] { return stopping_; });
       if (stopping_ || io_.stopped()) break;
       if (all_busy() && ended_.load() == ended) join_one();
     }
@@ -9649,6 +9656,7 @@ class worker_pool {
 #include <poll.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <charconv>
 #include <chrono>
@@ -9675,7 +9683,7 @@ struct server {
   // thread joins the event loop (up to max_blocked_threads more), so a blocking endpoint never
   // stalls I/O for longer.
   int blocked_patience_us = 2000;
-  std::size_t max_blocked_threads = 1024;
+  std::size_t max_blocked_threads = 256;
   std::size_t max_connections = 10000;    // more are answered 503 and closed
   std::size_t max_sse_streams = 1024;     // concurrent SSE streams; more get an error event
   std::size_t max_body_bytes = 1 << 20;   // Content-Length or chunked; larger: 413
@@ -9842,7 +9850,9 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   // ---- reading ----------------------------------------------------------------------------------
 
   void await_request() {
+    if (core_.stopping) return linger_close();  // no request is taken after the stop
     phase_ = phase::head;
+    head_complete_ = false;
     hung_up_ = false;
     compact();
     head_started_ = end_ != begin_;
@@ -9869,6 +9879,8 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
       return refuse(parser_.status(), "the request could not be parsed: " + std::string(parser_.reason()));
     }
     begin_ += head_.head_bytes;
+    body_start_ = begin_;
+    head_complete_ = true;
     headers_.clear();
     for (const auto& f : head_.fields) headers_.push_back({f.name, f.value});
     input_ = {head_.method, head_.path, head_.query, headers_, {}, address_, port_, this};
@@ -9897,8 +9909,9 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
       // Collected beside the buffer, so the head's views stay put and the buffer stays small.
       const std::size_t take = std::min(wanted - body_.size(), end_ - begin_);
       body_.append(buffer_.data() + begin_, take);
-      end_ = begin_;
+      begin_ += take;  // what follows the body (a pipelined request) stays
       if (body_.size() == wanted) return dispatch(body_);
+      reclaim_body_bytes();
       return read_more();
     }
     std::string_view raw(buffer_.data() + begin_, end_ - begin_);
@@ -9908,12 +9921,19 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
       return refuse(chunked_.status(), "the chunked body could not be read: " + std::string(chunked_.reason()));
     }
     // The decoder takes everything until the body ends; what it leaves is the next request.
-    if (decoded == chunked_decoder::result::done) {
-      begin_ = end_ - raw.size();
-      return dispatch(body_);
-    }
-    end_ = begin_;
+    begin_ = end_ - raw.size();
+    if (decoded == chunked_decoder::result::done) return dispatch(body_);
+    reclaim_body_bytes();
     read_more();
+  }
+
+  // Body bytes already taken are dropped, and what is left moves up to the end of the head (whose
+  // views stay put); not while a read is in flight, since it lands where it was aimed.
+  void reclaim_body_bytes() {
+    if (reading_ || begin_ == body_start_) return;
+    std::memmove(buffer_.data() + body_start_, buffer_.data() + begin_, end_ - begin_);
+    end_ = body_start_ + (end_ - begin_);
+    begin_ = body_start_;
   }
 
   void read_more() {
@@ -9921,14 +9941,28 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
     if (end_ == buffer_.size()) {
       if (phase_ == phase::calling || phase_ == phase::writing) return;  // resumes with the next request
       if (phase_ == phase::head) compact();
+      if (phase_ == phase::body) reclaim_body_bytes();
       if (end_ == buffer_.size()) grow();
     }
+    if (phase_ == phase::streaming || phase_ == phase::draining) return read_to_scratch();
     reading_ = true;
     socket_.async_read_some(asio::buffer(buffer_.data() + end_, buffer_.size() - end_),
                             [self = this->shared_from_this()](std::error_code ec, std::size_t n) {
                               self->reading_ = false;
                               self->on_read(ec, n);
                             });
+  }
+
+  // A stream's client, or one being closed, is read only to notice it leave: into scratch space,
+  // since the request's views (used by a running stream) live in the buffer.
+  void read_to_scratch() {
+    reading_ = true;
+    socket_.async_read_some(asio::buffer(scratch_), [self = this->shared_from_this()](std::error_code ec, std::size_t) {
+      self->reading_ = false;
+      if (self->phase_ == phase::closed) return;
+      if (ec) return self->peer_left();
+      self->read_more();
+    });
   }
 
   // The buffer grows while a head is incomplete (the parser bounds it) or when a head filled it to
@@ -9950,6 +9984,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   void on_read(std::error_code ec, std::size_t n) {
     if (phase_ == phase::closed) return;
     if (ec) return peer_left();
+    if (phase_ == phase::streaming || phase_ == phase::draining) return read_more();  // dropped
     end_ += n;
     switch (phase_) {
       case phase::head:
@@ -9965,8 +10000,6 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
       case phase::writing: return;  // the next request picks these bytes up
       case phase::streaming:
       case phase::draining:
-        end_ = begin_;  // nothing more is taken from this client
-        return read_more();
       case phase::closed: return;
     }
   }
@@ -9995,7 +10028,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
     input_.body = body;
     phase_ = phase::calling;
     disarm();
-    keep_alive_ = head_.keep_alive && !out_.close && !core_.stopping;
+    keep_alive_ = head_.keep_alive;
     read_more();  // a pipelined request or the client leaving is seen when the call returns
     {
       const io_monitor::call_scope busy(core_.monitor);
@@ -10008,10 +10041,11 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
     stream_ = core_.api.handle(input_, out_, stream_output_);
     wire_.clear();
     const bool http10 = head_.minor_version == 0;
+    keep_alive_ = keep_alive_ && !out_.close && !core_.stopping && !stream_;  // decided once, as sent
     if (stream_) {
       serialize_head(out_, false, http10, wire_, true);  // a stream ends the connection
     } else {
-      serialize_head(out_, keep_alive_ && !out_.close && !core_.stopping, http10, wire_);
+      serialize_head(out_, keep_alive_, http10, wire_);
       if (head_.method != "HEAD") wire_ += out_.body;
     }
   }
@@ -10019,7 +10053,6 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   void answered() {
     if (phase_ == phase::closed) return;
     if (stream_) return start_stream();
-    keep_alive_ = keep_alive_ && !out_.close && !core_.stopping;
     phase_ = phase::writing;
     arm(core_.options.write_timeout_ms);
     asio::async_write(socket_, asio::buffer(wire_), [self = this->shared_from_this()](std::error_code ec, std::size_t) {
@@ -10042,7 +10075,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
     static constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
     asio::async_write(socket_, asio::buffer(continue_line.data(), continue_line.size()),
                       [self = this->shared_from_this()](std::error_code ec, std::size_t) {
-                        if (self->phase_ == phase::closed) return;
+                        if (self->phase_ != phase::body) return;  // refused meanwhile (a deadline)
                         if (ec) return self->close();
                         self->read_body();
                       });
@@ -10068,8 +10101,8 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
     phase_ = phase::writing;
     keep_alive_ = false;
     wire_.clear();
-    serialize_head(out_, false, head_.minor_version == 0, wire_);
-    wire_ += out_.body;
+    serialize_head(out_, false, head_complete_ && head_.minor_version == 0, wire_);
+    if (!(head_complete_ && head_.method == "HEAD")) wire_ += out_.body;
     arm(core_.options.write_timeout_ms);
     asio::async_write(socket_, asio::buffer(wire_), [self = this->shared_from_this()](std::error_code ec, std::size_t) {
       if (ec) return self->close();
@@ -10083,7 +10116,6 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
     phase_ = phase::draining;
     std::error_code ec;
     socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-    begin_ = end_ = 0;
     arm(static_cast<int>(core_.stopping ? linger_ms / 4 : linger_ms));
     read_more();
   }
@@ -10119,11 +10151,13 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
     phase_ = phase::streaming;
     disarm();
     queue(wire_);  // the head, ahead of every event
-    if (head_.method == "HEAD") stream_->stream.close();  // the head of a stream only
+    read_more();   // to notice the client leaving
+    if (head_.method == "HEAD") {  // the head of a stream only; its endpoint never runs
+      stream_done_ = true;
+      return finish_stream_if_done();
+    }
     stream_self_ = this->shared_from_this();
     stream_work_.emplace(core_.io.get_executor());
-    begin_ = end_ = 0;
-    read_more();  // to notice the client leaving
     core_.stream_pool.submit(stream_job_);
   }
 
@@ -10132,7 +10166,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   bool queue(std::string_view bytes) {
     std::lock_guard lock(send_mutex_);
     if (send_closed_) return false;
-    if (send_queue_.size() + bytes.size() > core_.options.max_send_queue_bytes) {
+    if (!send_queue_.empty() && send_queue_.size() + bytes.size() > core_.options.max_send_queue_bytes) {
       send_closed_ = true;
       asio::post(strand_, [self = this->shared_from_this()] { self->slow_consumer(); });
       return false;
@@ -10162,6 +10196,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
       send_queue_.clear();
       writing_stream_ = true;
     }
+    arm(core_.options.write_timeout_ms);  // a client that stops taking the stream is closed
     asio::async_write(socket_, asio::buffer(sending_), [self = this->shared_from_this()](std::error_code ec, std::size_t) {
       {
         std::lock_guard lock(self->send_mutex_);
@@ -10169,6 +10204,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
         self->sending_.clear();
       }
       if (self->phase_ == phase::closed) return;
+      if (self->phase_ == phase::streaming) self->disarm();
       if (ec) return self->peer_left();
       self->flush();
       self->finish_stream_if_done();
@@ -10247,6 +10283,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   std::uint64_t timer_wait_ = 0;
   phase phase_ = phase::head;
   bool head_started_ = false;
+  bool head_complete_ = false;
   bool keep_alive_ = true;
   bool reading_ = false;
   bool peer_gone_ = false;
@@ -10260,6 +10297,8 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   std::vector<char> buffer_;
   std::size_t begin_ = 0;  // the first byte not yet consumed
   std::size_t end_ = 0;    // one past the last byte read
+  std::size_t body_start_ = 0;  // where the current request's head ends
+  std::array<char, 512> scratch_;
   std::string body_;
   std::string address_;
   int port_ = 0;
@@ -10290,7 +10329,9 @@ namespace sb::detail {
 template <class App>
 class listener {
  public:
-  explicit listener(server_core<App>& core) : core_(core), acceptor_(core.io), retry_(core.io) {}
+  // `control`: the strand the acceptor, its retry timer and the server's stop share.
+  listener(server_core<App>& core, const asio::any_io_executor& control)
+      : core_(core), acceptor_(control), retry_(control) {}
 
   // The bound port, or -1 with the reason logged.
   int open(const std::string& host, int port) {
@@ -10366,7 +10407,9 @@ template <class App>
 void server::run(App& app, shutdown& stop) const {
   const std::size_t io_count = io_threads != 0 ? io_threads : std::max(1u, std::thread::hardware_concurrency());
   detail::server_core<App> core(app, *this, io_count);
-  detail::listener<App> listener(core);
+  // The acceptor, the heartbeat and the stop run on one strand: Asio objects are not thread-safe.
+  const asio::any_io_executor control = asio::make_strand(core.io);
+  detail::listener<App> listener(core, control);
   const int bound = listener.open(host, port);
   if (bound < 0) {
     stop.request();
@@ -10375,7 +10418,7 @@ void server::run(App& app, shutdown& stop) const {
   log().write(log_level::info, "server: listening on http://" + host + ":" + std::to_string(bound) + " (" +
                                    std::to_string(io_count) + " I/O threads)");
   // Heartbeats keep streams alive through proxies and reveal clients that went away.
-  asio::steady_timer beat(core.io);
+  asio::steady_timer beat(control);
   std::function<void()> next_beat = [&] {
     beat.expires_after(std::chrono::seconds(std::max(1, sse_heartbeat_s)));
     beat.async_wait([&](std::error_code ec) {
@@ -10387,7 +10430,7 @@ void server::run(App& app, shutdown& stop) const {
   };
   next_beat();
   stop.on_request([&] {
-    asio::post(core.io, [&] {
+    asio::post(control, [&] {
       core.stopping = true;
       listener.close();
       beat.cancel();

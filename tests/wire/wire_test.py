@@ -178,6 +178,41 @@ def keep_alive_and_pipelining(server):
     s.close()
 
 
+def split_bodies(server):
+    # A body that arrives in pieces, its last piece together with the next request: both answered.
+    s = connect(server)
+    r = Reader(s)
+    text = "y" * 6000
+    body = json.dumps({"text": text}).encode()
+    s.sendall(b"POST /api/tools/echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
+              + body[:100])
+    time.sleep(0.05)
+    s.sendall(body[100:3000])
+    time.sleep(0.05)
+    s.sendall(body[3000:] + GET_ADD % 7)
+    status, _, got = r.response()
+    status2, _, got2 = r.response()
+    check("a body in pieces, then a pipelined request: both intact",
+          (status, got, status2, got2) == (200, json.dumps(text).encode(), 200, b"8.0"), f"{status} {got[:40]} {status2} {got2}")
+    # A pipelined POST whose body arrives after the first answer has gone out.
+    s.sendall(GET_ADD % 1 + b"POST /api/tools/echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{\"text\":")
+    status, _, got = r.response()
+    time.sleep(0.1)
+    s.sendall(b'"later"}')
+    status2, _, got2 = r.response()
+    check("a pipelined body that arrives later", (status, got, status2, got2) == (200, b"2.0", 200, b'"later"'),
+          f"{status} {got} {status2} {got2}")
+    # The same with chunked framing.
+    s.sendall(b"POST /api/tools/echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"tex")
+    time.sleep(0.05)
+    s.sendall(b"\r\nb\r\nt\":\"chunk\"}\r\n0\r\n\r\n" + GET_ADD % 2)
+    status, _, got = r.response()
+    status2, _, got2 = r.response()
+    check("a chunked body in pieces, then a pipelined request", (status, got, status2, got2) == (200, b'"chunk"', 200, b"3.0"),
+          f"{status} {got} {status2} {got2}")
+    s.close()
+
+
 def continue_and_head(server):
     s = connect(server)
     r = Reader(s)
@@ -339,6 +374,12 @@ def slow_consumer():
     check("SSE head", status == 200 and headers.get("content-type") == "text/event-stream" and "content-length" not in headers,
           f"{status} {headers}")
     opened = server.wait_until(lambda: server.get_json("/api/probe/streams")["open"] == 1, 10)
+    before = server.get_json("/api/probe/streams")
+    status, headers, body, closed = exchange(server, b"HEAD /sse/probe/idle?wait_ms=60000 HTTP/1.1\r\nHost: t\r\n\r\n")
+    time.sleep(0.2)
+    check("HEAD on a stream: its head, no body, the endpoint never runs",
+          status == 200 and body == b"" and closed and server.get_json("/api/probe/streams") == before,
+          f"{status} {body} {closed} {server.get_json('/api/probe/streams')} vs {before}")
     s.close()
     left = server.wait_until(lambda: server.get_json("/api/probe/streams")["open"] == 0, 5)
     check("a stream's clean-up runs as soon as its client leaves", opened and left, server.get_json("/api/probe/streams"))
@@ -373,6 +414,7 @@ def blocking_endpoints():
 def main():
     server = Server()
     keep_alive_and_pipelining(server)
+    split_bodies(server)
     continue_and_head(server)
     malformed(server)
     status, _, body, _ = exchange(server, GET_ADD % 41)

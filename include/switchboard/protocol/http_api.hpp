@@ -244,15 +244,13 @@ inline bool decode_path(std::string_view path, std::string& out) {
   return true;
 }
 
-// The whole file into `out` (its capacity reused), in one read where the file allows.
-inline bool read_file(const std::filesystem::path& path, std::string& out) {
-  std::ifstream stream(path, std::ios::binary | std::ios::ate);
+// `length` bytes of a file from `offset` into `out` (its capacity reused), in one read.
+inline bool read_file(const std::filesystem::path& path, std::size_t offset, std::size_t length, std::string& out) {
+  std::ifstream stream(path, std::ios::binary);
   if (!stream) return false;
-  const std::streamoff size = stream.tellg();
-  if (size < 0) return false;
-  out.resize(static_cast<std::size_t>(size));
-  stream.seekg(0);
-  return static_cast<bool>(stream.read(out.data(), size)) || size == 0;
+  out.resize(length);
+  stream.seekg(static_cast<std::streamoff>(offset));
+  return length == 0 || static_cast<bool>(stream.read(out.data(), static_cast<std::streamsize>(length)));
 }
 
 inline bool is_api_path(std::string_view path) { return path.substr(0, 5) == "/api/"; }
@@ -621,19 +619,24 @@ class http_api {
     if (in.method != "GET" && in.method != "HEAD") return method_not_allowed(in, out, "GET, HEAD", decoded.substr(0, 200));
     const auto file = detail::resolve_static(options_.static_dir, decoded);
     if (!file) return detail::fail(out, error_kind::not_found, "no such file: " + decoded.substr(0, 200));
-    if (!detail::read_file(*file, out.body)) return detail::fail(out, error_kind::not_found, "cannot read " + decoded.substr(0, 200));
-    out.content_type = detail::content_type_for(file->string());
-    out.add_field("Accept-Ranges", "bytes");
+    std::error_code ec;
+    const std::size_t size = static_cast<std::size_t>(std::filesystem::file_size(*file, ec));
+    if (ec) return detail::fail(out, error_kind::not_found, "cannot read " + decoded.substr(0, 200));
     std::size_t first = 0, last = 0;
     bool ranged = false;
-    if (!detail::parse_range(in.field("Range"), out.body.size(), first, last, ranged)) {
-      out.add_field("Content-Range", "bytes */" + std::to_string(out.body.size()));
-      return detail::fail(out, error_kind::invalid_argument, "the requested range is outside the file"), void(out.status = 416);
+    if (!detail::parse_range(in.field("Range"), size, first, last, ranged)) {
+      out.add_field("Content-Range", "bytes */" + std::to_string(size));
+      detail::fail(out, error_kind::invalid_argument, "the requested range is outside the file");
+      out.status = 416;
+      return;
     }
+    // Only the range is read: a ranged request for a large file costs the range.
+    if (!detail::read_file(*file, ranged ? first : 0, ranged ? last - first + 1 : size, out.body))
+      return detail::fail(out, error_kind::not_found, "cannot read " + decoded.substr(0, 200));
+    out.content_type = detail::content_type_for(file->string());
+    out.add_field("Accept-Ranges", "bytes");
     if (!ranged) return;
-    out.add_field("Content-Range",
-                  "bytes " + std::to_string(first) + "-" + std::to_string(last) + "/" + std::to_string(out.body.size()));
-    out.body = out.body.substr(first, last - first + 1);
+    out.add_field("Content-Range", "bytes " + std::to_string(first) + "-" + std::to_string(last) + "/" + std::to_string(size));
     out.status = 206;
   }
 

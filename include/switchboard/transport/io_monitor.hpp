@@ -86,14 +86,18 @@ class io_monitor {
     std::unique_lock lock(mutex_);
     while (!stopping_) {
       if (!all_busy()) {
-        // Nothing to watch: sleep until a call takes the last free thread (it wakes us) or a while.
+        // Nothing to watch: sleep until a call takes the last free thread (it wakes us; a wake-up
+        // missed between the check and the sleep costs at most the 20 ms).
         sleeping_ = true;
-        wake_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stopping_ || all_busy(); });
+        wake_.wait_for(lock, std::chrono::milliseconds(20), [this] { return stopping_ || all_busy(); });
         sleeping_ = false;
         continue;
       }
       const auto ended = ended_.load();
-      wake_.wait_for(lock, patience_, [this] { return stopping_; });
+      reap();
+      // At the cap there is nothing to add: look again only now and then.
+      const bool capped = extra_.size() + threads_ >= max_threads_;
+      wake_.wait_for(lock, capped ? std::chrono::microseconds(100000) : patience_, [this] { return stopping_; });
       if (stopping_ || io_.stopped()) break;
       if (all_busy() && ended_.load() == ended) join_one();
     }

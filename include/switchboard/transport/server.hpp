@@ -24,6 +24,7 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <charconv>
 #include <chrono>
@@ -50,7 +51,7 @@ struct server {
   // thread joins the event loop (up to max_blocked_threads more), so a blocking endpoint never
   // stalls I/O for longer.
   int blocked_patience_us = 2000;
-  std::size_t max_blocked_threads = 1024;
+  std::size_t max_blocked_threads = 256;
   std::size_t max_connections = 10000;    // more are answered 503 and closed
   std::size_t max_sse_streams = 1024;     // concurrent SSE streams; more get an error event
   std::size_t max_body_bytes = 1 << 20;   // Content-Length or chunked; larger: 413
@@ -217,7 +218,9 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   // ---- reading ----------------------------------------------------------------------------------
 
   void await_request() {
+    if (core_.stopping) return linger_close();  // no request is taken after the stop
     phase_ = phase::head;
+    head_complete_ = false;
     hung_up_ = false;
     compact();
     head_started_ = end_ != begin_;
@@ -244,6 +247,8 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
       return refuse(parser_.status(), "the request could not be parsed: " + std::string(parser_.reason()));
     }
     begin_ += head_.head_bytes;
+    body_start_ = begin_;
+    head_complete_ = true;
     headers_.clear();
     for (const auto& f : head_.fields) headers_.push_back({f.name, f.value});
     input_ = {head_.method, head_.path, head_.query, headers_, {}, address_, port_, this};
@@ -272,8 +277,9 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
       // Collected beside the buffer, so the head's views stay put and the buffer stays small.
       const std::size_t take = std::min(wanted - body_.size(), end_ - begin_);
       body_.append(buffer_.data() + begin_, take);
-      end_ = begin_;
+      begin_ += take;  // what follows the body (a pipelined request) stays
       if (body_.size() == wanted) return dispatch(body_);
+      reclaim_body_bytes();
       return read_more();
     }
     std::string_view raw(buffer_.data() + begin_, end_ - begin_);
@@ -283,12 +289,19 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
       return refuse(chunked_.status(), "the chunked body could not be read: " + std::string(chunked_.reason()));
     }
     // The decoder takes everything until the body ends; what it leaves is the next request.
-    if (decoded == chunked_decoder::result::done) {
-      begin_ = end_ - raw.size();
-      return dispatch(body_);
-    }
-    end_ = begin_;
+    begin_ = end_ - raw.size();
+    if (decoded == chunked_decoder::result::done) return dispatch(body_);
+    reclaim_body_bytes();
     read_more();
+  }
+
+  // Body bytes already taken are dropped, and what is left moves up to the end of the head (whose
+  // views stay put); not while a read is in flight, since it lands where it was aimed.
+  void reclaim_body_bytes() {
+    if (reading_ || begin_ == body_start_) return;
+    std::memmove(buffer_.data() + body_start_, buffer_.data() + begin_, end_ - begin_);
+    end_ = body_start_ + (end_ - begin_);
+    begin_ = body_start_;
   }
 
   void read_more() {
@@ -296,14 +309,28 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
     if (end_ == buffer_.size()) {
       if (phase_ == phase::calling || phase_ == phase::writing) return;  // resumes with the next request
       if (phase_ == phase::head) compact();
+      if (phase_ == phase::body) reclaim_body_bytes();
       if (end_ == buffer_.size()) grow();
     }
+    if (phase_ == phase::streaming || phase_ == phase::draining) return read_to_scratch();
     reading_ = true;
     socket_.async_read_some(asio::buffer(buffer_.data() + end_, buffer_.size() - end_),
                             [self = this->shared_from_this()](std::error_code ec, std::size_t n) {
                               self->reading_ = false;
                               self->on_read(ec, n);
                             });
+  }
+
+  // A stream's client, or one being closed, is read only to notice it leave: into scratch space,
+  // since the request's views (used by a running stream) live in the buffer.
+  void read_to_scratch() {
+    reading_ = true;
+    socket_.async_read_some(asio::buffer(scratch_), [self = this->shared_from_this()](std::error_code ec, std::size_t) {
+      self->reading_ = false;
+      if (self->phase_ == phase::closed) return;
+      if (ec) return self->peer_left();
+      self->read_more();
+    });
   }
 
   // The buffer grows while a head is incomplete (the parser bounds it) or when a head filled it to
@@ -325,6 +352,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   void on_read(std::error_code ec, std::size_t n) {
     if (phase_ == phase::closed) return;
     if (ec) return peer_left();
+    if (phase_ == phase::streaming || phase_ == phase::draining) return read_more();  // dropped
     end_ += n;
     switch (phase_) {
       case phase::head:
@@ -340,8 +368,6 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
       case phase::writing: return;  // the next request picks these bytes up
       case phase::streaming:
       case phase::draining:
-        end_ = begin_;  // nothing more is taken from this client
-        return read_more();
       case phase::closed: return;
     }
   }
@@ -370,7 +396,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
     input_.body = body;
     phase_ = phase::calling;
     disarm();
-    keep_alive_ = head_.keep_alive && !out_.close && !core_.stopping;
+    keep_alive_ = head_.keep_alive;
     read_more();  // a pipelined request or the client leaving is seen when the call returns
     {
       const io_monitor::call_scope busy(core_.monitor);
@@ -383,10 +409,11 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
     stream_ = core_.api.handle(input_, out_, stream_output_);
     wire_.clear();
     const bool http10 = head_.minor_version == 0;
+    keep_alive_ = keep_alive_ && !out_.close && !core_.stopping && !stream_;  // decided once, as sent
     if (stream_) {
       serialize_head(out_, false, http10, wire_, true);  // a stream ends the connection
     } else {
-      serialize_head(out_, keep_alive_ && !out_.close && !core_.stopping, http10, wire_);
+      serialize_head(out_, keep_alive_, http10, wire_);
       if (head_.method != "HEAD") wire_ += out_.body;
     }
   }
@@ -394,7 +421,6 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   void answered() {
     if (phase_ == phase::closed) return;
     if (stream_) return start_stream();
-    keep_alive_ = keep_alive_ && !out_.close && !core_.stopping;
     phase_ = phase::writing;
     arm(core_.options.write_timeout_ms);
     asio::async_write(socket_, asio::buffer(wire_), [self = this->shared_from_this()](std::error_code ec, std::size_t) {
@@ -417,7 +443,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
     static constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
     asio::async_write(socket_, asio::buffer(continue_line.data(), continue_line.size()),
                       [self = this->shared_from_this()](std::error_code ec, std::size_t) {
-                        if (self->phase_ == phase::closed) return;
+                        if (self->phase_ != phase::body) return;  // refused meanwhile (a deadline)
                         if (ec) return self->close();
                         self->read_body();
                       });
@@ -443,8 +469,8 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
     phase_ = phase::writing;
     keep_alive_ = false;
     wire_.clear();
-    serialize_head(out_, false, head_.minor_version == 0, wire_);
-    wire_ += out_.body;
+    serialize_head(out_, false, head_complete_ && head_.minor_version == 0, wire_);
+    if (!(head_complete_ && head_.method == "HEAD")) wire_ += out_.body;
     arm(core_.options.write_timeout_ms);
     asio::async_write(socket_, asio::buffer(wire_), [self = this->shared_from_this()](std::error_code ec, std::size_t) {
       if (ec) return self->close();
@@ -458,7 +484,6 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
     phase_ = phase::draining;
     std::error_code ec;
     socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-    begin_ = end_ = 0;
     arm(static_cast<int>(core_.stopping ? linger_ms / 4 : linger_ms));
     read_more();
   }
@@ -494,11 +519,13 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
     phase_ = phase::streaming;
     disarm();
     queue(wire_);  // the head, ahead of every event
-    if (head_.method == "HEAD") stream_->stream.close();  // the head of a stream only
+    read_more();   // to notice the client leaving
+    if (head_.method == "HEAD") {  // the head of a stream only; its endpoint never runs
+      stream_done_ = true;
+      return finish_stream_if_done();
+    }
     stream_self_ = this->shared_from_this();
     stream_work_.emplace(core_.io.get_executor());
-    begin_ = end_ = 0;
-    read_more();  // to notice the client leaving
     core_.stream_pool.submit(stream_job_);
   }
 
@@ -507,7 +534,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   bool queue(std::string_view bytes) {
     std::lock_guard lock(send_mutex_);
     if (send_closed_) return false;
-    if (send_queue_.size() + bytes.size() > core_.options.max_send_queue_bytes) {
+    if (!send_queue_.empty() && send_queue_.size() + bytes.size() > core_.options.max_send_queue_bytes) {
       send_closed_ = true;
       asio::post(strand_, [self = this->shared_from_this()] { self->slow_consumer(); });
       return false;
@@ -537,6 +564,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
       send_queue_.clear();
       writing_stream_ = true;
     }
+    arm(core_.options.write_timeout_ms);  // a client that stops taking the stream is closed
     asio::async_write(socket_, asio::buffer(sending_), [self = this->shared_from_this()](std::error_code ec, std::size_t) {
       {
         std::lock_guard lock(self->send_mutex_);
@@ -544,6 +572,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
         self->sending_.clear();
       }
       if (self->phase_ == phase::closed) return;
+      if (self->phase_ == phase::streaming) self->disarm();
       if (ec) return self->peer_left();
       self->flush();
       self->finish_stream_if_done();
@@ -622,6 +651,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   std::uint64_t timer_wait_ = 0;
   phase phase_ = phase::head;
   bool head_started_ = false;
+  bool head_complete_ = false;
   bool keep_alive_ = true;
   bool reading_ = false;
   bool peer_gone_ = false;
@@ -635,6 +665,8 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   std::vector<char> buffer_;
   std::size_t begin_ = 0;  // the first byte not yet consumed
   std::size_t end_ = 0;    // one past the last byte read
+  std::size_t body_start_ = 0;  // where the current request's head ends
+  std::array<char, 512> scratch_;
   std::string body_;
   std::string address_;
   int port_ = 0;
@@ -665,7 +697,9 @@ namespace sb::detail {
 template <class App>
 class listener {
  public:
-  explicit listener(server_core<App>& core) : core_(core), acceptor_(core.io), retry_(core.io) {}
+  // `control`: the strand the acceptor, its retry timer and the server's stop share.
+  listener(server_core<App>& core, const asio::any_io_executor& control)
+      : core_(core), acceptor_(control), retry_(control) {}
 
   // The bound port, or -1 with the reason logged.
   int open(const std::string& host, int port) {
@@ -741,7 +775,9 @@ template <class App>
 void server::run(App& app, shutdown& stop) const {
   const std::size_t io_count = io_threads != 0 ? io_threads : std::max(1u, std::thread::hardware_concurrency());
   detail::server_core<App> core(app, *this, io_count);
-  detail::listener<App> listener(core);
+  // The acceptor, the heartbeat and the stop run on one strand: Asio objects are not thread-safe.
+  const asio::any_io_executor control = asio::make_strand(core.io);
+  detail::listener<App> listener(core, control);
   const int bound = listener.open(host, port);
   if (bound < 0) {
     stop.request();
@@ -750,7 +786,7 @@ void server::run(App& app, shutdown& stop) const {
   log().write(log_level::info, "server: listening on http://" + host + ":" + std::to_string(bound) + " (" +
                                    std::to_string(io_count) + " I/O threads)");
   // Heartbeats keep streams alive through proxies and reveal clients that went away.
-  asio::steady_timer beat(core.io);
+  asio::steady_timer beat(control);
   std::function<void()> next_beat = [&] {
     beat.expires_after(std::chrono::seconds(std::max(1, sse_heartbeat_s)));
     beat.async_wait([&](std::error_code ec) {
@@ -762,7 +798,7 @@ void server::run(App& app, shutdown& stop) const {
   };
   next_beat();
   stop.on_request([&] {
-    asio::post(core.io, [&] {
+    asio::post(control, [&] {
       core.stopping = true;
       listener.close();
       beat.cancel();
