@@ -3819,9 +3819,11 @@ inline result<void> ok() { return {}; }
 
 
 #include <chrono>
+#include <coroutine>
 #include <cstdint>
 #include <ctime>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -3910,6 +3912,36 @@ class stream_sink {
     std::this_thread::sleep_for(duration);
     return open();
   }
+  // For an endpoint that is a coroutine (sb::task): true when the transport will resume `paused`
+  // after `duration`, or at once when the consumer goes away, with no thread waiting meanwhile;
+  // false when it cannot, and wait_for() is used instead.
+  virtual bool resume_after(std::chrono::milliseconds duration, std::coroutine_handle<> paused) {
+    (void)duration, (void)paused;
+    return false;
+  }
+};
+
+namespace detail {
+// A call that went on as a coroutine after it returned; destroying it ends the coroutine.
+class suspended_call {
+ public:
+  virtual ~suspended_call() = default;
+};
+}  // namespace detail
+
+// Supplied by a transport that lets an endpoint that is a coroutine (sb::task) go on after its
+// call returned, with no thread held while it waits (sb::server's SSE streams). The transport keeps
+// the call's context and response alive until finished(), and the suspended call after that.
+class call_completion {
+ public:
+  // The call goes on: `call` owns the coroutine. Comes before its first step runs.
+  virtual void suspended(std::unique_ptr<detail::suspended_call> call) = 0;
+  // It ended and the response holds its answer; on the thread that ran its last step. Must not
+  // destroy the suspended call from inside.
+  virtual void finished() noexcept = 0;
+
+ protected:
+  ~call_completion() = default;
 };
 
 // Tells a running call whether its caller has gone (an HTTP client that closed its connection).
@@ -3942,6 +3974,7 @@ struct context {
   // when it has none (streams, or app_options::call_timeout of zero). Long work can stop early.
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   const hangup_probe* hangup = nullptr;  // null when the transport cannot tell
+  call_completion* completion = nullptr;  // null: every call ends before it returns
 
   bool expired() const { return std::chrono::steady_clock::now() >= deadline; }
   bool hung_up() const { return hangup && hangup->hung_up(); }
@@ -4043,6 +4076,7 @@ inline std::chrono::steady_clock::time_point coarse_now() {
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <coroutine>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -4074,11 +4108,32 @@ class stream {
   // Pauses between values; returns false as soon as the consumer goes away (then return and let
   // destructors clean up) instead of sleeping through it.
   bool wait_for(std::chrono::milliseconds duration) {
-    // At most a day per call, so that no sink adds an unbounded duration to a clock.
-    return sink_ && sink_->wait_for(std::min<std::chrono::milliseconds>(duration, std::chrono::hours(24)));
+    return sink_ && sink_->wait_for(bounded(duration));
+  }
+
+  // The same pause in an endpoint that is a coroutine (returns sb::task): `co_await out.pause(d)`
+  // is false as soon as the consumer goes away. Where the transport can resume the coroutine later
+  // no thread waits; elsewhere this thread does, as wait_for().
+  auto pause(std::chrono::milliseconds duration) {
+    struct awaiter {
+      stream_sink* sink;
+      std::chrono::milliseconds duration;
+      bool await_ready() const { return !sink || !sink->open(); }
+      bool await_suspend(std::coroutine_handle<> paused) {
+        if (sink->resume_after(duration, paused)) return true;
+        sink->wait_for(duration);
+        return false;  // waited here: go on at once
+      }
+      bool await_resume() const { return sink && sink->open(); }
+    };
+    return awaiter{sink_, bounded(duration)};
   }
 
  private:
+  // At most a day per pause, so that no sink adds an unbounded duration to a clock.
+  static std::chrono::milliseconds bounded(std::chrono::milliseconds d) {
+    return std::clamp<std::chrono::milliseconds>(d, std::chrono::milliseconds(0), std::chrono::hours(24));
+  }
   stream_sink* sink_;
 };
 
@@ -4136,6 +4191,187 @@ class array_sink final : public stream_sink {
 
 }  // namespace sb
 // end switchboard/stream.hpp
+// begin switchboard/task.hpp
+// sb::task<T>: an endpoint that returns it runs as a coroutine. A stream endpoint written this way
+// pauses with `co_await out.pause(ms)`: where the transport can resume it later (sb::server's SSE
+// streams) the pause holds no thread at all; elsewhere (cpp-httplib, stdio, a plain /api call) the
+// calling thread waits, exactly as a blocking endpoint would. One function serves both.
+
+#include <condition_variable>
+#include <coroutine>
+#include <exception>
+#include <mutex>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+namespace sb {
+
+template <class T = void>
+class task;
+
+namespace detail {
+
+// Told when a top-level task has run to its end (its frame stays until its owner destroys it).
+class task_driver {
+ public:
+  virtual void task_finished() noexcept = 0;
+
+ protected:
+  ~task_driver() = default;
+};
+
+class task_promise_base {
+ public:
+  std::suspend_always initial_suspend() noexcept { return {}; }
+
+  struct final_awaiter {
+    bool await_ready() noexcept { return false; }
+    template <class Promise>
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> done) noexcept {
+      task_promise_base& promise = done.promise();
+      if (promise.continuation) return promise.continuation;  // a task awaited by another task
+      if (promise.driver) promise.driver->task_finished();    // may destroy this frame: touch nothing after
+      return std::noop_coroutine();
+    }
+    void await_resume() noexcept {}
+  };
+  final_awaiter final_suspend() noexcept { return {}; }
+  void unhandled_exception() noexcept { error = std::current_exception(); }
+
+  std::coroutine_handle<> continuation;
+  task_driver* driver = nullptr;
+  std::exception_ptr error;
+};
+
+template <class T>
+class task_promise : public task_promise_base {
+ public:
+  task<T> get_return_object() noexcept;
+  void return_value(T value) { value_.emplace(std::move(value)); }  // `co_return {};` works too
+  T take() {
+    if (error) std::rethrow_exception(error);
+    return std::move(*value_);
+  }
+
+ private:
+  std::optional<T> value_;
+};
+
+template <>
+class task_promise<void> : public task_promise_base {
+ public:
+  task<void> get_return_object() noexcept;
+  void return_void() noexcept {}
+  void take() {
+    if (error) std::rethrow_exception(error);
+  }
+};
+
+struct task_access;
+
+}  // namespace detail
+
+template <class T>
+class [[nodiscard]] task {
+ public:
+  using promise_type = detail::task_promise<T>;
+  using value_type = T;
+
+  task(task&& other) noexcept : frame_(std::exchange(other.frame_, {})) {}
+  task& operator=(task&& other) noexcept {
+    if (this != &other) {
+      if (frame_) frame_.destroy();
+      frame_ = std::exchange(other.frame_, {});
+    }
+    return *this;
+  }
+  task(const task&) = delete;
+  task& operator=(const task&) = delete;
+  ~task() {
+    if (frame_) frame_.destroy();
+  }
+
+  // `co_await other_task(...)` inside a task runs it to its end and gives its value (or rethrows).
+  auto operator co_await() && noexcept {
+    struct awaiter {
+      std::coroutine_handle<promise_type> frame;
+      bool await_ready() const noexcept { return !frame || frame.done(); }
+      std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
+        frame.promise().continuation = caller;
+        return frame;
+      }
+      T await_resume() { return frame.promise().take(); }
+    };
+    return awaiter{frame_};
+  }
+
+ private:
+  friend class detail::task_promise<T>;
+  friend struct detail::task_access;
+  explicit task(std::coroutine_handle<promise_type> frame) noexcept : frame_(frame) {}
+  std::coroutine_handle<promise_type> frame_;
+};
+
+namespace detail {
+
+template <class T>
+task<T> task_promise<T>::get_return_object() noexcept {
+  return task<T>(std::coroutine_handle<task_promise<T>>::from_promise(*this));
+}
+inline task<void> task_promise<void>::get_return_object() noexcept {
+  return task<void>(std::coroutine_handle<task_promise<void>>::from_promise(*this));
+}
+
+template <class T>
+inline constexpr bool is_task = false;
+template <class T>
+inline constexpr bool is_task<task<T>> = true;
+
+// What a task endpoint's value is (the T of sb::task<T>), for delivery and descriptions.
+template <class R>
+struct task_value {
+  using type = R;
+};
+template <class T>
+struct task_value<task<T>> {
+  using type = T;
+};
+
+// The core's hold on a task: started once, told when it ends, its value taken after.
+struct task_access {
+  template <class T>
+  static std::coroutine_handle<task_promise<T>> frame(task<T>& t) noexcept {
+    return t.frame_;
+  }
+};
+
+// Runs a task to its end on this thread, for callers that cannot let it go on later. Its pauses do
+// not suspend here (the sink waits instead), but an awaitable of the user's own may; then this
+// thread waits for whichever thread ends it.
+template <class T>
+T run_to_end(task<T>& t) {
+  struct waiter final : task_driver {
+    std::mutex mutex;
+    std::condition_variable ended;
+    bool done = false;
+    void task_finished() noexcept override {
+      std::lock_guard lock(mutex);  // held while notifying: the waiter may be gone right after
+      done = true;
+      ended.notify_one();
+    }
+  } wait;
+  auto frame = task_access::frame(t);
+  frame.promise().driver = &wait;
+  frame.resume();
+  std::unique_lock lock(wait.mutex);
+  wait.ended.wait(lock, [&] { return wait.done; });
+  return frame.promise().take();
+}
+
+}  // namespace detail
+}  // namespace sb
+// end switchboard/task.hpp
 // begin switchboard/endpoint.hpp
 // sb::fn<&function, options...>: a module member that turns an ordinary function into an endpoint.
 // Everything about an endpoint is known at compile time: its signature, names and options.
@@ -5647,29 +5883,17 @@ struct call_shape {
       if (ops.serial) serial = std::unique_lock(ops.serial(app));
       if constexpr (streams) {
         if (ctx.sink) {
-          if constexpr (std::is_void_v<R>) {
-            ops.call(app, ctx, bound, ctx.sink);
-            out.body = "null";
-          } else {
-            deliver<Raw>(ops.call(app, ctx, bound, ctx.sink), out);
-          }
+          call_into(app, ctx, bound, ctx.sink, out, ops);
         } else {
           std::string collected;
           array_sink sink(collected, app.max_collected_bytes(), ctx, app.stopping_flag());
-          if constexpr (std::is_void_v<R>) {
-            ops.call(app, ctx, bound, &sink);
-          } else {
-            deliver<Raw>(ops.call(app, ctx, bound, &sink), out);
-          }
+          call_into(app, ctx, bound, &sink, out, ops);
           if (!collection_complete(app, sink, ops.full_name, out) || !out.ok()) return true;
           sink.finish();
           out.body = std::move(collected);
         }
-      } else if constexpr (std::is_void_v<R>) {
-        ops.call(app, ctx, bound, nullptr);
-        out.body = "null";
       } else {
-        deliver<Raw>(ops.call(app, ctx, bound, nullptr), out);
+        call_into(app, ctx, bound, nullptr, out, ops);
       }
       if (cache && out.ok() && out.form == body_form::json) cache->store(*key, out.body);
     } catch (const std::exception& e) {
@@ -5679,6 +5903,100 @@ struct call_shape {
     }
     return true;
   }
+
+  // Calls the endpoint and puts its answer in `out`; a task runs to its end here.
+  static void call_into(App& app, context& ctx, bound_tuple& bound, stream_sink* sink, response& out,
+                        const ops_type& ops) {
+    if constexpr (is_task<R>) {
+      R running = ops.call(app, ctx, bound, sink);
+      if constexpr (std::is_void_v<typename R::value_type>) {
+        run_to_end(running);
+        out.body = "null";
+      } else {
+        deliver<Raw>(run_to_end(running), out);
+      }
+    } else if constexpr (std::is_void_v<R>) {
+      ops.call(app, ctx, bound, sink);
+      out.body = "null";
+    } else {
+      deliver<Raw>(ops.call(app, ctx, bound, sink), out);
+    }
+  }
+
+  // A task called with a live stream by a transport that can resume it later (ctx.completion): it
+  // owns its parameters' text (string_view parameters view it across pauses), runs until its first
+  // pause, and ends through the completion, which also runs the after-hooks then.
+  class suspended final : public suspended_call, public task_driver {
+   public:
+    suspended(App& app, context& ctx, response& out, const ops_type& ops, std::string_view params)
+        : app_(app), ctx_(ctx), out_(out), ops_(ops), params_(params), started_(std::chrono::steady_clock::now()) {}
+
+    // False, with `out` filled, when the call ends before it starts (hooks, binding, injection).
+    static void start(App& app, std::string_view json_params, context& ctx, response& out, const ops_type& ops) {
+      auto call = std::make_unique<suspended>(app, ctx, out, ops, json_params);
+      suspended& self = *call;
+      self.hooked_ = app.has_global_hooks() || ops.before || ops.after;
+      if (self.hooked_) {
+        call_info info = self.info();
+        if (!app.run_before_hooks(info, out) || (ops.before && !ops.before(info, out))) return self.end_hooks();
+        if (info.params.data() != self.params_.data()) self.params_.assign(info.params);
+      }
+      if (!self.bind() || !injections_available(app, ctx, out, ops.full_name)) return self.end_hooks();
+      try {
+        self.running_.emplace(ops.call(app, ctx, self.bound_, ctx.sink));
+      } catch (const std::exception& e) {
+        app.report_exception(ops.full_name, e.what(), out);
+        return self.end_hooks();
+      }
+      task_access::frame(*self.running_).promise().driver = &self;
+      ctx.completion->suspended(std::move(call));
+      task_access::frame(*self.running_).resume();
+    }
+
+    void task_finished() noexcept override {
+      try {
+        if constexpr (std::is_void_v<typename R::value_type>) {
+          task_access::frame(*running_).promise().take();
+          out_.body = "null";
+        } else {
+          deliver<Raw>(task_access::frame(*running_).promise().take(), out_);
+        }
+      } catch (const std::exception& e) {
+        app_.report_exception(ops_.full_name, e.what(), out_);
+      } catch (...) {
+        app_.report_exception(ops_.full_name, "a non-standard exception", out_);
+      }
+      end_hooks();
+      ctx_.completion->finished();
+    }
+
+   private:
+    call_info info() { return {ops_.module, ops_.endpoint, params_, ctx_, {}}; }
+    bool bind() {
+      const bind_status status = bind_json<Names>(params_, bound_, out_);
+      if (status == bind_status::failed) return false;
+      if (status == bind_status::bound) return true;
+      bound_ = bound_tuple{};  // an escaped string for a string_view: unescaped in the text it owns
+      return bind_json<Names>(params_, bound_, out_, nullptr, true) == bind_status::bound;
+    }
+    void end_hooks() {
+      if (!hooked_) return;
+      const call_info done = info();
+      const auto took = std::chrono::steady_clock::now() - started_;
+      if (ops_.after) ops_.after(done, out_, took);
+      app_.run_after_hooks(done, out_, took);
+    }
+
+    App& app_;
+    context& ctx_;
+    response& out_;
+    const ops_type& ops_;
+    std::string params_;
+    std::chrono::steady_clock::time_point started_;
+    bool hooked_ = false;
+    bound_tuple bound_{};
+    std::optional<R> running_;  // last: its frame goes first, while what it views is still here
+  };
 
   // A collected stream that was cut short answers an error, never a truncated array.
   static bool collection_complete(App& app, const array_sink& sink, std::string_view full_name, response& out) {
@@ -5777,6 +6095,18 @@ struct call_shape {
     if (ops.internal && ctx.from != origin::in_process) {
       out.fail(error_kind::not_found, "no endpoint named " + std::string(ops.full_name));
       return;
+    }
+    if constexpr (is_task<R> && streams) {
+      if (ctx.completion && ctx.sink && !ops.serial && !in.rest) {
+        std::string_view json_params = in.json;
+        scratch<std::string> converted;
+        if (in.from_fields) {
+          converted->clear();
+          if (!fields_to_json<Names, bound_tuple>(in.fields, *converted, out)) return;
+          json_params = *converted;
+        }
+        return suspended::start(app, json_params, ctx, out, ops);
+      }
     }
     if (in.rest) {
       // The single pass hands over unchecked bytes: hooks and sb::timeout_ms need the exact
@@ -6023,7 +6353,7 @@ void describe_signature(json::schema_builder& schemas, std::string& out, std::st
 template <class Invoker>
 void describe_endpoint(json::schema_builder& schemas, std::string& out) {
   using traits = typename Invoker::traits;
-  using R = typename result_value<std::remove_cvref_t<typename traits::result_type>>::type;
+  using R = typename result_value<typename task_value<std::remove_cvref_t<typename traits::result_type>>::type>::type;
   describe_signature<traits::names, typename Invoker::bound_tuple, R, traits::is_raw,
                      typename streamed<typename traits::params>::type>(
       schemas, out, Invoker::full_name.substr(Invoker::full_name.find('.') + 1), traits::allowed);
@@ -6638,6 +6968,10 @@ struct endpoint_entry {
   bool hidden;
   bool internal;
   bool streams;
+  // A coroutine (sb::task) that streams: run where its pauses can hold no thread (sb::server's
+  // I/O loop) rather than on a thread of its own. Serialized modules' ones are not: a lock is held
+  // by a thread.
+  bool suspends;
   bool uses_session;
   bool hooked;        // has before or after hooks of its own
   bool hard_timeout;  // sb::timeout_ms
@@ -6697,6 +7031,7 @@ class app final : public bus {
             traits::is_hidden,
             traits::is_internal,
             invoker::streams,
+            invoker::streams && detail::is_task<typename invoker::R> && !detail::serialized_module<M>,
             invoker::uses_session,
             invoker::has_endpoint_hooks(),
             traits::has_timeout,
@@ -7839,6 +8174,7 @@ class multipart_reader {
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
+#include <coroutine>
 #include <cstdint>
 #include <mutex>
 #include <set>
@@ -7890,6 +8226,13 @@ class sse_output {
  public:
   virtual ~sse_output() = default;
   virtual bool write(std::string_view bytes) = 0;
+  // An output on an event loop can resume a coroutine endpoint after its pause (stream_sink's
+  // resume_after), and must then resume it early when wake() is called (the stream closed).
+  virtual bool resume_after(std::chrono::milliseconds duration, std::coroutine_handle<> paused) {
+    (void)duration, (void)paused;
+    return false;
+  }
+  virtual void wake() {}
 };
 
 // The sink an endpoint's sb::stream writes into: formats each value as an event with the next id.
@@ -7914,6 +8257,9 @@ class sse_stream final : public stream_sink {
     closed_.wait_for(lock, duration, [this] { return !open_.load(); });
     return open_.load();
   }
+  bool resume_after(std::chrono::milliseconds duration, std::coroutine_handle<> paused) override {
+    return open_.load() && out_.resume_after(duration, paused);
+  }
   // Comments (heartbeats) and the retry field: written only while the stream is open.
   bool write(std::string_view text) {
     std::lock_guard lock(mutex_);
@@ -7933,6 +8279,7 @@ class sse_stream final : public stream_sink {
       open_ = false;
     }
     closed_.notify_all();
+    out_.wake();
   }
 
  private:
@@ -7940,6 +8287,7 @@ class sse_stream final : public stream_sink {
     if (!out_.write(text)) {
       open_ = false;
       closed_.notify_all();
+      out_.wake();
     }
     return open_;
   }
@@ -8257,6 +8605,7 @@ class session_scope {
 }  // namespace sb::detail
 // end switchboard/session_store.hpp
 
+#include <atomic>
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
@@ -8624,11 +8973,21 @@ struct http_session {
   }
 };
 
+// Told when a stream that went on after http_api::start_stream returned has ended (its final event
+// written); on the thread that ran its last step.
+class stream_end_listener {
+ public:
+  virtual void stream_ended() noexcept = 0;
+
+ protected:
+  ~stream_end_listener() = default;
+};
+
 template <class App, class Options>
 class http_api {
  public:
-  // A stream accepted by handle(): the server writes the head in `out`, then runs it (run_stream)
-  // on a thread that may block. Closing `stream` (the client went away) ends it.
+  // A stream accepted by handle(): the server writes the head in `out`, then starts it
+  // (start_stream). Closing `stream` (the client went away) ends it.
   struct stream_call {
     stream_call(const Options& options, detail::sse_output& output, std::size_t index)
         : index(index), session(options), stream(output, 1) {}
@@ -8636,6 +8995,25 @@ class http_api {
     detail::request_view view;
     http_session<Options> session;
     detail::sse_stream stream;
+    context ctx;
+    response result;
+
+    // Whichever comes second ends the stream: start_stream returning, or the coroutine finishing.
+    class ending final : public call_completion {
+     public:
+      void suspended(std::unique_ptr<detail::suspended_call> call) override { running = std::move(call); }
+      void finished() noexcept override {
+        if (arrivals.fetch_add(1) == 1) {
+          api->end_stream(*owner);
+          listener->stream_ended();
+        }
+      }
+      http_api* api = nullptr;
+      stream_call* owner = nullptr;
+      stream_end_listener* listener = nullptr;
+      std::atomic<int> arrivals{0};
+      std::unique_ptr<detail::suspended_call> running;  // the coroutine, which views all of the above
+    } end;  // last: destroyed first
   };
 
   http_api(App& app, const Options& options) : app_(app), options_(options) {}
@@ -8668,33 +9046,41 @@ class http_api {
     return call;
   }
 
-  // Runs an accepted stream to its end on the calling thread; the final event says how it ended.
-  void run_stream(stream_call& call) {
+  // A stream whose endpoint is a coroutine that can pause without a thread: start it where the
+  // server's I/O runs (start_stream with a listener). Any other blocks the thread it runs on.
+  static bool suspends(const stream_call& call) { return App::table[call.index].suspends; }
+
+  // Starts an accepted stream. True when it has ended here (its final event written). False when
+  // it went on as a coroutine, with `listener` (required for that) told when it ends; the sink's
+  // resume_after then decides where it resumes. Without a listener it runs to its end here.
+  bool start_stream(stream_call& call, stream_end_listener* listener) {
     detail::sse_stream& stream = call.stream;
     if (!streams_.add(&stream, options_.max_sse_streams)) {
       stream.final_event("error", R"({"error":{"kind":"too_many_requests","message":"too many open streams"}})");
-      return;
+      return true;
     }
     stream.write("retry: " + std::to_string(options_.sse_retry_ms) + "\n\n");
-    context ctx;
+    context& ctx = call.ctx;
     ctx.from = origin::sse;
     ctx.http = &call.view.info;
     ctx.session = &call.session.scope.current;
     ctx.sink = &stream;
     ctx.bus = &app_;
     ctx.last_event_id = call.view.last_event_id;
-    response result;
-    app_.call_at(call.index, {{}, call.view.query.fields(), true}, result, ctx);
-    streams_.remove(&stream);
-    if (result.ok()) {
-      stream.final_event("end", result.form == body_form::json ? std::string_view(result.body) : "null");
-    } else {
-      std::string body;
-      result.write_error_body(body);
-      stream.final_event("error", body);
+    if (listener && suspends(call)) {
+      call.end.api = this;
+      call.end.owner = &call;
+      call.end.listener = listener;
+      ctx.completion = &call.end;
     }
-    app_.run_tasks(result);
+    app_.call_at(call.index, {{}, call.view.query.fields(), true}, call.result, ctx);
+    if (call.end.running && call.end.arrivals.fetch_add(1) == 0) return false;
+    end_stream(call);
+    return true;
   }
+
+  // Runs an accepted stream to its end on the calling thread.
+  void run_stream(stream_call& call) { start_stream(call, nullptr); }
 
   void heartbeat() { streams_.heartbeat(); }
   // Ends every stream (each writes its final event); new ones are refused.
@@ -8702,6 +9088,21 @@ class http_api {
   std::size_t open_streams() { return streams_.size(); }
 
  private:
+  // The stream's endpoint has returned: the final event says how it ended.
+  void end_stream(stream_call& call) {
+    detail::sse_stream& stream = call.stream;
+    streams_.remove(&stream);
+    const response& result = call.result;
+    if (result.ok()) {
+      stream.final_event("end", result.form == body_form::json ? std::string_view(result.body) : "null");
+    } else {
+      std::string body;
+      result.write_error_body(body);
+      stream.final_event("error", body);
+    }
+    app_.run_tasks(call.result);
+  }
+
   void route(const http_input& in, http_output& out, detail::sse_output& stream_output, std::unique_ptr<stream_call>& call) {
     thread_local std::string decoded;
     if (!detail::decode_path(in.path, decoded))
@@ -9654,12 +10055,16 @@ class worker_pool {
 #include <asio/write.hpp>
 
 #include <poll.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <algorithm>
 #include <array>
 #include <atomic>
 #include <charconv>
 #include <chrono>
+#include <coroutine>
 #include <cstddef>
 #include <cstdint>
 #include <ctime>
@@ -9782,22 +10187,26 @@ struct server_core {
   // Streams run on threads of their own, so that open streams never take the calls' workers.
   worker_pool stream_pool{1, options.max_sse_streams + 1};
   std::atomic<std::size_t> connections{0};
+  std::atomic<std::size_t> crowd{0};  // the most connections open at once since memory was last released
   std::atomic<bool> stopping{false};
   std::mutex registry_mutex;
   std::unordered_set<http_connection<App>*> registry;  // the open connections, for the stop
 };
 
 template <class App>
-class http_connection final : public std::enable_shared_from_this<http_connection<App>>, public hangup_probe {
+class http_connection final : public std::enable_shared_from_this<http_connection<App>>,
+                              public hangup_probe,
+                              public stream_end_listener {
   using core_type = server_core<App>;
   using stream_call = typename core_type::api_type::stream_call;
 
  public:
   http_connection(core_type& core, asio::ip::tcp::socket socket)
-      : core_(core), strand_(socket.get_executor()), socket_(std::move(socket)), timer_(strand_),
+      : core_(core), strand_(socket.get_executor()), socket_(std::move(socket)), timer_(strand_), pause_(strand_),
         parser_(core.limits), fields_(core.limits.max_header_count + 1),
         chunked_(core.options.max_body_bytes), buffer_(initial_buffer) {
-    ++core_.connections;
+    if (const std::size_t open = ++core_.connections; open > core_.crowd.load(std::memory_order_relaxed))
+      core_.crowd.store(open, std::memory_order_relaxed);  // a close race may lose a peak: it is a hint
     std::error_code ec;
     const auto peer = socket_.remote_endpoint(ec);
     if (!ec) {
@@ -10126,26 +10535,51 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
    public:
     explicit stream_writer(http_connection& c) : c_(c) {}
     bool write(std::string_view bytes) override { return c_.queue(bytes); }
+    bool resume_after(std::chrono::milliseconds duration, std::coroutine_handle<> paused) override {
+      return c_.pause(duration, paused);
+    }
+    void wake() override { c_.wake(); }
 
    private:
     http_connection& c_;
   };
 
+  // A stream whose endpoint blocks runs on a thread of the stream pool.
   class stream_job final : public work_item {
    public:
     explicit stream_job(http_connection& c) : c_(c) {}
     void run() override {
       c_.core_.api.run_stream(*c_.stream_);
-      auto self = std::move(c_.stream_self_);
-      asio::post(c_.strand_, [self = std::move(self)] {
-        self->stream_done_ = true;
-        self->finish_stream_if_done();
-      });
+      c_.stream_ended();
     }
 
    private:
     http_connection& c_;
   };
+
+  // From the stream's last step, on whichever thread ran it.
+  void stream_ended() noexcept override {
+    auto self = std::move(stream_self_);
+    asio::post(strand_, [self = std::move(self)] {
+      self->stream_work_.reset();
+      self->stream_done_ = true;
+      self->finish_stream_if_done();
+    });
+  }
+
+  // A coroutine endpoint pauses (on this strand, where it runs): the timer resumes it, or wake()
+  // sooner. Nothing but the timer waits meanwhile.
+  bool pause(std::chrono::milliseconds duration, std::coroutine_handle<> paused) {
+    if (phase_ == phase::closed) return false;
+    pause_.expires_after(duration);
+    pause_.async_wait([self = this->shared_from_this(), paused](std::error_code) { paused.resume(); });
+    return true;
+  }
+  // The stream closed (the client left, too slow, the stop): a paused endpoint resumes now. From any
+  // thread, hence the post; a pause begun later sees the stream closed and does not wait.
+  void wake() {
+    asio::post(strand_, [self = this->shared_from_this()] { self->pause_.cancel(); });
+  }
 
   void start_stream() {
     phase_ = phase::streaming;
@@ -10157,7 +10591,11 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
       return finish_stream_if_done();
     }
     stream_self_ = this->shared_from_this();
-    stream_work_.emplace(core_.io.get_executor());
+    if (core_.api.suspends(*stream_)) {  // a coroutine: it starts here and pauses without a thread
+      if (core_.api.start_stream(*stream_, this)) stream_ended();
+      return;
+    }
+    stream_work_.emplace(core_.io.get_executor());  // the loop must not run out of work meanwhile
     core_.stream_pool.submit(stream_job_);
   }
 
@@ -10278,6 +10716,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   asio::any_io_executor strand_;  // the strand the connection was accepted on
   asio::ip::tcp::socket socket_;
   asio::steady_timer timer_;
+  asio::steady_timer pause_;  // a coroutine stream's pause
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
   bool timer_waiting_ = false;
   std::uint64_t timer_wait_ = 0;
@@ -10401,6 +10840,22 @@ class listener {
 
 }  // namespace sb::detail
 
+namespace sb::detail {
+
+// glibc keeps the heap pages a crowd of closed connections freed (10,000 dropped streams stayed
+// resident as 120 MiB); once the crowd has halved, the heartbeat gives them back to the system.
+inline void release_memory_after_crowd(std::atomic<std::size_t>& crowd, std::size_t open_connections) {
+  constexpr std::size_t large_crowd = 1000;
+  const std::size_t peak = crowd.load(std::memory_order_relaxed);
+  if (peak < large_crowd || open_connections > peak / 2) return;
+#if defined(__GLIBC__)
+  ::malloc_trim(0);
+#endif
+  crowd.store(open_connections, std::memory_order_relaxed);
+}
+
+}  // namespace sb::detail
+
 namespace sb {
 
 template <class App>
@@ -10425,6 +10880,7 @@ void server::run(App& app, shutdown& stop) const {
       if (ec || core.stopping) return;
       core.api.heartbeat();
       sessions->sweep();  // expired sessions go even when nobody asks for them
+      detail::release_memory_after_crowd(core.crowd, core.connections);
       next_beat();
     });
   };

@@ -136,9 +136,11 @@ struct stream_guard {
 };
 
 // Streams n steps; over SSE each arrives as an event, elsewhere they come back as one array. A
-// reconnecting SSE client resumes after the step named by Last-Event-ID.
-inline sb::result<void> count(int n, std::optional<int> delay_ms, const sb::context& ctx, sb::stream<step> out) {
-  if (n < 0 || n > 10000) return sb::invalid_argument("n must be between 0 and 10000");
+// reconnecting SSE client resumes after the step named by Last-Event-ID. A coroutine: on sb::server
+// its pauses hold no thread, so thousands of progress bars cost memory only.
+inline sb::task<sb::result<void>> count(int n, std::optional<int> delay_ms, const sb::context& ctx,
+                                        sb::stream<step> out) {
+  if (n < 0 || n > 10000) co_return sb::invalid_argument("n must be between 0 and 10000");
   const stream_guard guard;
   const auto pause = std::chrono::milliseconds(std::clamp(delay_ms.value_or(100), 0, 5000));
   // Resume after the client's last step; an id that is no step number (too large, negative, not a
@@ -150,10 +152,10 @@ inline sb::result<void> count(int n, std::optional<int> delay_ms, const sb::cont
       !id.empty() && error == std::errc{} && end == id.data() + id.size() && last_seen >= 0 && last_seen <= n)
     first = last_seen + 1;
   for (int k = first; k <= n; ++k) {
-    if (!out.emit({k, n, 100.0 * k / n})) return {};  // the client went away
-    if (k < n && !out.wait_for(pause)) return {};
+    if (!out.emit({k, n, 100.0 * k / n})) co_return {};  // the client went away
+    if (k < n && !co_await out.pause(pause)) co_return {};
   }
-  return {};
+  co_return {};
 }
 
 struct progress {

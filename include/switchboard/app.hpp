@@ -57,6 +57,10 @@ struct endpoint_entry {
   bool hidden;
   bool internal;
   bool streams;
+  // A coroutine (sb::task) that streams: run where its pauses can hold no thread (sb::server's
+  // I/O loop) rather than on a thread of its own. Serialized modules' ones are not: a lock is held
+  // by a thread.
+  bool suspends;
   bool uses_session;
   bool hooked;        // has before or after hooks of its own
   bool hard_timeout;  // sb::timeout_ms
@@ -116,6 +120,7 @@ class app final : public bus {
             traits::is_hidden,
             traits::is_internal,
             invoker::streams,
+            invoker::streams && detail::is_task<typename invoker::R> && !detail::serialized_module<M>,
             invoker::uses_session,
             invoker::has_endpoint_hooks(),
             traits::has_timeout,

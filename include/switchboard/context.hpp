@@ -6,9 +6,11 @@
 #include <switchboard/result.hpp>
 
 #include <chrono>
+#include <coroutine>
 #include <cstdint>
 #include <ctime>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -97,6 +99,36 @@ class stream_sink {
     std::this_thread::sleep_for(duration);
     return open();
   }
+  // For an endpoint that is a coroutine (sb::task): true when the transport will resume `paused`
+  // after `duration`, or at once when the consumer goes away, with no thread waiting meanwhile;
+  // false when it cannot, and wait_for() is used instead.
+  virtual bool resume_after(std::chrono::milliseconds duration, std::coroutine_handle<> paused) {
+    (void)duration, (void)paused;
+    return false;
+  }
+};
+
+namespace detail {
+// A call that went on as a coroutine after it returned; destroying it ends the coroutine.
+class suspended_call {
+ public:
+  virtual ~suspended_call() = default;
+};
+}  // namespace detail
+
+// Supplied by a transport that lets an endpoint that is a coroutine (sb::task) go on after its
+// call returned, with no thread held while it waits (sb::server's SSE streams). The transport keeps
+// the call's context and response alive until finished(), and the suspended call after that.
+class call_completion {
+ public:
+  // The call goes on: `call` owns the coroutine. Comes before its first step runs.
+  virtual void suspended(std::unique_ptr<detail::suspended_call> call) = 0;
+  // It ended and the response holds its answer; on the thread that ran its last step. Must not
+  // destroy the suspended call from inside.
+  virtual void finished() noexcept = 0;
+
+ protected:
+  ~call_completion() = default;
 };
 
 // Tells a running call whether its caller has gone (an HTTP client that closed its connection).
@@ -129,6 +161,7 @@ struct context {
   // when it has none (streams, or app_options::call_timeout of zero). Long work can stop early.
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   const hangup_probe* hangup = nullptr;  // null when the transport cannot tell
+  call_completion* completion = nullptr;  // null: every call ends before it returns
 
   bool expired() const { return std::chrono::steady_clock::now() >= deadline; }
   bool hung_up() const { return hangup && hangup->hung_up(); }

@@ -11,6 +11,7 @@
 #include <switchboard/module.hpp>
 #include <switchboard/result.hpp>
 #include <switchboard/stream.hpp>
+#include <switchboard/task.hpp>
 #include <switchboard/task_pool.hpp>
 
 #include <algorithm>
@@ -303,29 +304,17 @@ struct call_shape {
       if (ops.serial) serial = std::unique_lock(ops.serial(app));
       if constexpr (streams) {
         if (ctx.sink) {
-          if constexpr (std::is_void_v<R>) {
-            ops.call(app, ctx, bound, ctx.sink);
-            out.body = "null";
-          } else {
-            deliver<Raw>(ops.call(app, ctx, bound, ctx.sink), out);
-          }
+          call_into(app, ctx, bound, ctx.sink, out, ops);
         } else {
           std::string collected;
           array_sink sink(collected, app.max_collected_bytes(), ctx, app.stopping_flag());
-          if constexpr (std::is_void_v<R>) {
-            ops.call(app, ctx, bound, &sink);
-          } else {
-            deliver<Raw>(ops.call(app, ctx, bound, &sink), out);
-          }
+          call_into(app, ctx, bound, &sink, out, ops);
           if (!collection_complete(app, sink, ops.full_name, out) || !out.ok()) return true;
           sink.finish();
           out.body = std::move(collected);
         }
-      } else if constexpr (std::is_void_v<R>) {
-        ops.call(app, ctx, bound, nullptr);
-        out.body = "null";
       } else {
-        deliver<Raw>(ops.call(app, ctx, bound, nullptr), out);
+        call_into(app, ctx, bound, nullptr, out, ops);
       }
       if (cache && out.ok() && out.form == body_form::json) cache->store(*key, out.body);
     } catch (const std::exception& e) {
@@ -335,6 +324,100 @@ struct call_shape {
     }
     return true;
   }
+
+  // Calls the endpoint and puts its answer in `out`; a task runs to its end here.
+  static void call_into(App& app, context& ctx, bound_tuple& bound, stream_sink* sink, response& out,
+                        const ops_type& ops) {
+    if constexpr (is_task<R>) {
+      R running = ops.call(app, ctx, bound, sink);
+      if constexpr (std::is_void_v<typename R::value_type>) {
+        run_to_end(running);
+        out.body = "null";
+      } else {
+        deliver<Raw>(run_to_end(running), out);
+      }
+    } else if constexpr (std::is_void_v<R>) {
+      ops.call(app, ctx, bound, sink);
+      out.body = "null";
+    } else {
+      deliver<Raw>(ops.call(app, ctx, bound, sink), out);
+    }
+  }
+
+  // A task called with a live stream by a transport that can resume it later (ctx.completion): it
+  // owns its parameters' text (string_view parameters view it across pauses), runs until its first
+  // pause, and ends through the completion, which also runs the after-hooks then.
+  class suspended final : public suspended_call, public task_driver {
+   public:
+    suspended(App& app, context& ctx, response& out, const ops_type& ops, std::string_view params)
+        : app_(app), ctx_(ctx), out_(out), ops_(ops), params_(params), started_(std::chrono::steady_clock::now()) {}
+
+    // False, with `out` filled, when the call ends before it starts (hooks, binding, injection).
+    static void start(App& app, std::string_view json_params, context& ctx, response& out, const ops_type& ops) {
+      auto call = std::make_unique<suspended>(app, ctx, out, ops, json_params);
+      suspended& self = *call;
+      self.hooked_ = app.has_global_hooks() || ops.before || ops.after;
+      if (self.hooked_) {
+        call_info info = self.info();
+        if (!app.run_before_hooks(info, out) || (ops.before && !ops.before(info, out))) return self.end_hooks();
+        if (info.params.data() != self.params_.data()) self.params_.assign(info.params);
+      }
+      if (!self.bind() || !injections_available(app, ctx, out, ops.full_name)) return self.end_hooks();
+      try {
+        self.running_.emplace(ops.call(app, ctx, self.bound_, ctx.sink));
+      } catch (const std::exception& e) {
+        app.report_exception(ops.full_name, e.what(), out);
+        return self.end_hooks();
+      }
+      task_access::frame(*self.running_).promise().driver = &self;
+      ctx.completion->suspended(std::move(call));
+      task_access::frame(*self.running_).resume();
+    }
+
+    void task_finished() noexcept override {
+      try {
+        if constexpr (std::is_void_v<typename R::value_type>) {
+          task_access::frame(*running_).promise().take();
+          out_.body = "null";
+        } else {
+          deliver<Raw>(task_access::frame(*running_).promise().take(), out_);
+        }
+      } catch (const std::exception& e) {
+        app_.report_exception(ops_.full_name, e.what(), out_);
+      } catch (...) {
+        app_.report_exception(ops_.full_name, "a non-standard exception", out_);
+      }
+      end_hooks();
+      ctx_.completion->finished();
+    }
+
+   private:
+    call_info info() { return {ops_.module, ops_.endpoint, params_, ctx_, {}}; }
+    bool bind() {
+      const bind_status status = bind_json<Names>(params_, bound_, out_);
+      if (status == bind_status::failed) return false;
+      if (status == bind_status::bound) return true;
+      bound_ = bound_tuple{};  // an escaped string for a string_view: unescaped in the text it owns
+      return bind_json<Names>(params_, bound_, out_, nullptr, true) == bind_status::bound;
+    }
+    void end_hooks() {
+      if (!hooked_) return;
+      const call_info done = info();
+      const auto took = std::chrono::steady_clock::now() - started_;
+      if (ops_.after) ops_.after(done, out_, took);
+      app_.run_after_hooks(done, out_, took);
+    }
+
+    App& app_;
+    context& ctx_;
+    response& out_;
+    const ops_type& ops_;
+    std::string params_;
+    std::chrono::steady_clock::time_point started_;
+    bool hooked_ = false;
+    bound_tuple bound_{};
+    std::optional<R> running_;  // last: its frame goes first, while what it views is still here
+  };
 
   // A collected stream that was cut short answers an error, never a truncated array.
   static bool collection_complete(App& app, const array_sink& sink, std::string_view full_name, response& out) {
@@ -433,6 +516,18 @@ struct call_shape {
     if (ops.internal && ctx.from != origin::in_process) {
       out.fail(error_kind::not_found, "no endpoint named " + std::string(ops.full_name));
       return;
+    }
+    if constexpr (is_task<R> && streams) {
+      if (ctx.completion && ctx.sink && !ops.serial && !in.rest) {
+        std::string_view json_params = in.json;
+        scratch<std::string> converted;
+        if (in.from_fields) {
+          converted->clear();
+          if (!fields_to_json<Names, bound_tuple>(in.fields, *converted, out)) return;
+          json_params = *converted;
+        }
+        return suspended::start(app, json_params, ctx, out, ops);
+      }
     }
     if (in.rest) {
       // The single pass hands over unchecked bytes: hooks and sb::timeout_ms need the exact
@@ -679,7 +774,7 @@ void describe_signature(json::schema_builder& schemas, std::string& out, std::st
 template <class Invoker>
 void describe_endpoint(json::schema_builder& schemas, std::string& out) {
   using traits = typename Invoker::traits;
-  using R = typename result_value<std::remove_cvref_t<typename traits::result_type>>::type;
+  using R = typename result_value<typename task_value<std::remove_cvref_t<typename traits::result_type>>::type>::type;
   describe_signature<traits::names, typename Invoker::bound_tuple, R, traits::is_raw,
                      typename streamed<typename traits::params>::type>(
       schemas, out, Invoker::full_name.substr(Invoker::full_name.find('.') + 1), traits::allowed);

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <coroutine>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -39,11 +40,32 @@ class stream {
   // Pauses between values; returns false as soon as the consumer goes away (then return and let
   // destructors clean up) instead of sleeping through it.
   bool wait_for(std::chrono::milliseconds duration) {
-    // At most a day per call, so that no sink adds an unbounded duration to a clock.
-    return sink_ && sink_->wait_for(std::min<std::chrono::milliseconds>(duration, std::chrono::hours(24)));
+    return sink_ && sink_->wait_for(bounded(duration));
+  }
+
+  // The same pause in an endpoint that is a coroutine (returns sb::task): `co_await out.pause(d)`
+  // is false as soon as the consumer goes away. Where the transport can resume the coroutine later
+  // no thread waits; elsewhere this thread does, as wait_for().
+  auto pause(std::chrono::milliseconds duration) {
+    struct awaiter {
+      stream_sink* sink;
+      std::chrono::milliseconds duration;
+      bool await_ready() const { return !sink || !sink->open(); }
+      bool await_suspend(std::coroutine_handle<> paused) {
+        if (sink->resume_after(duration, paused)) return true;
+        sink->wait_for(duration);
+        return false;  // waited here: go on at once
+      }
+      bool await_resume() const { return sink && sink->open(); }
+    };
+    return awaiter{sink_, bounded(duration)};
   }
 
  private:
+  // At most a day per pause, so that no sink adds an unbounded duration to a clock.
+  static std::chrono::milliseconds bounded(std::chrono::milliseconds d) {
+    return std::clamp<std::chrono::milliseconds>(d, std::chrono::milliseconds(0), std::chrono::hours(24));
+  }
   stream_sink* sink_;
 };
 

@@ -7,6 +7,7 @@
 #include <switchboard/result.hpp>
 #include <switchboard/context.hpp>
 #include <switchboard/stream.hpp>
+#include <switchboard/task.hpp>
 #include <switchboard/endpoint.hpp>
 #include <switchboard/bind.hpp>
 #include <switchboard/app.hpp>

@@ -2,7 +2,7 @@
 // endpoints that block, stream without pause, and report what is open.
 //   wire_server --port P [--header-timeout-ms N] [--body-timeout-ms N] [--idle-timeout-ms N]
 //               [--max-connections N] [--max-send-queue N] [--max-body N] [--io-threads N]
-//               [--max-sse-streams N] [--httplib]
+//               [--max-sse-streams N] [--sse-heartbeat-s N] [--httplib]
 #include <switchboard/switchboard.hpp>
 
 #include <atomic>
@@ -51,6 +51,13 @@ inline void idle(int wait_ms, sb::stream<int> out) {
     if (!out.wait_for(std::chrono::milliseconds(wait_ms))) return;
 }
 
+// The same as a coroutine: between values it holds no thread on sb::server, only a timer.
+inline sb::task<void> waiting(int wait_ms, sb::stream<int> out) {
+  const counted guard;
+  for (int i = 0; out.emit(i); ++i)
+    if (!co_await out.pause(std::chrono::milliseconds(wait_ms))) co_return;
+}
+
 struct stream_counts {
   int open;
   int finished;
@@ -65,6 +72,7 @@ struct probe {
   sb::fn<&wire::sleep_ms, sb::args{"ms"}> sleep;
   sb::fn<&wire::flood, sb::args{"size"}> flood;
   sb::fn<&wire::idle, sb::args{"wait_ms"}> idle;
+  sb::fn<&wire::waiting, sb::args{"wait_ms"}> waiting;
   sb::fn<&wire::streams> streams;
 };
 
@@ -87,6 +95,7 @@ int main(int argc, char** argv) {
     else if (arg == "--max-body") server.max_body_bytes = static_cast<std::size_t>(next());
     else if (arg == "--io-threads") server.io_threads = static_cast<std::size_t>(next());
     else if (arg == "--max-sse-streams") server.max_sse_streams = static_cast<std::size_t>(next());
+    else if (arg == "--sse-heartbeat-s") server.sse_heartbeat_s = next();
     else if (arg == "--httplib") httplib = true;
     else {
       std::fprintf(stderr, "wire_server: unknown flag %s\n", arg.c_str());

@@ -18,6 +18,7 @@
 #include <switchboard/protocol/sse.hpp>
 #include <switchboard/session_store.hpp>
 
+#include <atomic>
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
@@ -385,11 +386,21 @@ struct http_session {
   }
 };
 
+// Told when a stream that went on after http_api::start_stream returned has ended (its final event
+// written); on the thread that ran its last step.
+class stream_end_listener {
+ public:
+  virtual void stream_ended() noexcept = 0;
+
+ protected:
+  ~stream_end_listener() = default;
+};
+
 template <class App, class Options>
 class http_api {
  public:
-  // A stream accepted by handle(): the server writes the head in `out`, then runs it (run_stream)
-  // on a thread that may block. Closing `stream` (the client went away) ends it.
+  // A stream accepted by handle(): the server writes the head in `out`, then starts it
+  // (start_stream). Closing `stream` (the client went away) ends it.
   struct stream_call {
     stream_call(const Options& options, detail::sse_output& output, std::size_t index)
         : index(index), session(options), stream(output, 1) {}
@@ -397,6 +408,25 @@ class http_api {
     detail::request_view view;
     http_session<Options> session;
     detail::sse_stream stream;
+    context ctx;
+    response result;
+
+    // Whichever comes second ends the stream: start_stream returning, or the coroutine finishing.
+    class ending final : public call_completion {
+     public:
+      void suspended(std::unique_ptr<detail::suspended_call> call) override { running = std::move(call); }
+      void finished() noexcept override {
+        if (arrivals.fetch_add(1) == 1) {
+          api->end_stream(*owner);
+          listener->stream_ended();
+        }
+      }
+      http_api* api = nullptr;
+      stream_call* owner = nullptr;
+      stream_end_listener* listener = nullptr;
+      std::atomic<int> arrivals{0};
+      std::unique_ptr<detail::suspended_call> running;  // the coroutine, which views all of the above
+    } end;  // last: destroyed first
   };
 
   http_api(App& app, const Options& options) : app_(app), options_(options) {}
@@ -429,33 +459,41 @@ class http_api {
     return call;
   }
 
-  // Runs an accepted stream to its end on the calling thread; the final event says how it ended.
-  void run_stream(stream_call& call) {
+  // A stream whose endpoint is a coroutine that can pause without a thread: start it where the
+  // server's I/O runs (start_stream with a listener). Any other blocks the thread it runs on.
+  static bool suspends(const stream_call& call) { return App::table[call.index].suspends; }
+
+  // Starts an accepted stream. True when it has ended here (its final event written). False when
+  // it went on as a coroutine, with `listener` (required for that) told when it ends; the sink's
+  // resume_after then decides where it resumes. Without a listener it runs to its end here.
+  bool start_stream(stream_call& call, stream_end_listener* listener) {
     detail::sse_stream& stream = call.stream;
     if (!streams_.add(&stream, options_.max_sse_streams)) {
       stream.final_event("error", R"({"error":{"kind":"too_many_requests","message":"too many open streams"}})");
-      return;
+      return true;
     }
     stream.write("retry: " + std::to_string(options_.sse_retry_ms) + "\n\n");
-    context ctx;
+    context& ctx = call.ctx;
     ctx.from = origin::sse;
     ctx.http = &call.view.info;
     ctx.session = &call.session.scope.current;
     ctx.sink = &stream;
     ctx.bus = &app_;
     ctx.last_event_id = call.view.last_event_id;
-    response result;
-    app_.call_at(call.index, {{}, call.view.query.fields(), true}, result, ctx);
-    streams_.remove(&stream);
-    if (result.ok()) {
-      stream.final_event("end", result.form == body_form::json ? std::string_view(result.body) : "null");
-    } else {
-      std::string body;
-      result.write_error_body(body);
-      stream.final_event("error", body);
+    if (listener && suspends(call)) {
+      call.end.api = this;
+      call.end.owner = &call;
+      call.end.listener = listener;
+      ctx.completion = &call.end;
     }
-    app_.run_tasks(result);
+    app_.call_at(call.index, {{}, call.view.query.fields(), true}, call.result, ctx);
+    if (call.end.running && call.end.arrivals.fetch_add(1) == 0) return false;
+    end_stream(call);
+    return true;
   }
+
+  // Runs an accepted stream to its end on the calling thread.
+  void run_stream(stream_call& call) { start_stream(call, nullptr); }
 
   void heartbeat() { streams_.heartbeat(); }
   // Ends every stream (each writes its final event); new ones are refused.
@@ -463,6 +501,21 @@ class http_api {
   std::size_t open_streams() { return streams_.size(); }
 
  private:
+  // The stream's endpoint has returned: the final event says how it ended.
+  void end_stream(stream_call& call) {
+    detail::sse_stream& stream = call.stream;
+    streams_.remove(&stream);
+    const response& result = call.result;
+    if (result.ok()) {
+      stream.final_event("end", result.form == body_form::json ? std::string_view(result.body) : "null");
+    } else {
+      std::string body;
+      result.write_error_body(body);
+      stream.final_event("error", body);
+    }
+    app_.run_tasks(call.result);
+  }
+
   void route(const http_input& in, http_output& out, detail::sse_output& stream_output, std::unique_ptr<stream_call>& call) {
     thread_local std::string decoded;
     if (!detail::decode_path(in.path, decoded))

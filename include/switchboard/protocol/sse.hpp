@@ -8,6 +8,7 @@
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
+#include <coroutine>
 #include <cstdint>
 #include <mutex>
 #include <set>
@@ -59,6 +60,13 @@ class sse_output {
  public:
   virtual ~sse_output() = default;
   virtual bool write(std::string_view bytes) = 0;
+  // An output on an event loop can resume a coroutine endpoint after its pause (stream_sink's
+  // resume_after), and must then resume it early when wake() is called (the stream closed).
+  virtual bool resume_after(std::chrono::milliseconds duration, std::coroutine_handle<> paused) {
+    (void)duration, (void)paused;
+    return false;
+  }
+  virtual void wake() {}
 };
 
 // The sink an endpoint's sb::stream writes into: formats each value as an event with the next id.
@@ -83,6 +91,9 @@ class sse_stream final : public stream_sink {
     closed_.wait_for(lock, duration, [this] { return !open_.load(); });
     return open_.load();
   }
+  bool resume_after(std::chrono::milliseconds duration, std::coroutine_handle<> paused) override {
+    return open_.load() && out_.resume_after(duration, paused);
+  }
   // Comments (heartbeats) and the retry field: written only while the stream is open.
   bool write(std::string_view text) {
     std::lock_guard lock(mutex_);
@@ -102,6 +113,7 @@ class sse_stream final : public stream_sink {
       open_ = false;
     }
     closed_.notify_all();
+    out_.wake();
   }
 
  private:
@@ -109,6 +121,7 @@ class sse_stream final : public stream_sink {
     if (!out_.write(text)) {
       open_ = false;
       closed_.notify_all();
+      out_.wake();
     }
     return open_;
   }

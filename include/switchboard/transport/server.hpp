@@ -22,12 +22,16 @@
 #include <asio/write.hpp>
 
 #include <poll.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <algorithm>
 #include <array>
 #include <atomic>
 #include <charconv>
 #include <chrono>
+#include <coroutine>
 #include <cstddef>
 #include <cstdint>
 #include <ctime>
@@ -150,22 +154,26 @@ struct server_core {
   // Streams run on threads of their own, so that open streams never take the calls' workers.
   worker_pool stream_pool{1, options.max_sse_streams + 1};
   std::atomic<std::size_t> connections{0};
+  std::atomic<std::size_t> crowd{0};  // the most connections open at once since memory was last released
   std::atomic<bool> stopping{false};
   std::mutex registry_mutex;
   std::unordered_set<http_connection<App>*> registry;  // the open connections, for the stop
 };
 
 template <class App>
-class http_connection final : public std::enable_shared_from_this<http_connection<App>>, public hangup_probe {
+class http_connection final : public std::enable_shared_from_this<http_connection<App>>,
+                              public hangup_probe,
+                              public stream_end_listener {
   using core_type = server_core<App>;
   using stream_call = typename core_type::api_type::stream_call;
 
  public:
   http_connection(core_type& core, asio::ip::tcp::socket socket)
-      : core_(core), strand_(socket.get_executor()), socket_(std::move(socket)), timer_(strand_),
+      : core_(core), strand_(socket.get_executor()), socket_(std::move(socket)), timer_(strand_), pause_(strand_),
         parser_(core.limits), fields_(core.limits.max_header_count + 1),
         chunked_(core.options.max_body_bytes), buffer_(initial_buffer) {
-    ++core_.connections;
+    if (const std::size_t open = ++core_.connections; open > core_.crowd.load(std::memory_order_relaxed))
+      core_.crowd.store(open, std::memory_order_relaxed);  // a close race may lose a peak: it is a hint
     std::error_code ec;
     const auto peer = socket_.remote_endpoint(ec);
     if (!ec) {
@@ -494,26 +502,51 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
    public:
     explicit stream_writer(http_connection& c) : c_(c) {}
     bool write(std::string_view bytes) override { return c_.queue(bytes); }
+    bool resume_after(std::chrono::milliseconds duration, std::coroutine_handle<> paused) override {
+      return c_.pause(duration, paused);
+    }
+    void wake() override { c_.wake(); }
 
    private:
     http_connection& c_;
   };
 
+  // A stream whose endpoint blocks runs on a thread of the stream pool.
   class stream_job final : public work_item {
    public:
     explicit stream_job(http_connection& c) : c_(c) {}
     void run() override {
       c_.core_.api.run_stream(*c_.stream_);
-      auto self = std::move(c_.stream_self_);
-      asio::post(c_.strand_, [self = std::move(self)] {
-        self->stream_done_ = true;
-        self->finish_stream_if_done();
-      });
+      c_.stream_ended();
     }
 
    private:
     http_connection& c_;
   };
+
+  // From the stream's last step, on whichever thread ran it.
+  void stream_ended() noexcept override {
+    auto self = std::move(stream_self_);
+    asio::post(strand_, [self = std::move(self)] {
+      self->stream_work_.reset();
+      self->stream_done_ = true;
+      self->finish_stream_if_done();
+    });
+  }
+
+  // A coroutine endpoint pauses (on this strand, where it runs): the timer resumes it, or wake()
+  // sooner. Nothing but the timer waits meanwhile.
+  bool pause(std::chrono::milliseconds duration, std::coroutine_handle<> paused) {
+    if (phase_ == phase::closed) return false;
+    pause_.expires_after(duration);
+    pause_.async_wait([self = this->shared_from_this(), paused](std::error_code) { paused.resume(); });
+    return true;
+  }
+  // The stream closed (the client left, too slow, the stop): a paused endpoint resumes now. From any
+  // thread, hence the post; a pause begun later sees the stream closed and does not wait.
+  void wake() {
+    asio::post(strand_, [self = this->shared_from_this()] { self->pause_.cancel(); });
+  }
 
   void start_stream() {
     phase_ = phase::streaming;
@@ -525,7 +558,11 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
       return finish_stream_if_done();
     }
     stream_self_ = this->shared_from_this();
-    stream_work_.emplace(core_.io.get_executor());
+    if (core_.api.suspends(*stream_)) {  // a coroutine: it starts here and pauses without a thread
+      if (core_.api.start_stream(*stream_, this)) stream_ended();
+      return;
+    }
+    stream_work_.emplace(core_.io.get_executor());  // the loop must not run out of work meanwhile
     core_.stream_pool.submit(stream_job_);
   }
 
@@ -646,6 +683,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   asio::any_io_executor strand_;  // the strand the connection was accepted on
   asio::ip::tcp::socket socket_;
   asio::steady_timer timer_;
+  asio::steady_timer pause_;  // a coroutine stream's pause
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
   bool timer_waiting_ = false;
   std::uint64_t timer_wait_ = 0;
@@ -769,6 +807,22 @@ class listener {
 
 }  // namespace sb::detail
 
+namespace sb::detail {
+
+// glibc keeps the heap pages a crowd of closed connections freed (10,000 dropped streams stayed
+// resident as 120 MiB); once the crowd has halved, the heartbeat gives them back to the system.
+inline void release_memory_after_crowd(std::atomic<std::size_t>& crowd, std::size_t open_connections) {
+  constexpr std::size_t large_crowd = 1000;
+  const std::size_t peak = crowd.load(std::memory_order_relaxed);
+  if (peak < large_crowd || open_connections > peak / 2) return;
+#if defined(__GLIBC__)
+  ::malloc_trim(0);
+#endif
+  crowd.store(open_connections, std::memory_order_relaxed);
+}
+
+}  // namespace sb::detail
+
 namespace sb {
 
 template <class App>
@@ -793,6 +847,7 @@ void server::run(App& app, shutdown& stop) const {
       if (ec || core.stopping) return;
       core.api.heartbeat();
       sessions->sweep();  // expired sessions go even when nobody asks for them
+      detail::release_memory_after_crowd(core.crowd, core.connections);
       next_beat();
     });
   };
