@@ -180,11 +180,14 @@ if command -v node >/dev/null; then
   p99() { wrk -t2 -c8 -d"${secs}s" --latency "http://127.0.0.1:${srv_port[sb]}$get" | awk '/ 99%/ {print $2}'; }
   idle=$(p99)
   # Mostly idle streams (a value every 5 s, heartbeats), as dashboards and progress views hold them.
-  node "$here/open_streams.mjs" "http://127.0.0.1:${srv_port[sb]}/sse/progress/count?n=100000&delay_ms=5000" 1000 "$((secs * 2 + 20))" &
+  # progress.count is a coroutine: on sb::server its streams hold no thread between values.
+  node "$here/open_streams.mjs" "http://127.0.0.1:${srv_port[sb]}/sse/progress/count?n=10000&delay_ms=5000" 1000 "$((secs * 2 + 60))" &
   streams=$!; pids+=($streams)
-  sleep 10  # let all 1000 connect before measuring
+  open_now() { curl -s "http://127.0.0.1:${srv_port[sb]}/api/demo/streams" | sed 's/.*"open":\([0-9]*\).*/\1/'; }
+  for _ in $(seq 600); do [[ "$(open_now)" -ge 1000 ]] && break; sleep 0.1; done
+  echo "streams open on the server: $(open_now)"
   loaded=$(p99)
-  echo "p99 idle $idle   p99 with 1000 streams $loaded"
+  echo "p99 idle $idle   p99 with 1000 streams $loaded   (still open: $(open_now))"
   kill "$streams" 2>/dev/null || true
 else
   echo "(node not found: SSE latency check skipped)"

@@ -3,7 +3,9 @@
 # would double the longest part of CI for little that one does not already catch).
 if(VARIANT STREQUAL "clang_sanitizers")
   set(flags -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug
-      "-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
+      # clang 14's -fsanitize=function cannot compile an inline coroutine ("Cannot represent a
+      # difference across sections"), a compiler bug: the rest of UBSan stays on.
+      "-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined -fno-sanitize=function -fno-omit-frame-pointer -fno-sanitize-recover=all"
       -DSWITCHBOARD_TEST_SINGLE_HEADER=OFF)
 else()
   message(FATAL_ERROR "unknown VARIANT ${VARIANT}")

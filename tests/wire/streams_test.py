@@ -6,7 +6,9 @@
     back, and a second crowd reuses the rest (nothing grows from crowd to crowd);
   - a blocking stream endpoint still works beside them, and the server stops with exit code 0.
 
-usage: streams_test.py path/to/wire_server
+usage: streams_test.py path/to/wire_server [--sanitized]
+  --sanitized: the server runs under ASan, whose allocator keeps freed memory in quarantine; the
+  memory figures are then reported, not checked.
 """
 import json
 import os
@@ -23,6 +25,7 @@ import urllib.request
 from common import free_port
 
 SERVER = sys.argv[1]
+SANITIZED = "--sanitized" in sys.argv[2:]
 COUNT = 10000
 failures = []
 
@@ -31,6 +34,13 @@ def check(name, ok, detail=""):
     print(("ok   " if ok else "FAIL ") + name + (f": {detail}" if detail else ""), flush=True)
     if not ok:
         failures.append(name)
+
+
+def check_memory(name, ok, detail=""):
+    if SANITIZED:
+        print(f"(ASan) {name}: {detail}", flush=True)
+    else:
+        check(name, ok, detail)
 
 
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -170,22 +180,23 @@ check("descriptors back to baseline", wait_until(lambda: descriptors() <= fds_be
 took = rss_open - rss_before
 # The heartbeat after the crowd has gone gives freed memory back (sb::server's memory release). What
 # stays is pinned by state Asio pools for reuse (a descriptor_state per socket of the peak).
-released = wait_until(lambda: rss_open - status_field("VmRSS") >= took / 2, 15)
+released = wait_until(lambda: rss_open - status_field("VmRSS") >= took / 2, 3 if SANITIZED else 15)
 rss_after = status_field("VmRSS")
 print(f"RSS after the drop {rss_after} KiB: {(rss_open - rss_after) * 100 / max(1, took):.0f}% of what the streams took "
       f"was given back (baseline {rss_before}, open {rss_open})", flush=True)
-check("at least half of the streams' memory given back", released, f"{rss_after} KiB")
+check_memory("at least half of the streams' memory given back", released, f"{rss_after} KiB")
 
 # ---- a second crowd reuses what the first left: nothing grows from crowd to crowd ---------------
 finished_before = counts()["finished"]
 streams, opened = open_streams()
 check(f"a second crowd of {COUNT} streams", opened == COUNT, f"{opened}")
 rss_open_again = status_field("VmRSS")
-check("the second crowd takes no more memory than the first", rss_open_again <= rss_open * 1.05,
+check_memory("the second crowd takes no more memory than the first", rss_open_again <= rss_open * 1.05,
       f"{rss_open_again} KiB vs {rss_open} KiB")
 check("the second crowd's clean-up ran", drop(streams, finished_before))
 check("descriptors back to baseline again", wait_until(lambda: descriptors() <= fds_before, 30))
-check("RSS back to where the first crowd left it", wait_until(lambda: status_field("VmRSS") <= rss_after * 1.1, 15),
+check_memory("RSS back to where the first crowd left it",
+             wait_until(lambda: status_field("VmRSS") <= rss_after * 1.1, 3 if SANITIZED else 15),
       f"{status_field('VmRSS')} KiB vs {rss_after} KiB")
 
 server.send_signal(signal.SIGTERM)
