@@ -176,6 +176,24 @@ def keep_alive_and_pipelining(server):
           all(g[0] == w[0] and (w[1] is None or g[1] == w[1]) for g, w in zip(got, want)) and len(got) == 16,
           f"got {got}")
     s.close()
+    # Answers to requests already read are written together (up to 32 or 64 KiB at once): 100 of them,
+    # then a malformed one, answered after all the others, and a stream after a batch.
+    s = connect(server)
+    r = Reader(s)
+    s.sendall(b"".join(GET_ADD % i for i in range(100)) + b"GET / HTTP/1.1\r\nHost: t\r\nBad Name: x\r\n\r\n")
+    answers = [r.response() for _ in range(101)]
+    check("pipelining: 100 answers in order, then the refusal of a malformed one",
+          [(st, b) for st, _, b in answers[:100]] == [(200, f"{i + 1}.0".encode()) for i in range(100)]
+          and answers[100][0] == 400 and closed_within(s, 5), f"{[a[0] for a in answers]}")
+    s = connect(server)
+    r = Reader(s)
+    s.sendall(GET_ADD % 1 + GET_ADD % 2 + b"GET /sse/probe/waiting?wait_ms=1 HTTP/1.1\r\nHost: t\r\n\r\n")
+    first, second, stream = r.response(), r.response(), r.response(head_only=True)
+    while b"data: 2\n" not in r.buffer:
+        r.fill()
+    check("pipelining: answers, then a stream", (first[2], second[2], stream[0]) == (b"2.0", b"3.0", 200)
+          and stream[1].get("content-type") == "text/event-stream", f"{first} {second} {stream}")
+    s.close()
 
 
 def split_bodies(server):

@@ -221,6 +221,8 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
  private:
   enum class phase : std::uint8_t { head, body, calling, writing, streaming, draining, closed };
   static constexpr std::size_t initial_buffer = 4096;
+  static constexpr int max_batch = 32;  // pipelined answers written together
+  static constexpr std::size_t max_batch_bytes = 64 * 1024;
   static constexpr std::size_t linger_ms = 2000;
 
   // ---- reading ----------------------------------------------------------------------------------
@@ -413,9 +415,9 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
     answered();
   }
 
+  // The answer joins those not yet written (a pipelined batch), in request order.
   void call() {
     stream_ = core_.api.handle(input_, out_, stream_output_);
-    wire_.clear();
     const bool http10 = head_.minor_version == 0;
     keep_alive_ = keep_alive_ && !out_.close && !core_.stopping && !stream_;  // decided once, as sent
     if (stream_) {
@@ -429,9 +431,16 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   void answered() {
     if (phase_ == phase::closed) return;
     if (stream_) return start_stream();
+    // Pipelined requests already read are answered before any is written, in one write: a write
+    // per answer would cost a system call each.
+    if (keep_alive_ && !peer_gone_ && ++batched_ < max_batch && wire_.size() < max_batch_bytes &&
+        next_request_buffered())
+      return next_request();
+    batched_ = 0;
     phase_ = phase::writing;
     arm(core_.options.write_timeout_ms);
     asio::async_write(socket_, asio::buffer(wire_), [self = this->shared_from_this()](std::error_code ec, std::size_t) {
+      self->wire_.clear();
       if (self->phase_ == phase::closed) return;
       if (ec || self->peer_gone_) return self->close();
       if (!self->keep_alive_) return self->linger_close();
@@ -439,10 +448,25 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
     });
   }
 
+  // A whole request without a body (pipelining is for GET and HEAD) is in the buffer: it can be
+  // answered without waiting, so its answer may join the batch. Anything with a body or an
+  // expectation (100-continue must not overtake earlier answers) waits for the write instead.
+  bool next_request_buffered() const {
+    const std::string_view rest(buffer_.data() + begin_, end_ - begin_);
+    const std::size_t head_end = rest.find("\r\n\r\n");
+    if (head_end == std::string_view::npos) return false;
+    const std::string_view head = rest.substr(0, head_end + 2);
+    for (std::string_view name : {"\ncontent-length:", "\ntransfer-encoding:", "\nexpect:"}) {
+      for (std::size_t at = head.find('\n'); at != std::string_view::npos; at = head.find('\n', at + 1))
+        if (detail::equals_ignoring_case(head.substr(at, name.size()), name)) return false;
+    }
+    return true;
+  }
+
   void next_request() {
     parser_.reset();
     if (body_.capacity() > (std::size_t{64} << 10)) std::string().swap(body_);
-    if (wire_.capacity() > (std::size_t{64} << 10)) std::string().swap(wire_);
+    if (wire_.empty() && wire_.capacity() > (std::size_t{64} << 10)) std::string().swap(wire_);  // not a batch
     if (out_.body.capacity() > (std::size_t{64} << 10)) std::string().swap(out_.body);
     await_request();
   }
@@ -476,11 +500,12 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   void answer_refusal() {
     phase_ = phase::writing;
     keep_alive_ = false;
-    wire_.clear();
-    serialize_head(out_, false, head_complete_ && head_.minor_version == 0, wire_);
+    batched_ = 0;
+    serialize_head(out_, false, head_complete_ && head_.minor_version == 0, wire_);  // after any batched answers
     if (!(head_complete_ && head_.method == "HEAD")) wire_ += out_.body;
     arm(core_.options.write_timeout_ms);
     asio::async_write(socket_, asio::buffer(wire_), [self = this->shared_from_this()](std::error_code ec, std::size_t) {
+      self->wire_.clear();
       if (ec) return self->close();
       self->linger_close();
     });
@@ -711,7 +736,8 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
 
   http_input input_;
   http_output out_;
-  std::string wire_;
+  std::string wire_;  // answers not yet written
+  int batched_ = 0;
 
   stream_writer stream_output_{*this};
   stream_job stream_job_{*this};
