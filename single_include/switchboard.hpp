@@ -8346,6 +8346,12 @@ class sse_registry {
 // servers (the Asio one and the cpp-httplib policy) are adapters over it, so they answer alike.
 // The options type is duck-typed: any struct with the fields sb::server and sb::http share.
 
+// begin switchboard/http/file_cache.hpp
+// Small static files kept in memory, so that a page's scripts and styles cost no path resolution,
+// open or read per request. An entry is loaded again from the disk (resolved again, read again) when
+// it is older than `recheck`: a changed file is served stale for at most that long, as with nginx's
+// open_file_cache_valid.
+
 // begin switchboard/http/static_files.hpp
 // Mapping a URL path to a file under a root directory, refusing anything that could leave it.
 
@@ -8406,6 +8412,79 @@ inline std::optional<std::filesystem::path> resolve_static(const std::filesystem
 
 }  // namespace sb::detail
 // end switchboard/http/static_files.hpp
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace sb::detail {
+
+struct cached_file {
+  std::string content;
+  std::string_view content_type;
+  std::chrono::steady_clock::time_point checked;
+};
+
+class static_file_cache {
+ public:
+  static constexpr std::size_t max_file_bytes = 64 * 1024;
+  static constexpr std::size_t max_total_bytes = 16 * 1024 * 1024;
+  static constexpr std::size_t max_entries = 4096;
+  static constexpr std::chrono::milliseconds recheck{1000};
+
+  // The file for `url_path` under `root` when it is small enough to keep (loaded on first use),
+  // null otherwise (not found, too large, or the cache is full): then read it from the disk.
+  std::shared_ptr<const cached_file> find(const std::filesystem::path& root, const std::string& url_path) {
+    const auto now = std::chrono::steady_clock::now();
+    {
+      std::shared_lock lock(mutex_);
+      const auto found = files_.find(url_path);
+      if (found != files_.end() && now - found->second->checked < recheck) return found->second;
+    }
+    auto fresh = load(root, url_path, now);
+    std::unique_lock lock(mutex_);
+    const auto found = files_.find(url_path);
+    if (found != files_.end()) {
+      total_ -= found->second->content.size();
+      files_.erase(found);
+    }
+    if (!fresh || files_.size() >= max_entries || total_ + fresh->content.size() > max_total_bytes) return fresh;
+    total_ += fresh->content.size();
+    files_.emplace(url_path, fresh);
+    return fresh;
+  }
+
+ private:
+  static std::shared_ptr<const cached_file> load(const std::filesystem::path& root, const std::string& url_path,
+                                                 std::chrono::steady_clock::time_point now) {
+    const auto file = resolve_static(root, url_path);
+    if (!file) return nullptr;
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(*file, ec);
+    if (ec || size > max_file_bytes) return nullptr;
+    auto entry = std::make_shared<cached_file>();
+    std::ifstream in(*file, std::ios::binary);
+    entry->content.resize(static_cast<std::size_t>(size));
+    if (!in.read(entry->content.data(), static_cast<std::streamsize>(size))) return nullptr;
+    entry->content_type = content_type_for(file->string());
+    entry->checked = now;
+    return entry;
+  }
+
+  std::shared_mutex mutex_;
+  std::unordered_map<std::string, std::shared_ptr<const cached_file>> files_;
+  std::size_t total_ = 0;
+};
+
+}  // namespace sb::detail
+// end switchboard/http/file_cache.hpp
 // begin switchboard/session_store.hpp
 // Where sessions live between requests, and the rules for when one is created, saved or renamed.
 // The store interface copies sessions in and out, so a store in another process (Redis, a
@@ -8613,6 +8692,7 @@ class session_scope {
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -9257,32 +9337,55 @@ class http_api {
 
   void serve_static(const http_input& in, http_output& out, const std::string& decoded) {
     if (in.method != "GET" && in.method != "HEAD") return method_not_allowed(in, out, "GET, HEAD", decoded.substr(0, 200));
+    if (const auto cached = files_.find(options_.static_dir, decoded)) {
+      const std::string& content = cached->content;
+      const auto range = byte_range(in, out, content.size());
+      if (!range) return;
+      out.body.assign(content, range->first, range->count);
+      out.content_type = cached->content_type;
+      return;
+    }
     const auto file = detail::resolve_static(options_.static_dir, decoded);
     if (!file) return detail::fail(out, error_kind::not_found, "no such file: " + decoded.substr(0, 200));
     std::error_code ec;
     const std::size_t size = static_cast<std::size_t>(std::filesystem::file_size(*file, ec));
     if (ec) return detail::fail(out, error_kind::not_found, "cannot read " + decoded.substr(0, 200));
+    const auto range = byte_range(in, out, size);
+    if (!range) return;
+    // Only the range is read: a ranged request for a large file costs the range.
+    if (!detail::read_file(*file, range->first, range->count, out.body)) {
+      out.clear();  // no range headers on the error
+      return detail::fail(out, error_kind::not_found, "cannot read " + decoded.substr(0, 200));
+    }
+    out.content_type = detail::content_type_for(file->string());
+  }
+
+  // The part of a file of `size` bytes the request asks for (its Range, or all of it), with the
+  // headers that say so; nothing when the range is outside the file (then 416 in `out`).
+  struct file_range {
+    std::size_t first;
+    std::size_t count;
+  };
+  static std::optional<file_range> byte_range(const http_input& in, http_output& out, std::size_t size) {
     std::size_t first = 0, last = 0;
     bool ranged = false;
     if (!detail::parse_range(in.field("Range"), size, first, last, ranged)) {
       out.add_field("Content-Range", "bytes */" + std::to_string(size));
       detail::fail(out, error_kind::invalid_argument, "the requested range is outside the file");
       out.status = 416;
-      return;
+      return std::nullopt;
     }
-    // Only the range is read: a ranged request for a large file costs the range.
-    if (!detail::read_file(*file, ranged ? first : 0, ranged ? last - first + 1 : size, out.body))
-      return detail::fail(out, error_kind::not_found, "cannot read " + decoded.substr(0, 200));
-    out.content_type = detail::content_type_for(file->string());
     out.add_field("Accept-Ranges", "bytes");
-    if (!ranged) return;
+    if (!ranged) return file_range{0, size};
     out.add_field("Content-Range", "bytes " + std::to_string(first) + "-" + std::to_string(last) + "/" + std::to_string(size));
     out.status = 206;
+    return file_range{first, last - first + 1};
   }
 
   App& app_;
   const Options& options_;
   detail::sse_registry streams_;
+  detail::static_file_cache files_;
 };
 
 }  // namespace sb
@@ -10254,6 +10357,8 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
  private:
   enum class phase : std::uint8_t { head, body, calling, writing, streaming, draining, closed };
   static constexpr std::size_t initial_buffer = 4096;
+  static constexpr int max_batch = 32;  // pipelined answers written together
+  static constexpr std::size_t max_batch_bytes = 64 * 1024;
   static constexpr std::size_t linger_ms = 2000;
 
   // ---- reading ----------------------------------------------------------------------------------
@@ -10446,9 +10551,9 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
     answered();
   }
 
+  // The answer joins those not yet written (a pipelined batch), in request order.
   void call() {
     stream_ = core_.api.handle(input_, out_, stream_output_);
-    wire_.clear();
     const bool http10 = head_.minor_version == 0;
     keep_alive_ = keep_alive_ && !out_.close && !core_.stopping && !stream_;  // decided once, as sent
     if (stream_) {
@@ -10462,9 +10567,16 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   void answered() {
     if (phase_ == phase::closed) return;
     if (stream_) return start_stream();
+    // Pipelined requests already read are answered before any is written, in one write: a write
+    // per answer would cost a system call each.
+    if (keep_alive_ && !peer_gone_ && ++batched_ < max_batch && wire_.size() < max_batch_bytes &&
+        next_request_buffered())
+      return next_request();
+    batched_ = 0;
     phase_ = phase::writing;
     arm(core_.options.write_timeout_ms);
     asio::async_write(socket_, asio::buffer(wire_), [self = this->shared_from_this()](std::error_code ec, std::size_t) {
+      self->wire_.clear();
       if (self->phase_ == phase::closed) return;
       if (ec || self->peer_gone_) return self->close();
       if (!self->keep_alive_) return self->linger_close();
@@ -10472,10 +10584,25 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
     });
   }
 
+  // A whole request without a body (pipelining is for GET and HEAD) is in the buffer: it can be
+  // answered without waiting, so its answer may join the batch. Anything with a body or an
+  // expectation (100-continue must not overtake earlier answers) waits for the write instead.
+  bool next_request_buffered() const {
+    const std::string_view rest(buffer_.data() + begin_, end_ - begin_);
+    const std::size_t head_end = rest.find("\r\n\r\n");
+    if (head_end == std::string_view::npos) return false;
+    const std::string_view head = rest.substr(0, head_end + 2);
+    for (std::string_view name : {"\ncontent-length:", "\ntransfer-encoding:", "\nexpect:"}) {
+      for (std::size_t at = head.find('\n'); at != std::string_view::npos; at = head.find('\n', at + 1))
+        if (detail::equals_ignoring_case(head.substr(at, name.size()), name)) return false;
+    }
+    return true;
+  }
+
   void next_request() {
     parser_.reset();
     if (body_.capacity() > (std::size_t{64} << 10)) std::string().swap(body_);
-    if (wire_.capacity() > (std::size_t{64} << 10)) std::string().swap(wire_);
+    if (wire_.empty() && wire_.capacity() > (std::size_t{64} << 10)) std::string().swap(wire_);  // not a batch
     if (out_.body.capacity() > (std::size_t{64} << 10)) std::string().swap(out_.body);
     await_request();
   }
@@ -10509,11 +10636,12 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   void answer_refusal() {
     phase_ = phase::writing;
     keep_alive_ = false;
-    wire_.clear();
-    serialize_head(out_, false, head_complete_ && head_.minor_version == 0, wire_);
+    batched_ = 0;
+    serialize_head(out_, false, head_complete_ && head_.minor_version == 0, wire_);  // after any batched answers
     if (!(head_complete_ && head_.method == "HEAD")) wire_ += out_.body;
     arm(core_.options.write_timeout_ms);
     asio::async_write(socket_, asio::buffer(wire_), [self = this->shared_from_this()](std::error_code ec, std::size_t) {
+      self->wire_.clear();
       if (ec) return self->close();
       self->linger_close();
     });
@@ -10744,7 +10872,8 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
 
   http_input input_;
   http_output out_;
-  std::string wire_;
+  std::string wire_;  // answers not yet written
+  int batched_ = 0;
 
   stream_writer stream_output_{*this};
   stream_job stream_job_{*this};

@@ -12,6 +12,7 @@
 #include <switchboard/app.hpp>
 #include <switchboard/bind.hpp>
 #include <switchboard/context.hpp>
+#include <switchboard/http/file_cache.hpp>
 #include <switchboard/http/multipart.hpp>
 #include <switchboard/http/request_parser.hpp>
 #include <switchboard/http/static_files.hpp>
@@ -26,6 +27,7 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -670,32 +672,55 @@ class http_api {
 
   void serve_static(const http_input& in, http_output& out, const std::string& decoded) {
     if (in.method != "GET" && in.method != "HEAD") return method_not_allowed(in, out, "GET, HEAD", decoded.substr(0, 200));
+    if (const auto cached = files_.find(options_.static_dir, decoded)) {
+      const std::string& content = cached->content;
+      const auto range = byte_range(in, out, content.size());
+      if (!range) return;
+      out.body.assign(content, range->first, range->count);
+      out.content_type = cached->content_type;
+      return;
+    }
     const auto file = detail::resolve_static(options_.static_dir, decoded);
     if (!file) return detail::fail(out, error_kind::not_found, "no such file: " + decoded.substr(0, 200));
     std::error_code ec;
     const std::size_t size = static_cast<std::size_t>(std::filesystem::file_size(*file, ec));
     if (ec) return detail::fail(out, error_kind::not_found, "cannot read " + decoded.substr(0, 200));
+    const auto range = byte_range(in, out, size);
+    if (!range) return;
+    // Only the range is read: a ranged request for a large file costs the range.
+    if (!detail::read_file(*file, range->first, range->count, out.body)) {
+      out.clear();  // no range headers on the error
+      return detail::fail(out, error_kind::not_found, "cannot read " + decoded.substr(0, 200));
+    }
+    out.content_type = detail::content_type_for(file->string());
+  }
+
+  // The part of a file of `size` bytes the request asks for (its Range, or all of it), with the
+  // headers that say so; nothing when the range is outside the file (then 416 in `out`).
+  struct file_range {
+    std::size_t first;
+    std::size_t count;
+  };
+  static std::optional<file_range> byte_range(const http_input& in, http_output& out, std::size_t size) {
     std::size_t first = 0, last = 0;
     bool ranged = false;
     if (!detail::parse_range(in.field("Range"), size, first, last, ranged)) {
       out.add_field("Content-Range", "bytes */" + std::to_string(size));
       detail::fail(out, error_kind::invalid_argument, "the requested range is outside the file");
       out.status = 416;
-      return;
+      return std::nullopt;
     }
-    // Only the range is read: a ranged request for a large file costs the range.
-    if (!detail::read_file(*file, ranged ? first : 0, ranged ? last - first + 1 : size, out.body))
-      return detail::fail(out, error_kind::not_found, "cannot read " + decoded.substr(0, 200));
-    out.content_type = detail::content_type_for(file->string());
     out.add_field("Accept-Ranges", "bytes");
-    if (!ranged) return;
+    if (!ranged) return file_range{0, size};
     out.add_field("Content-Range", "bytes " + std::to_string(first) + "-" + std::to_string(last) + "/" + std::to_string(size));
     out.status = 206;
+    return file_range{first, last - first + 1};
   }
 
   App& app_;
   const Options& options_;
   detail::sse_registry streams_;
+  detail::static_file_cache files_;
 };
 
 }  // namespace sb
