@@ -104,14 +104,30 @@ while True:
     time.sleep(max(0.0, 1.0 - (time.monotonic() - started)))
 """
 
+def descriptors():
+    return len(os.listdir(f"/proc/{server.pid}/fd"))
+
+
+def wait_until(condition, seconds):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
 latencies(300)  # warm up
 threads_idle = status_field("Threads")
+fds_idle = descriptors()
 idle_rounds, loaded_rounds = [], []
 for _ in range(3):
     idle_rounds.append(p99(latencies(1000)))
 attacker = subprocess.Popen([sys.executable, "-c", SLOWLORIS, str(port), "1000"], stdout=subprocess.PIPE)
 attacker.stdout.readline()
-time.sleep(2)  # every slow client has sent its first bytes
+# Every slow client is connected (the server holds its descriptor) before the loaded rounds start.
+check("slowloris: the slow clients connected", wait_until(lambda: descriptors() >= fds_idle + 950, 60),
+      f"{descriptors() - fds_idle} connections")
 connections_seen = status_field("Threads")
 for _ in range(3):
     loaded_rounds.append(p99(latencies(1000)))
@@ -127,7 +143,7 @@ check("slowloris: thread count unchanged", threads_idle == connections_seen == t
 
 # ---- 2. 10,000 idle keep-alive connections --------------------------------------------------------
 COUNT = 10000
-time.sleep(0.5)
+wait_until(lambda: descriptors() <= fds_idle, 30)  # the slow clients' connections are gone
 rss_before = status_field("VmRSS")
 fds_before = len(os.listdir(f"/proc/{server.pid}/fd"))
 held = []
