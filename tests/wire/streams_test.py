@@ -199,7 +199,26 @@ check_memory("RSS back to where the first crowd left it",
              wait_until(lambda: status_field("VmRSS") <= rss_after * 1.1, 3 if SANITIZED else 15),
       f"{status_field('VmRSS')} KiB vs {rss_after} KiB")
 
+# ---- the stop: paused streams end at once with their final event ---------------------------------
+stopping = []
+for path in ["/sse/probe/waiting?wait_ms=600000"] * 5 + ["/sse/probe/idle?wait_ms=600000"]:
+    s = socket.create_connection(("127.0.0.1", port), timeout=20)
+    s.sendall(f"GET {path} HTTP/1.1\r\nHost: t\r\n\r\n".encode())
+    data = b""
+    while b"\ndata: 0\n" not in data:
+        data += s.recv(4096)
+    stopping.append([s, data])
+stop_sent = time.monotonic()
 server.send_signal(signal.SIGTERM)
+for entry in stopping:
+    while True:
+        chunk = entry[0].recv(4096)
+        if not chunk:
+            break
+        entry[1] += chunk
+ended = sum(1 for _, data in stopping if b"event: end\n" in data)
+check("on SIGTERM every paused stream ends with its final event", ended == len(stopping),
+      f"{ended} of {len(stopping)}, {time.monotonic() - stop_sent:.2f} s")
 check("exit 0 after SIGTERM", server.wait(timeout=30) == 0)
 print(f"streams_test: {len(failures)} failed")
 sys.exit(1 if failures else 0)
