@@ -4,7 +4,9 @@
      client's /api/tools/add p99 stays within 2x its idle p99, and the thread count does not move;
   2. 10,000 idle keep-alive connections: all open at once, all served, RSS per connection reported.
 
-usage: load_test.py path/to/wire_server
+usage: load_test.py path/to/wire_server [--sanitized]
+  --sanitized: the server is an unoptimized ASan build, whose latencies say nothing about the
+  server's; the latency comparison is then reported, not checked.
 """
 import http.client
 import os
@@ -20,6 +22,7 @@ import urllib.request
 from common import free_port
 
 SERVER = sys.argv[1]
+SANITIZED = "--sanitized" in sys.argv[2:]
 failures = []
 
 
@@ -137,7 +140,10 @@ attacker.wait()
 idle, loaded = statistics.median(idle_rounds), statistics.median(loaded_rounds)
 print(f"p99 idle {idle:.3f} ms (rounds {', '.join(f'{x:.3f}' for x in idle_rounds)}), "
       f"with 1000 slow clients {loaded:.3f} ms (rounds {', '.join(f'{x:.3f}' for x in loaded_rounds)})")
-check("slowloris: p99 within 2x of idle", loaded <= 2 * idle, f"{loaded:.3f} ms vs {idle:.3f} ms")
+if SANITIZED:
+    print(f"(ASan) slowloris: p99 {loaded / idle:.2f}x of idle")
+else:
+    check("slowloris: p99 within 2x of idle", loaded <= 2 * idle, f"{loaded:.3f} ms vs {idle:.3f} ms")
 check("slowloris: thread count unchanged", threads_idle == connections_seen == threads_loaded,
       f"{threads_idle} idle, {connections_seen} and {threads_loaded} under attack")
 

@@ -195,9 +195,11 @@ check_memory("the second crowd takes no more memory than the first", rss_open_ag
       f"{rss_open_again} KiB vs {rss_open} KiB")
 check("the second crowd's clean-up ran", drop(streams, finished_before))
 check("descriptors back to baseline again", wait_until(lambda: descriptors() <= fds_before, 30))
+# Allocators place a second crowd differently (other arenas, other pages): a leak of a quarter of what
+# a stream takes would show here; fragmentation stays below it.
 check_memory("RSS back to where the first crowd left it",
-             wait_until(lambda: status_field("VmRSS") <= rss_after * 1.1, 3 if SANITIZED else 15),
-      f"{status_field('VmRSS')} KiB vs {rss_after} KiB")
+             wait_until(lambda: status_field("VmRSS") - rss_after <= took / 4, 3 if SANITIZED else 15),
+             f"{status_field('VmRSS')} KiB vs {rss_after} KiB, the crowd took {took} KiB")
 
 # ---- the stop: paused streams end at once with their final event ---------------------------------
 stopping = []
