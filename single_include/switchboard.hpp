@@ -10170,7 +10170,6 @@ class worker_pool {
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <ctime>
 #include <functional>
 #include <memory>
@@ -10271,18 +10270,6 @@ inline void serialize_head(const http_output& out, bool keep_alive, bool http10,
 template <class App>
 class http_connection;
 
-// One event loop: an io_context with a thread of its own, joined by more only while that thread is
-// stuck in a call (io_monitor). A connection lives on one loop, so loops never wake each other:
-// with one shared io_context, every request cost a wake-up of another thread.
-struct event_loop {
-  event_loop(std::size_t max_blocked_threads, std::chrono::microseconds patience)
-      : monitor(io, 1, 1 + max_blocked_threads, patience) {}
-  asio::io_context io;  // no concurrency hint: threads join it when calls block
-  io_monitor monitor;
-  // Until the stop, a loop without connections still runs (it waits for its next one).
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> until_stop{io.get_executor()};
-};
-
 // What every connection of one server shares.
 template <class App>
 struct server_core {
@@ -10291,19 +10278,15 @@ struct server_core {
       : options(options), api(app, options),
         // The body limit is applied after the API's screening, which may refuse the request for a
         // better reason (a compressed body, a chunked one where none is read).
-        limits{options.max_target_bytes, options.max_header_bytes, options.max_header_count, UINT64_MAX} {
-    for (std::size_t i = 0; i < io_threads; ++i)
-      loops.emplace_back(options.max_blocked_threads, std::chrono::microseconds(std::max(100, options.blocked_patience_us)));
-  }
-
-  // New connections go to the loops in turn.
-  event_loop& next_loop() { return loops[next.fetch_add(1, std::memory_order_relaxed) % loops.size()]; }
+        limits{options.max_target_bytes, options.max_header_bytes, options.max_header_count, UINT64_MAX},
+        monitor(io, io_threads, io_threads + options.max_blocked_threads,
+                std::chrono::microseconds(std::max(100, options.blocked_patience_us))) {}
 
   const server& options;
   api_type api;
+  asio::io_context io;  // no concurrency hint: threads join the loop when calls block
   http_limits limits;
-  std::deque<event_loop> loops;  // loops[0] also runs the acceptor, the heartbeat and the stop
-  std::atomic<std::size_t> next{0};
+  io_monitor monitor;
   // Streams run on threads of their own, so that open streams never take the calls' workers.
   worker_pool stream_pool{1, options.max_sse_streams + 1};
   std::atomic<std::size_t> connections{0};
@@ -10321,8 +10304,8 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   using stream_call = typename core_type::api_type::stream_call;
 
  public:
-  http_connection(core_type& core, event_loop& loop, asio::ip::tcp::socket socket)
-      : core_(core), loop_(loop), strand_(socket.get_executor()), socket_(std::move(socket)), timer_(strand_), pause_(strand_),
+  http_connection(core_type& core, asio::ip::tcp::socket socket)
+      : core_(core), strand_(socket.get_executor()), socket_(std::move(socket)), timer_(strand_), pause_(strand_),
         parser_(core.limits), fields_(core.limits.max_header_count + 1),
         chunked_(core.options.max_body_bytes), buffer_(initial_buffer) {
     if (const std::size_t open = ++core_.connections; open > core_.crowd.load(std::memory_order_relaxed))
@@ -10562,7 +10545,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
     keep_alive_ = head_.keep_alive;
     read_more();  // a pipelined request or the client leaving is seen when the call returns
     {
-      const io_monitor::call_scope busy(loop_.monitor);
+      const io_monitor::call_scope busy(core_.monitor);
       call();
     }
     answered();
@@ -10740,7 +10723,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
       if (core_.api.start_stream(*stream_, this)) stream_ended();
       return;
     }
-    stream_work_.emplace(loop_.io.get_executor());  // the loop must not run out of work meanwhile
+    stream_work_.emplace(core_.io.get_executor());  // the loop must not run out of work meanwhile
     core_.stream_pool.submit(stream_job_);
   }
 
@@ -10858,8 +10841,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   }
 
   core_type& core_;
-  event_loop& loop_;
-  asio::any_io_executor strand_;  // a strand of its loop
+  asio::any_io_executor strand_;  // the strand the connection was accepted on
   asio::ip::tcp::socket socket_;
   asio::steady_timer timer_;
   asio::steady_timer pause_;  // a coroutine stream's pause
@@ -10911,8 +10893,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
 
 namespace sb::detail {
 
-// Accepts connections on one port and hands them to the loops in turn; several listeners may share
-// one server core (its loops).
+// Accepts connections on one port; several listeners may share one server core (one event loop).
 template <class App>
 class listener {
  public:
@@ -10923,7 +10904,7 @@ class listener {
   // The bound port, or -1 with the reason logged.
   int open(const std::string& host, int port) {
     std::error_code ec;
-    asio::ip::tcp::resolver resolver(core_.loops.front().io);
+    asio::ip::tcp::resolver resolver(core_.io);
     const auto found = resolver.resolve(host, std::to_string(port), asio::ip::tcp::resolver::passive, ec);
     if (ec || found.empty()) return failed("cannot resolve " + host + ": " + ec.message());
     const asio::ip::tcp::endpoint endpoint = *found.begin();
@@ -10950,8 +10931,7 @@ class listener {
   }
 
   void accept() {
-    event_loop& loop = core_.next_loop();
-    acceptor_.async_accept(asio::make_strand(loop.io), [this, &loop](std::error_code ec, asio::ip::tcp::socket socket) {
+    acceptor_.async_accept(asio::make_strand(core_.io), [this](std::error_code ec, asio::ip::tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
       if (ec) {
         // Out of descriptors (EMFILE) or the like: the pending connections wait in the backlog.
@@ -10963,7 +10943,7 @@ class listener {
         return;
       }
       if (core_.connections >= core_.options.max_connections) refuse(socket);
-      else std::make_shared<http_connection<App>>(core_, loop, std::move(socket))->start();
+      else std::make_shared<http_connection<App>>(core_, std::move(socket))->start();
       accept();
     });
   }
@@ -11012,7 +10992,7 @@ void server::run(App& app, shutdown& stop) const {
   const std::size_t io_count = io_threads != 0 ? io_threads : std::max(1u, std::thread::hardware_concurrency());
   detail::server_core<App> core(app, *this, io_count);
   // The acceptor, the heartbeat and the stop run on one strand: Asio objects are not thread-safe.
-  const asio::any_io_executor control = asio::make_strand(core.loops.front().io);
+  const asio::any_io_executor control = asio::make_strand(core.io);
   detail::listener<App> listener(core, control);
   const int bound = listener.open(host, port);
   if (bound < 0) {
@@ -11047,16 +11027,15 @@ void server::run(App& app, shutdown& stop) const {
           if (auto alive = c->weak_from_this().lock()) open.push_back(std::move(alive));
       }
       for (auto& c : open) c->stop();
-      for (auto& loop : core.loops) loop.until_stop.reset();  // each ends once its connections have
     });
   });
   if (on_listening) on_listening(bound);
-  for (auto& loop : core.loops) loop.monitor.start();
+  core.monitor.start();
   std::vector<std::thread> threads;
-  for (std::size_t i = 1; i < io_count; ++i) threads.emplace_back([&loop = core.loops[i]] { loop.monitor.run_loop(); });
-  core.loops.front().monitor.run_loop();
+  for (std::size_t i = 1; i < io_count; ++i) threads.emplace_back([&] { core.monitor.run_loop(); });
+  core.monitor.run_loop();
   for (auto& t : threads) t.join();
-  for (auto& loop : core.loops) loop.monitor.stop();
+  core.monitor.stop();
   core.stream_pool.stop();
   stop.request();  // fire this transport's waker while what it references is still alive
 }
