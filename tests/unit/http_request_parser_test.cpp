@@ -13,6 +13,15 @@
 
 namespace {
 
+// Appended rather than "text" + std::string(n, c): once that concatenation is inlined, g++ 12 warns
+// wrongly that its memcpy runs past the string's local buffer (-Warray-bounds).
+std::string with_run(std::string_view before, std::size_t count, char c, std::string_view after = {}) {
+  std::string out(before);
+  out.append(count, c);
+  out.append(after);
+  return out;
+}
+
 using result = sb::http_request_parser::result;
 
 struct parsed {
@@ -78,7 +87,7 @@ TEST(HttpRequestParser, ABareLfFailsAtOnce) {
     EXPECT_EQ(p.status, 400);
   }
   // The limits on what came before still come first, as they would have for a slow client.
-  EXPECT_EQ(parse("GET /" + std::string(9000, 'a') + " HTTP/1.1\n").status, 414);
+  EXPECT_EQ(parse(with_run("GET /", 9000, 'a', " HTTP/1.1\n")).status, 414);
 }
 
 TEST(HttpRequestParser, LeadingEmptyLinesAreIgnored) {
@@ -190,7 +199,7 @@ TEST(HttpRequestParser, TrickledTargetsCostLinearTime) {
   sb::http_limits wide;
   wide.max_target_bytes = 1 << 20;
   wide.max_head_bytes = 2 << 20;
-  const std::string text = "GET /" + std::string(200000, 'a') + " HTTP/1.1\r\nHost: a\r\n\r\n";
+  const std::string text = with_run("GET /", 200000, 'a', " HTTP/1.1\r\nHost: a\r\n\r\n");
   sb::http_request_parser parser(wide);
   sb::http_request_head head;
   const auto started = std::chrono::steady_clock::now();
@@ -212,7 +221,7 @@ TEST(HttpRequestParser, HeadsThatNeverEndAreRefusedAtTheLimit) {
   EXPECT_EQ(parser.parse(slow, head, storage), result::failed);
   EXPECT_EQ(parser.status(), 431);
   sb::http_request_parser line_parser;
-  const std::string endless_target = "GET /" + std::string(9000, 'a');
+  const std::string endless_target = with_run("GET /", 9000, 'a');
   EXPECT_EQ(line_parser.parse(endless_target, head, storage), result::failed);
   EXPECT_EQ(line_parser.status(), 414);
 }
@@ -272,7 +281,7 @@ TEST(ChunkedDecoder, FramingErrorsAndLimits) {
     EXPECT_EQ(d.outcome, sb::chunked_decoder::result::failed) << text;
     EXPECT_EQ(d.status, status) << text;
   }
-  std::string over = "80000\r\n" + std::string(0x80000, 'a') + "\r\n80001\r\n";
+  std::string over = with_run("80000\r\n", 0x80000, 'a', "\r\n80001\r\n");
   EXPECT_EQ(decode(over).status, 413);  // the sum of chunks counts
   std::string tiny_chunks;
   for (int i = 0; i < 100000; ++i) tiny_chunks += "1;padding\r\nx\r\n";
