@@ -6429,6 +6429,20 @@ inline void write_rpc_result(std::string& out, const response& r, std::string_vi
   out += '}';
 }
 
+// One value of a streaming call, before the call's own answer: a notification naming the call.
+inline void append_rpc_stream_notification(std::string& out, std::string_view id, std::string_view event,
+                                           std::string_view json_value) {
+  out += R"({"jsonrpc":"2.0","method":"stream","params":{"id":)";
+  out += id;
+  if (!event.empty()) {
+    out += R"(,"event":)";
+    json::write(event, out);
+  }
+  out += R"(,"value":)";
+  out += json_value;
+  out += "}}";
+}
+
 template <std::size_t N>
 inline bool is_key(std::string_view key, const char (&word)[N]) {
   return key.size() == N - 1 && std::memcmp(key.data(), word, N - 1) == 0;  // a constant size: inlined
@@ -9098,6 +9112,18 @@ class http_api {
 
   http_api(App& app, const Options& options) : app_(app), options_(options) {}
 
+  // A WebSocket handshake, once its form is valid: the authenticate hook decides with the
+  // handshake's request (its headers, cookies, query) as it does for each HTTP call, since the
+  // calls on the connection carry no headers of their own. False with `out` filled (401 or the
+  // hook's kind). The handshake saves no session.
+  bool admit_upgrade(const http_input& in, http_output& out) const {
+    if (!options_.authenticate) return true;
+    thread_local detail::request_view view;
+    if (!view.load(in, out)) return false;
+    http_session<Options> session(options_);
+    return session.open(in, view.info, false, out);
+  }
+
   // What can be refused from the head alone, before any body is read; false with `out` filled
   // (and the connection to be closed).
   bool screen(const http_input& in, http_output& out) const {
@@ -9390,6 +9416,719 @@ class http_api {
 
 }  // namespace sb
 // end switchboard/protocol/http_api.hpp
+// begin switchboard/websocket/frame.hpp
+// WebSocket frames (RFC 6455 section 5), server side: a reader that takes a client's bytes as they
+// arrive and yields whole messages and control frames, and the head of the frames a server sends.
+// The reader enforces the rules a server must: client frames masked, no reserved bits or opcodes,
+// control frames whole and at most 125 bytes, continuation only inside a message, text valid UTF-8
+// (checked as it arrives: a bad byte fails the connection before the frame is complete), close codes
+// and reasons valid, and a message limit checked from each frame's head, before its payload comes.
+// It allocates only the message it assembles, and costs the same per fragment however many came
+// before.
+
+// begin switchboard/websocket/utf8.hpp
+// UTF-8 (RFC 3629) checked as bytes arrive: a WebSocket text message must fail at its first invalid
+// byte, even in the middle of a frame, not once the message is complete.
+
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+namespace sb {
+
+class utf8_validator {
+ public:
+  // False at the first byte that no valid UTF-8 text can hold at that place; the validator then
+  // stays failed until reset().
+  bool feed(std::string_view bytes) {
+    if (failed_) return false;
+    const auto* it = reinterpret_cast<const unsigned char*>(bytes.data());
+    const auto* end = it + bytes.size();
+    while (it != end) {
+      if (needed_ == 0) {
+        it = skip_ascii(it, end);
+        if (it == end) break;
+        if (!lead(*it++)) return fail();
+        continue;
+      }
+      if (*it < low_ || *it > high_) return fail();
+      ++it;
+      low_ = 0x80, high_ = 0xBF;
+      --needed_;
+    }
+    return true;
+  }
+
+  // The text so far ends with a whole character.
+  bool complete() const { return !failed_ && needed_ == 0; }
+  void reset() { *this = {}; }
+
+ private:
+  static const unsigned char* skip_ascii(const unsigned char* it, const unsigned char* end) {
+    for (; end - it >= 8; it += 8) {
+      std::uint64_t word;
+      std::memcpy(&word, it, 8);
+      if (word & 0x8080808080808080ull) break;
+    }
+    while (it != end && *it < 0x80) ++it;
+    return it;
+  }
+
+  // The second byte's range is narrower after some leads: no overlong forms, no surrogates
+  // (U+D800..U+DFFF), nothing past U+10FFFF.
+  bool lead(unsigned char c) {
+    if (c >= 0xC2 && c <= 0xDF) return expect(1, 0x80, 0xBF);
+    if (c == 0xE0) return expect(2, 0xA0, 0xBF);
+    if (c == 0xED) return expect(2, 0x80, 0x9F);
+    if (c >= 0xE1 && c <= 0xEF) return expect(2, 0x80, 0xBF);
+    if (c == 0xF0) return expect(3, 0x90, 0xBF);
+    if (c >= 0xF1 && c <= 0xF3) return expect(3, 0x80, 0xBF);
+    if (c == 0xF4) return expect(3, 0x80, 0x8F);
+    return false;  // a continuation byte without a lead, C0, C1, F5..FF
+  }
+  bool expect(std::uint8_t count, unsigned char low, unsigned char high) {
+    needed_ = count, low_ = low, high_ = high;
+    return true;
+  }
+  bool fail() {
+    failed_ = true;
+    return false;
+  }
+
+  std::uint8_t needed_ = 0;  // continuation bytes still to come
+  unsigned char low_ = 0x80, high_ = 0xBF;  // the next continuation byte's range
+  bool failed_ = false;
+};
+
+}  // namespace sb
+// end switchboard/websocket/utf8.hpp
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+namespace sb {
+
+enum class ws_opcode : std::uint8_t { continuation = 0, text = 1, binary = 2, close = 8, ping = 9, pong = 10 };
+
+// The close codes of RFC 6455 section 7.4.1 that the server sends.
+namespace ws_close {
+inline constexpr std::uint16_t normal = 1000;
+inline constexpr std::uint16_t going_away = 1001;        // the server stops
+inline constexpr std::uint16_t protocol_error = 1002;
+inline constexpr std::uint16_t unsupported_data = 1003;  // e.g. binary where only text is understood
+inline constexpr std::uint16_t no_status = 1005;         // received without a code; never sent
+inline constexpr std::uint16_t invalid_payload = 1007;   // text that is not UTF-8
+inline constexpr std::uint16_t policy_violation = 1008;  // e.g. too far behind, too many messages
+inline constexpr std::uint16_t message_too_big = 1009;
+inline constexpr std::uint16_t internal_error = 1011;
+inline constexpr std::uint16_t try_again_later = 1013;
+
+// A code a peer may send: the defined ones (1004-1006 and 1015 are never on the wire), those
+// registered since (1012-1014), and the ranges for libraries and applications (3000-4999).
+constexpr bool valid_on_wire(std::uint16_t code) {
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
+}
+}  // namespace ws_close
+
+// The head of an unmasked (server) frame: 2 to 10 bytes.
+inline void append_ws_frame_head(std::string& out, ws_opcode opcode, std::uint64_t size, bool fin = true) {
+  out += static_cast<char>((fin ? 0x80 : 0) | static_cast<int>(opcode));
+  if (size < 126) {
+    out += static_cast<char>(size);
+  } else if (size <= 0xFFFF) {
+    out += static_cast<char>(126);
+    out += static_cast<char>(size >> 8);
+    out += static_cast<char>(size & 0xFF);
+  } else {
+    out += static_cast<char>(127);
+    for (int shift = 56; shift >= 0; shift -= 8) out += static_cast<char>((size >> shift) & 0xFF);
+  }
+}
+
+inline void append_ws_frame(std::string& out, ws_opcode opcode, std::string_view payload) {
+  append_ws_frame_head(out, opcode, payload.size());
+  out += payload;
+}
+
+// A close frame: the code, then a reason cut to fit the 125 bytes of a control frame (at a
+// character boundary, so that it stays UTF-8).
+inline void append_ws_close(std::string& out, std::uint16_t code, std::string_view reason = {}) {
+  if (reason.size() > 123) {
+    std::size_t cut = 123;  // moved back to the start of a character the cut would split
+    while (cut > 0 && (static_cast<unsigned char>(reason[cut]) & 0xC0) == 0x80) --cut;
+    reason = reason.substr(0, cut);
+  }
+  append_ws_frame_head(out, ws_opcode::close, 2 + reason.size());
+  out += static_cast<char>(code >> 8);
+  out += static_cast<char>(code & 0xFF);
+  out += reason;
+}
+
+class ws_reader {
+ public:
+  enum class event : std::uint8_t {
+    need_more,  // every byte was taken; feed more
+    message,    // a whole text or binary message: opcode(), message()
+    ping,       // control_payload()
+    pong,       // control_payload()
+    close,      // close_code() (ws_close::no_status when the frame had none), close_reason()
+    failed,     // failure_code() and failure(): send a close with them and end the connection
+  };
+
+  explicit ws_reader(std::size_t max_message_bytes = std::size_t{16} << 20) : max_message_(max_message_bytes) {}
+
+  // Takes bytes from the front of `input` up to the next event. The views it yields stay valid
+  // until the next call.
+  event next(std::string_view& input) {
+    if (failed_) return event::failed;
+    while (!input.empty() || (stage_ == stage::payload && remaining_ == 0)) {
+      if (stage_ == stage::head) {
+        if (!take_head(input)) return failed_ ? event::failed : event::need_more;
+        continue;
+      }
+      take_payload(input);
+      if (failed_) return event::failed;
+      if (remaining_ != 0) return event::need_more;
+      stage_ = stage::head;
+      head_filled_ = 0;
+      if (const event e = frame_done(); e != event::need_more) return e;
+    }
+    return event::need_more;
+  }
+
+  ws_opcode opcode() const { return message_opcode_; }
+  std::string_view message() const { return message_; }
+  std::string_view control_payload() const { return {control_.data(), control_size_}; }
+  std::uint16_t close_code() const { return close_code_; }
+  std::string_view close_reason() const { return close_reason_; }
+  std::uint16_t failure_code() const { return failure_code_; }
+  std::string_view failure() const { return failure_; }
+  // A message is being assembled (some of its fragments came).
+  bool inside_message() const { return in_message_; }
+
+ private:
+  enum class stage : std::uint8_t { head, payload };
+  static constexpr std::size_t kept_capacity = std::size_t{1} << 20;  // a larger message's buffer is freed
+
+  bool fail(std::uint16_t code, std::string_view why) {
+    failed_ = true;
+    failure_code_ = code;
+    failure_ = why;
+    return false;
+  }
+
+  // The head arrives in pieces: the first two bytes say how long it is, and are checked at once.
+  bool take_head(std::string_view& input) {
+    while (!input.empty()) {
+      const std::size_t wanted = head_filled_ < 2 ? 2 : head_size_;
+      const std::size_t take = std::min(wanted - head_filled_, input.size());
+      std::memcpy(head_.data() + head_filled_, input.data(), take);
+      input.remove_prefix(take);
+      head_filled_ += take;
+      if (head_filled_ < wanted) return false;
+      if (wanted == 2) {
+        if (!check_first_bytes()) return false;
+        if (head_filled_ < head_size_) continue;
+      }
+      return begin_payload();
+    }
+    return false;
+  }
+
+  bool check_first_bytes() {
+    const std::uint8_t b0 = head_[0], b1 = head_[1];
+    fin_ = (b0 & 0x80) != 0;
+    const int op = b0 & 0x0F;
+    if ((b0 & 0x70) != 0) return fail(ws_close::protocol_error, "reserved bits set without an extension that defines them");
+    if (op != 0 && op != 1 && op != 2 && op != 8 && op != 9 && op != 10)
+      return fail(ws_close::protocol_error, "reserved opcode");
+    if ((b1 & 0x80) == 0) return fail(ws_close::protocol_error, "a client frame is not masked");
+    opcode_ = static_cast<ws_opcode>(op);
+    const std::size_t length_bytes = (b1 & 0x7F) == 126 ? 2 : (b1 & 0x7F) == 127 ? 8 : 0;
+    if (control()) {
+      if (!fin_) return fail(ws_close::protocol_error, "a fragmented control frame");
+      if ((b1 & 0x7F) > 125) return fail(ws_close::protocol_error, "a control frame longer than 125 bytes");
+    } else if (opcode_ == ws_opcode::continuation && !in_message_) {
+      return fail(ws_close::protocol_error, "a continuation frame outside a message");
+    } else if (opcode_ != ws_opcode::continuation && in_message_) {
+      return fail(ws_close::protocol_error, "a new message began before the last one ended");
+    }
+    head_size_ = 2 + length_bytes + 4;
+    return true;
+  }
+
+  bool begin_payload() {
+    const std::uint8_t len7 = head_[1] & 0x7F;
+    std::uint64_t size = len7;
+    std::size_t at = 2;
+    if (len7 == 126) {
+      size = std::uint64_t{head_[2]} << 8 | head_[3];
+      at = 4;
+    } else if (len7 == 127) {
+      size = 0;
+      for (at = 2; at < 10; ++at) size = size << 8 | head_[at];
+      if (size >> 63) return fail(ws_close::protocol_error, "a payload length with its most significant bit set");
+    }
+    std::memcpy(mask_.data(), head_.data() + at, 4);
+    mask_at_ = 0;
+    if (!control()) {
+      const std::size_t so_far = opcode_ == ws_opcode::continuation ? message_.size() : 0;
+      if (size > max_message_ - so_far) return fail(ws_close::message_too_big, "the message is larger than the limit");
+      if (opcode_ != ws_opcode::continuation) start_message();
+    } else {
+      control_size_ = 0;
+    }
+    remaining_ = size;
+    stage_ = stage::payload;
+    return true;
+  }
+
+  void start_message() {
+    in_message_ = true;
+    message_opcode_ = opcode_;
+    if (message_.capacity() > kept_capacity) std::string().swap(message_);
+    message_.clear();
+    utf8_.reset();
+  }
+
+  void take_payload(std::string_view& input) {
+    const std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, input.size()));
+    if (take == 0) return;
+    char* to;
+    if (control()) {
+      to = control_.data() + control_size_;
+      control_size_ += take;
+    } else {
+      message_.resize(message_.size() + take);  // amortized: constant cost per fragment
+      to = message_.data() + message_.size() - take;
+    }
+    unmask(input.data(), to, take);
+    input.remove_prefix(take);
+    remaining_ -= take;
+    if (!control() && message_opcode_ == ws_opcode::text && !utf8_.feed({to, take}))
+      fail(ws_close::invalid_payload, "a text message that is not UTF-8");
+  }
+
+  void unmask(const char* from, char* to, std::size_t size) {
+    std::size_t i = 0;
+    if (size >= 8) {
+      std::array<unsigned char, 8> key;
+      for (std::size_t k = 0; k < 8; ++k) key[k] = mask_[(mask_at_ + k) & 3];
+      std::uint64_t wide;
+      std::memcpy(&wide, key.data(), 8);
+      for (; i + 8 <= size; i += 8) {
+        std::uint64_t word;
+        std::memcpy(&word, from + i, 8);
+        word ^= wide;
+        std::memcpy(to + i, &word, 8);
+      }
+    }
+    for (; i < size; ++i) to[i] = static_cast<char>(from[i] ^ mask_[(mask_at_ + i) & 3]);
+    mask_at_ = (mask_at_ + size) & 3;
+  }
+
+  event frame_done() {
+    switch (opcode_) {
+      case ws_opcode::ping: return event::ping;
+      case ws_opcode::pong: return event::pong;
+      case ws_opcode::close: return read_close();
+      default: break;
+    }
+    if (!fin_) return event::need_more;
+    if (message_opcode_ == ws_opcode::text && !utf8_.complete()) {
+      fail(ws_close::invalid_payload, "a text message that ends inside a character");
+      return event::failed;
+    }
+    in_message_ = false;
+    return event::message;
+  }
+
+  event read_close() {
+    close_reason_ = {};
+    if (control_size_ == 0) {
+      close_code_ = ws_close::no_status;
+      return event::close;
+    }
+    if (control_size_ == 1) {
+      fail(ws_close::protocol_error, "a close frame with a one-byte payload");
+      return event::failed;
+    }
+    close_code_ = static_cast<std::uint16_t>(static_cast<unsigned char>(control_[0]) << 8 |
+                                             static_cast<unsigned char>(control_[1]));
+    if (!ws_close::valid_on_wire(close_code_)) {
+      fail(ws_close::protocol_error, "a close code that may not be sent");
+      return event::failed;
+    }
+    close_reason_ = std::string_view(control_.data() + 2, control_size_ - 2);
+    utf8_validator reason;
+    if (!reason.feed(close_reason_) || !reason.complete()) {
+      fail(ws_close::invalid_payload, "a close reason that is not UTF-8");
+      return event::failed;
+    }
+    return event::close;
+  }
+
+  bool control() const { return (static_cast<int>(opcode_) & 8) != 0; }
+
+  std::size_t max_message_;
+  stage stage_ = stage::head;
+  std::array<std::uint8_t, 14> head_{};
+  std::size_t head_filled_ = 0;
+  std::size_t head_size_ = 2;
+  bool fin_ = false;
+  ws_opcode opcode_ = ws_opcode::continuation;
+  std::uint64_t remaining_ = 0;
+  std::array<unsigned char, 4> mask_{};
+  std::size_t mask_at_ = 0;
+
+  bool in_message_ = false;
+  ws_opcode message_opcode_ = ws_opcode::text;
+  std::string message_;
+  utf8_validator utf8_;
+
+  std::array<char, 125> control_{};
+  std::size_t control_size_ = 0;
+  std::uint16_t close_code_ = 0;
+  std::string_view close_reason_;
+
+  bool failed_ = false;
+  std::uint16_t failure_code_ = 0;
+  std::string_view failure_;
+};
+
+}  // namespace sb
+// end switchboard/websocket/frame.hpp
+// begin switchboard/websocket/handshake.hpp
+// The opening handshake of RFC 6455 section 4.2, server side, on a request head already parsed by
+// the HTTP layer: what makes a request an upgrade, whether it is a valid one (and the status that
+// says why not), and the 101 answer.
+
+// begin switchboard/websocket/sha1.hpp
+// SHA-1 (FIPS 180-4) and base64 (RFC 4648), as much as the WebSocket handshake needs: the accept
+// key is base64(SHA-1(key + GUID)). Neither is used for anything secret; a cryptographic library
+// would be a dependency for sixty lines.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace sb::detail {
+
+class sha1 {
+ public:
+  void update(std::string_view bytes) {
+    for (const char c : bytes) {
+      block_[filled_++] = static_cast<std::uint8_t>(c);
+      if (filled_ == block_.size()) compress();
+    }
+    length_ += bytes.size();
+  }
+
+  std::array<std::uint8_t, 20> finish() {
+    const std::uint64_t bits = length_ * 8;
+    block_[filled_++] = 0x80;
+    if (filled_ > 56) {
+      while (filled_ < 64) block_[filled_++] = 0;
+      compress();
+    }
+    while (filled_ < 56) block_[filled_++] = 0;
+    for (int i = 7; i >= 0; --i) block_[filled_++] = static_cast<std::uint8_t>(bits >> (i * 8));
+    compress();
+    std::array<std::uint8_t, 20> digest{};
+    for (std::size_t i = 0; i < 20; ++i) digest[i] = static_cast<std::uint8_t>(state_[i / 4] >> (24 - 8 * (i % 4)));
+    return digest;
+  }
+
+ private:
+  static std::uint32_t rotate(std::uint32_t x, int n) { return (x << n) | (x >> (32 - n)); }
+
+  void compress() {
+    std::array<std::uint32_t, 80> w{};
+    for (std::size_t i = 0; i < 16; ++i)
+      w[i] = std::uint32_t{block_[4 * i]} << 24 | std::uint32_t{block_[4 * i + 1]} << 16 |
+             std::uint32_t{block_[4 * i + 2]} << 8 | std::uint32_t{block_[4 * i + 3]};
+    for (std::size_t i = 16; i < 80; ++i) w[i] = rotate(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
+    std::uint32_t a = state_[0], b = state_[1], c = state_[2], d = state_[3], e = state_[4];
+    for (std::size_t i = 0; i < 80; ++i) {
+      std::uint32_t f, k;
+      if (i < 20) f = (b & c) | (~b & d), k = 0x5A827999;
+      else if (i < 40) f = b ^ c ^ d, k = 0x6ED9EBA1;
+      else if (i < 60) f = (b & c) | (b & d) | (c & d), k = 0x8F1BBCDC;
+      else f = b ^ c ^ d, k = 0xCA62C1D6;
+      const std::uint32_t next = rotate(a, 5) + f + e + k + w[i];
+      e = d, d = c, c = rotate(b, 30), b = a, a = next;
+    }
+    state_[0] += a, state_[1] += b, state_[2] += c, state_[3] += d, state_[4] += e;
+    filled_ = 0;
+  }
+
+  std::array<std::uint32_t, 5> state_{0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0};
+  std::array<std::uint8_t, 64> block_{};
+  std::size_t filled_ = 0;
+  std::uint64_t length_ = 0;
+};
+
+inline constexpr std::string_view base64_alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+inline void base64_encode(const std::uint8_t* bytes, std::size_t size, std::string& out) {
+  std::size_t i = 0;
+  for (; i + 3 <= size; i += 3) {
+    const std::uint32_t v = std::uint32_t{bytes[i]} << 16 | std::uint32_t{bytes[i + 1]} << 8 | bytes[i + 2];
+    for (int shift = 18; shift >= 0; shift -= 6) out += base64_alphabet[(v >> shift) & 63];
+  }
+  if (const std::size_t left = size - i; left != 0) {
+    const std::uint32_t v = std::uint32_t{bytes[i]} << 16 | (left == 2 ? std::uint32_t{bytes[i + 1]} << 8 : 0);
+    out += base64_alphabet[(v >> 18) & 63];
+    out += base64_alphabet[(v >> 12) & 63];
+    out += left == 2 ? base64_alphabet[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+}
+
+// How many bytes a canonical base64 text decodes to; -1 when it is not base64.
+inline int base64_decoded_size(std::string_view text) {
+  if (text.empty() || text.size() % 4 != 0) return -1;
+  std::size_t padding = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '=') {
+      if (i + 2 < text.size()) return -1;  // padding only in the last two places
+      ++padding;
+      continue;
+    }
+    if (padding != 0 || base64_alphabet.find(c) == std::string_view::npos) return -1;
+  }
+  return static_cast<int>(text.size() / 4 * 3 - padding);
+}
+
+}  // namespace sb::detail
+// end switchboard/websocket/sha1.hpp
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace sb {
+
+struct ws_handshake {
+  int status = 0;           // 0: accepted; else 400, 403 or 426 (426 carries the supported version)
+  std::string_view reason;  // why not
+  std::string_view key;     // Sec-WebSocket-Key, as sent
+  std::string_view protocol;  // the subprotocol chosen, empty when none
+};
+
+}  // namespace sb
+
+namespace sb::detail {
+
+// Each comma-separated element of every field called `name`, trimmed; stops when `visit` says so.
+template <class Visit>
+bool any_list_element(std::span<const http_field> fields, std::string_view name, Visit visit) {
+  for (const auto& f : fields) {
+    if (!equals_ignoring_case(f.name, name)) continue;
+    std::string_view rest = f.value;
+    while (!rest.empty()) {
+      const std::size_t comma = rest.find(',');
+      if (visit(trim_whitespace(rest.substr(0, comma)))) return true;
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+  return false;
+}
+
+inline bool has_token(std::span<const http_field> fields, std::string_view name, std::string_view token) {
+  return any_list_element(fields, name, [&](std::string_view element) { return equals_ignoring_case(element, token); });
+}
+
+inline std::size_t count_fields(std::span<const http_field> fields, std::string_view name) {
+  std::size_t n = 0;
+  for (const auto& f : fields) n += equals_ignoring_case(f.name, name);
+  return n;
+}
+
+// The Origin's authority ("http://a.example:8080" -> "a.example:8080").
+inline std::string_view origin_authority(std::string_view origin) {
+  const std::size_t scheme = origin.find("://");
+  return scheme == std::string_view::npos ? std::string_view{} : origin.substr(scheme + 3);
+}
+
+}  // namespace sb::detail
+
+namespace sb {
+
+// A request that asks for a WebSocket: the transport then answers it with ws_check_handshake
+// rather than as plain HTTP, whatever its other faults.
+inline bool is_ws_upgrade(const http_request_head& head) {
+  return detail::has_token(head.fields, "Upgrade", "websocket");
+}
+
+// `origins`: the Origin values allowed ("*": any). With none listed, a browser page may connect
+// only from the server's own origin (its Origin names the Host it connects to): a page elsewhere
+// would otherwise act with the user's cookies (cross-site WebSocket hijacking). Clients that send
+// no Origin, which are not browsers, are not asked. `protocols`: the subprotocols offered, the
+// server's choice first.
+inline ws_handshake ws_check_handshake(const http_request_head& head, std::span<const std::string> origins = {},
+                                       std::span<const std::string_view> protocols = {}) {
+  ws_handshake out;
+  const auto refuse = [&](int status, std::string_view reason) {
+    out.status = status;
+    out.reason = reason;
+    return out;
+  };
+  if (head.method != "GET") return refuse(400, "a WebSocket handshake must be a GET request");
+  if (head.minor_version < 1) return refuse(400, "a WebSocket handshake needs HTTP/1.1");
+  if (head.body != http_body::none) return refuse(400, "a WebSocket handshake has no body");
+  if (!detail::has_token(head.fields, "Connection", "upgrade"))
+    return refuse(400, "a WebSocket handshake needs \"Connection: Upgrade\"");
+  if (detail::count_fields(head.fields, "Sec-WebSocket-Version") != 1 || head.field("Sec-WebSocket-Version") != "13")
+    return refuse(426, "this server speaks WebSocket version 13 (Sec-WebSocket-Version: 13)");
+  out.key = head.field("Sec-WebSocket-Key");
+  if (detail::count_fields(head.fields, "Sec-WebSocket-Key") != 1 || detail::base64_decoded_size(out.key) != 16)
+    return refuse(400, "Sec-WebSocket-Key must be 16 bytes in base64, sent once");
+  if (const std::string_view origin = head.field("Origin"); !origin.empty()) {
+    bool allowed = false;
+    for (const auto& o : origins) allowed = allowed || o == "*" || detail::equals_ignoring_case(o, origin);
+    if (origins.empty()) allowed = detail::equals_ignoring_case(detail::origin_authority(origin), head.host);
+    if (!allowed) return refuse(403, "this page's origin may not open a WebSocket here (the allowed origins)");
+  }
+  for (const std::string_view ours : protocols) {
+    if (detail::has_token(head.fields, "Sec-WebSocket-Protocol", ours)) {
+      out.protocol = ours;
+      break;
+    }
+  }
+  return out;
+}
+
+// The key's answer: base64(SHA-1(key + the GUID of RFC 6455)).
+inline void append_ws_accept(std::string_view key, std::string& out) {
+  detail::sha1 hash;
+  hash.update(key);
+  hash.update("258EAFA5-E914-47DA-95CA-C5AB0DC85B11");
+  const auto digest = hash.finish();
+  detail::base64_encode(digest.data(), digest.size(), out);
+}
+
+// "HTTP/1.1 101 Switching Protocols" with the accept key and the chosen subprotocol.
+inline void append_ws_accepted(const ws_handshake& handshake, std::string& out) {
+  out += "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ";
+  append_ws_accept(handshake.key, out);
+  out += "\r\n";
+  if (!handshake.protocol.empty()) {
+    out += "Sec-WebSocket-Protocol: ";
+    out += handshake.protocol;
+    out += "\r\n";
+  }
+  out += "\r\n";
+}
+
+}  // namespace sb
+// end switchboard/websocket/handshake.hpp
+// begin switchboard/protocol/ws_api.hpp
+// What a WebSocket connection means once it is open, whichever server carries it: which paths
+// take an upgrade, and what a message on each does. `/rpc` carries JSON-RPC 2.0 to every endpoint
+// (calls, batches, notifications); a stream's values arrive as notifications
+// {"jsonrpc":"2.0","method":"stream","params":{"id":<the call's id>,"value":...}} before the call's
+// own answer, as on stdio. Answers go out as their calls finish: a long call or a stream never
+// holds up the calls sent after it, so answers may come in another order than the calls (JSON-RPC
+// matches them by id).
+
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace sb::detail {
+
+// The connection's side, as the protocol sees it; callable from any thread.
+class ws_sender {
+ public:
+  // Queues one message; false once the connection is closing or too far behind.
+  virtual bool send(ws_opcode opcode, std::string_view payload) = 0;
+  // Sends a close frame with this code and reason, then ends the connection.
+  virtual void close(std::uint16_t code, std::string_view reason) = 0;
+  virtual bool open() const = 0;
+  // Waits up to `duration`, returning early when the connection closes; true while open.
+  virtual bool wait_while_open(std::chrono::milliseconds duration) = 0;
+
+ protected:
+  ~ws_sender() = default;
+};
+
+enum class ws_route : std::uint8_t { none, rpc };
+
+// Stream values of one JSON-RPC call, as notifications carrying its id (read from the request when
+// the first value comes: calls that do not stream never pay for it).
+class ws_rpc_sink final : public stream_sink {
+ public:
+  ws_rpc_sink(ws_sender& to, std::string_view request) : to_(to), request_(request) {}
+  bool send(std::string_view json_text, std::string_view event) override {
+    if (!probed_) {
+      probed_ = true;
+      jsonrpc_envelope envelope;
+      if (scan_envelope(request_, envelope) == 0 && envelope.has_id) id_ = envelope.id;
+    }
+    if (id_.empty()) return open();  // a notification: nobody to stream to
+    line_.clear();
+    append_rpc_stream_notification(line_, id_, event, json_text);
+    return to_.send(ws_opcode::text, line_) && open();
+  }
+  bool open() const override { return to_.open(); }
+  bool wait_for(std::chrono::milliseconds duration) override { return to_.wait_while_open(duration); }
+
+ private:
+  ws_sender& to_;
+  std::string_view request_;
+  std::string_view id_;
+  bool probed_ = false;
+  std::string line_;
+};
+
+template <class App>
+class ws_api {
+ public:
+  explicit ws_api(App& app) : app_(app) {}
+
+  ws_route route(std::string_view path) const { return path == "/rpc" ? ws_route::rpc : ws_route::none; }
+
+  // A message that should run where it may block for long: a single call of a stream endpoint.
+  bool runs_long(ws_route route, ws_opcode opcode, std::string_view message) const {
+    if (route != ws_route::rpc || opcode != ws_opcode::text) return false;
+    jsonrpc_envelope envelope;
+    if (scan_envelope(message, envelope) != 0 || !envelope.has_id) return false;
+    const std::size_t index = App::find(envelope.method);
+    return index != App::npos && App::table[index].streams;
+  }
+
+  // One whole message from the client; `reply` is the connection's scratch for the answer.
+  void on_message(ws_route route, ws_opcode opcode, std::string_view message, ws_sender& to, context& ctx,
+                  std::string& reply) {
+    if (route != ws_route::rpc) return;
+    if (opcode != ws_opcode::text)
+      return to.close(ws_close::unsupported_data, "/rpc takes JSON-RPC requests in text messages");
+    ws_rpc_sink sink(to, message);
+    const std::size_t first = message.find_first_not_of(" \t\r\n");
+    ctx.sink = first != std::string_view::npos && message[first] == '{' ? &sink : nullptr;  // not a batch
+    app_.handle_jsonrpc(message, reply, ctx);
+    ctx.sink = nullptr;
+    if (!reply.empty()) to.send(ws_opcode::text, reply);
+  }
+
+ private:
+  App& app_;
+};
+
+}  // namespace sb::detail
+// end switchboard/protocol/ws_api.hpp
 // begin switchboard/transport/http.hpp
 // sb::http: the HTTP API (protocol/http_api.hpp) on cpp-httplib, a thread per open connection.
 // The simple alternative to sb::server; it serves HTTP and SSE, not WebSocket. Only this header
@@ -9870,6 +10609,53 @@ void http::run(App& app, shutdown& stop) const {
 // head parser and chunked decoder (http/), and each endpoint call runs on a worker thread, so an
 // endpoint that blocks never stalls a socket. Answers go out in request order (pipelining).
 
+// begin switchboard/transport/connection_registry.hpp
+// The open connections of one server, of every kind (HTTP, WebSocket), so that its stop reaches
+// each of them.
+
+#include <memory>
+#include <mutex>
+#include <unordered_set>
+#include <vector>
+
+namespace sb::detail {
+
+class server_connection {
+ public:
+  virtual ~server_connection() = default;
+  // From the server's stop, on any thread: ends the connection as politely as its state allows.
+  virtual void stop() = 0;
+  // The connection, while anything still holds it.
+  virtual std::shared_ptr<server_connection> shared() = 0;
+};
+
+class connection_registry {
+ public:
+  void add(server_connection* c) {
+    std::lock_guard lock(mutex_);
+    open_.insert(c);
+  }
+  void remove(server_connection* c) {
+    std::lock_guard lock(mutex_);
+    open_.erase(c);
+  }
+  void stop_all() {
+    std::vector<std::shared_ptr<server_connection>> alive;
+    {
+      std::lock_guard lock(mutex_);
+      for (auto* c : open_)
+        if (auto held = c->shared()) alive.push_back(std::move(held));
+    }
+    for (auto& c : alive) c->stop();  // outside the lock: a stop may close, which removes
+  }
+
+ private:
+  std::mutex mutex_;
+  std::unordered_set<server_connection*> open_;
+};
+
+}  // namespace sb::detail
+// end switchboard/transport/connection_registry.hpp
 // begin switchboard/transport/io_monitor.hpp
 // Keeps the event loop moving while endpoints run on the threads that run it. Calls execute on the
 // I/O thread that read them (no hand-off, as in Beast); an endpoint that blocks holds that thread
@@ -10148,6 +10934,353 @@ class worker_pool {
 
 }  // namespace sb::detail
 // end switchboard/transport/worker_pool.hpp
+// begin switchboard/transport/ws_connection.hpp
+// A WebSocket connection on sb::server, once the HTTP side has accepted its handshake: frames are
+// read by websocket/frame.hpp and messages handled by protocol/ws_api.hpp; this file only moves
+// bytes and keeps time. Messages are handled on the I/O thread that read them (as HTTP calls are;
+// the io_monitor covers one that blocks), except a stream, which runs on a thread of the stream
+// pool so that it can take as long as it needs. Whatever the thread, sends go through one bounded
+// queue, written by the connection's strand.
+//   Heartbeat: a ping every `websocket_ping_s`; no frame at all from the client within
+//   `websocket_pong_timeout_s` after it ends the connection (any frame proves the client alive).
+//   Falling behind: more than `max_send_queue_bytes` waiting closes the connection with 1008.
+//   Closing: the close frame goes out after what was queued before it; then the server shuts its
+//   side and reads until the client's side ends too, or for a short while at most.
+
+
+#include <asio/executor_work_guard.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/write.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sb::detail {
+
+template <class Core>
+class ws_connection final : public std::enable_shared_from_this<ws_connection<Core>>,
+                            public server_connection,
+                            public ws_sender,
+                            public sb::connection {
+ public:
+  ws_connection(Core& core, asio::ip::tcp::socket socket, asio::any_io_executor strand, ws_route route)
+      : core_(core), strand_(std::move(strand)), socket_(std::move(socket)), timer_(strand_), route_(route),
+        reader_(core.options.websocket_max_message_bytes), id_(core.next_connection_id++), buffer_(read_size) {
+    ++core_.connections;
+    ctx_.from = origin::websocket;
+    ctx_.connection = this;
+    ctx_.bus = &core_.app;
+  }
+  ~ws_connection() override {
+    --core_.connections;
+    core_.registry.remove(this);
+  }
+
+  // Sends the handshake's answer, then reads frames; `early` is what the client sent after its
+  // handshake, read with it.
+  void start(std::string_view accepted, std::string_view early) {
+    core_.registry.add(this);
+    {
+      std::lock_guard lock(send_mutex_);
+      queue_.append(accepted);
+    }
+    asio::post(strand_, [self = this->shared_from_this(), early = std::string(early)] {
+      if (self->core_.stopping) return self->close(ws_close::going_away, "the server is stopping");
+      self->flush();
+      self->beat_after(self->core_.options.websocket_ping_s * 1000);
+      std::string_view input(early);
+      if (!self->feed(input)) return;
+      self->read();
+    });
+  }
+
+  // ---- server_connection ----
+  void stop() override {
+    asio::post(strand_, [self = this->shared_from_this()] { self->close(ws_close::going_away, "the server is stopping"); });
+  }
+  std::shared_ptr<server_connection> shared() override { return this->weak_from_this().lock(); }
+
+  // ---- ws_sender and sb::connection: any thread ----
+  bool send(ws_opcode opcode, std::string_view payload) override {
+    std::lock_guard lock(send_mutex_);
+    if (!open_) return false;
+    if (!queue_.empty() && queue_.size() + payload.size() > core_.options.max_send_queue_bytes) {
+      fall_behind_locked();
+      return false;
+    }
+    append_ws_frame(queue_, opcode, payload);
+    post_flush_locked();
+    return true;
+  }
+  bool send(std::string_view json_text) override { return send(ws_opcode::text, json_text); }
+
+  void close(std::uint16_t code, std::string_view reason) override {
+    std::lock_guard lock(send_mutex_);
+    queue_close_locked(code, reason);
+  }
+  void close() override { close(ws_close::normal, {}); }
+  bool open() const override { return open_.load(std::memory_order_relaxed); }
+  bool wait_while_open(std::chrono::milliseconds duration) override {
+    std::unique_lock lock(send_mutex_);
+    closed_.wait_for(lock, duration, [this] { return !open_; });
+    return open_;
+  }
+  std::uint64_t id() const override { return id_; }
+
+ private:
+  static constexpr std::size_t read_size = 4096;
+  static constexpr int linger_ms = 2000;
+
+  // ---- reading (on the strand) ----
+
+  void read() {
+    if (phase_ == phase::closed) return;
+    socket_.async_read_some(asio::buffer(buffer_), [self = this->shared_from_this()](std::error_code ec, std::size_t n) {
+      if (self->phase_ == phase::closed) return;
+      if (ec) return self->terminate();
+      self->client_alive();
+      std::string_view input(self->buffer_.data(), n);
+      if (self->feed(input)) self->read();
+    });
+  }
+
+  // False when the connection is done reading. Once the client's close came, or a frame broke the
+  // protocol, what it sends is dropped.
+  bool feed(std::string_view& input) {
+    while (!close_received_ && !reader_failed_) {
+      switch (reader_.next(input)) {
+        case ws_reader::event::need_more: return true;
+        case ws_reader::event::message:
+          if (phase_ == phase::open) on_message();  // after our close, messages are dropped
+          break;
+        case ws_reader::event::ping: send_control(ws_opcode::pong, reader_.control_payload()); break;
+        case ws_reader::event::pong: break;
+        case ws_reader::event::close: {
+          close_received_ = true;
+          if (phase_ == phase::closing) {  // the answer to our close: the handshake is complete
+            terminate();
+            return false;
+          }
+          const std::uint16_t code = reader_.close_code();  // echoed; none for none
+          std::lock_guard lock(send_mutex_);
+          if (code == ws_close::no_status) queue_empty_close_locked();
+          else queue_close_locked(code, {});
+          return true;
+        }
+        case ws_reader::event::failed:
+          reader_failed_ = true;
+          close(reader_.failure_code(), reader_.failure());
+          return true;
+      }
+      if (phase_ == phase::closed) return false;
+    }
+    return true;
+  }
+
+  void on_message() {
+    const ws_opcode opcode = reader_.opcode();
+    const std::string_view message = reader_.message();
+    if (core_.ws.runs_long(route_, opcode, message)) return start_long_call(opcode, message);
+    const io_monitor::call_scope busy(core_.monitor);
+    core_.ws.on_message(route_, opcode, message, *this, ctx_, reply_);
+    if (reply_.capacity() > (std::size_t{64} << 10)) std::string().swap(reply_);
+  }
+
+  // A message that may run for long (a stream), on a thread of the stream pool, with copies of
+  // what it needs: the reader's buffer moves on meanwhile.
+  class long_call final : public work_item {
+   public:
+    long_call(std::shared_ptr<ws_connection> c, ws_opcode opcode, std::string_view message)
+        : work_(c->core_.io.get_executor()), c_(std::move(c)), opcode_(opcode), message_(message), ctx_(c_->ctx_) {}
+    void run() override {
+      c_->core_.ws.on_message(c_->route_, opcode_, message_, *c_, ctx_, reply_);
+      delete this;
+    }
+
+   private:
+    // Declared first, destroyed last: the event loop keeps running until the call and the
+    // connection it holds are gone.
+    asio::executor_work_guard<asio::io_context::executor_type> work_;
+    std::shared_ptr<ws_connection> c_;
+    ws_opcode opcode_;
+    std::string message_;
+    context ctx_;
+    std::string reply_;
+  };
+
+  void start_long_call(ws_opcode opcode, std::string_view message) {
+    core_.stream_pool.submit(*new long_call(this->shared_from_this(), opcode, message));
+  }
+
+  // ---- writing ----
+
+  // Pongs count against the bound like messages: a client that pings and never reads is behind.
+  void send_control(ws_opcode opcode, std::string_view payload) {
+    std::lock_guard lock(send_mutex_);
+    if (!open_) return;
+    if (queue_.size() + payload.size() > core_.options.max_send_queue_bytes) return fall_behind_locked();
+    append_ws_frame(queue_, opcode, payload);
+    post_flush_locked();
+  }
+
+  void post_flush_locked() {
+    if (flush_posted_) return;
+    flush_posted_ = true;
+    asio::post(strand_, [self = this->shared_from_this()] { self->flush(); });
+  }
+
+  void fall_behind_locked() {
+    log().write(log_level::warning, "websocket: closing a client " + std::to_string(core_.options.max_send_queue_bytes) +
+                                        " bytes behind (server::max_send_queue_bytes)");
+    queue_.clear();  // it will not read them: the close goes out after what is already in flight
+    queue_close_locked(ws_close::policy_violation, "too far behind: the server's send queue is full");
+  }
+
+  void queue_close_locked(std::uint16_t code, std::string_view reason) {
+    if (close_queued_) return;
+    close_queued_ = true;
+    open_ = false;
+    closed_.notify_all();  // streams waiting between values end now
+    append_ws_close(queue_, code, reason);
+    close_at_ = queue_.size();
+    post_flush_locked();
+  }
+  void queue_empty_close_locked() {
+    if (close_queued_) return;
+    close_queued_ = true;
+    open_ = false;
+    closed_.notify_all();  // streams waiting between values end now
+    append_ws_frame_head(queue_, ws_opcode::close, 0);
+    close_at_ = queue_.size();
+    post_flush_locked();
+  }
+
+  void flush() {
+    bool carries_close = false;
+    {
+      std::lock_guard lock(send_mutex_);
+      flush_posted_ = false;
+      if (writing_ || queue_.empty() || phase_ == phase::closed) return;
+      sending_.swap(queue_);
+      queue_.clear();
+      carries_close = close_at_ != 0;
+      close_at_ = 0;
+      writing_ = true;
+    }
+    asio::async_write(socket_, asio::buffer(sending_),
+                      [self = this->shared_from_this(), carries_close](std::error_code ec, std::size_t) {
+                        {
+                          std::lock_guard lock(self->send_mutex_);
+                          self->writing_ = false;
+                          self->sending_.clear();
+                          if (self->sending_.capacity() > (std::size_t{256} << 10)) std::string().swap(self->sending_);
+                        }
+                        if (self->phase_ == phase::closed) return;
+                        if (ec) return self->terminate();
+                        if (carries_close) return self->close_sent();
+                        self->flush();
+                      });
+  }
+
+  // Our close is out. Answering the client's close, the TCP connection ends now (the server ends
+  // it first, RFC 6455 7.1.1); otherwise our side shuts, and the client's close or end is awaited
+  // for a moment.
+  void close_sent() {
+    if (close_received_) return terminate();
+    phase_ = phase::closing;
+    std::error_code ec;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+    timer_.expires_after(std::chrono::milliseconds(core_.stopping ? linger_ms / 4 : linger_ms));
+    timer_.async_wait([self = this->shared_from_this()](std::error_code wait_error) {
+      if (!wait_error) self->terminate();
+    });
+  }
+
+  // ---- heartbeat ----
+
+  void client_alive() { awaiting_pong_ = false; }
+
+  void beat_after(int milliseconds) {
+    if (phase_ != phase::open || milliseconds <= 0) return;
+    timer_.expires_after(std::chrono::milliseconds(milliseconds));
+    timer_.async_wait([self = this->shared_from_this()](std::error_code ec) {
+      if (ec || self->phase_ != phase::open) return;
+      self->beat();
+    });
+  }
+
+  void beat() {
+    if (pong_due_) {  // the time given to answer the last ping is up
+      pong_due_ = false;
+      if (awaiting_pong_) {
+        log().write(log_level::info, "websocket: no answer to a ping within server::websocket_pong_timeout_s; closing");
+        return terminate();
+      }
+      return beat_after(core_.options.websocket_ping_s * 1000);
+    }
+    awaiting_pong_ = true;
+    pong_due_ = true;
+    send_control(ws_opcode::ping, {});
+    beat_after(core_.options.websocket_pong_timeout_s * 1000);
+  }
+
+  // ---- the end ----
+
+  void terminate() {
+    if (phase_ == phase::closed) return;
+    phase_ = phase::closed;
+    {
+      std::lock_guard lock(send_mutex_);
+      open_ = false;
+      close_queued_ = true;
+      closed_.notify_all();
+    }
+    std::error_code ec;
+    timer_.cancel();
+    socket_.close(ec);
+    core_.registry.remove(this);
+  }
+
+  enum class phase : std::uint8_t { open, closing, closed };
+
+  Core& core_;
+  asio::any_io_executor strand_;
+  asio::ip::tcp::socket socket_;
+  asio::steady_timer timer_;
+  ws_route route_;
+  ws_reader reader_;
+  std::uint64_t id_;
+  std::vector<char> buffer_;
+  phase phase_ = phase::open;
+  bool awaiting_pong_ = false;
+  bool pong_due_ = false;
+  bool close_received_ = false;
+  bool reader_failed_ = false;
+  context ctx_;
+  std::string reply_;
+
+  std::mutex send_mutex_;
+  std::condition_variable closed_;
+  std::atomic<bool> open_{true};
+  std::string queue_;
+  std::string sending_;
+  std::size_t close_at_ = 0;  // nonzero: the queue ends with a close frame
+  bool close_queued_ = false;
+  bool flush_posted_ = false;
+  bool writing_ = false;
+};
+
+}  // namespace sb::detail
+// end switchboard/transport/ws_connection.hpp
 
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
@@ -10178,7 +11311,6 @@ class worker_pool {
 #include <string>
 #include <string_view>
 #include <thread>
-#include <unordered_set>
 #include <vector>
 
 namespace sb {
@@ -10209,6 +11341,9 @@ struct server {
   std::string static_dir;                 // served for paths outside /api and /sse when set
   int sse_heartbeat_s = 15;               // comment lines that keep proxies open and notice gone clients
   int sse_retry_ms = 3000;                // the client's reconnection delay
+  std::size_t websocket_max_message_bytes = std::size_t{16} << 20;  // larger: closed with 1009
+  int websocket_ping_s = 30;              // a ping this often (0: never)
+  int websocket_pong_timeout_s = 10;      // no frame from the client this long after a ping: closed
   sb::session_cookie session_cookie;      // name, Secure, SameSite, Path
   std::shared_ptr<session_store> sessions = std::make_shared<memory_session_store>();
   authenticator authenticate;             // empty: every call is allowed
@@ -10275,15 +11410,17 @@ template <class App>
 struct server_core {
   using api_type = http_api<App, server>;
   server_core(App& app, const server& options, std::size_t io_threads)
-      : options(options), api(app, options),
+      : app(app), options(options), api(app, options), ws(app),
         // The body limit is applied after the API's screening, which may refuse the request for a
         // better reason (a compressed body, a chunked one where none is read).
         limits{options.max_target_bytes, options.max_header_bytes, options.max_header_count, UINT64_MAX},
         monitor(io, io_threads, io_threads + options.max_blocked_threads,
                 std::chrono::microseconds(std::max(100, options.blocked_patience_us))) {}
 
+  App& app;
   const server& options;
   api_type api;
+  ws_api<App> ws;
   asio::io_context io;  // no concurrency hint: threads join the loop when calls block
   http_limits limits;
   io_monitor monitor;
@@ -10292,12 +11429,13 @@ struct server_core {
   std::atomic<std::size_t> connections{0};
   std::atomic<std::size_t> crowd{0};  // the most connections open at once since memory was last released
   std::atomic<bool> stopping{false};
-  std::mutex registry_mutex;
-  std::unordered_set<http_connection<App>*> registry;  // the open connections, for the stop
+  std::atomic<std::uint64_t> next_connection_id{1};
+  connection_registry registry;  // the open connections, for the stop
 };
 
 template <class App>
 class http_connection final : public std::enable_shared_from_this<http_connection<App>>,
+                              public server_connection,
                               public hangup_probe,
                               public stream_end_listener {
   using core_type = server_core<App>;
@@ -10318,17 +11456,13 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
     }
     socket_.set_option(asio::ip::tcp::no_delay(true), ec);  // answers are single writes: Nagle only delays them
   }
-  ~http_connection() {
+  ~http_connection() override {
     --core_.connections;
-    std::lock_guard lock(core_.registry_mutex);
-    core_.registry.erase(this);
+    core_.registry.remove(this);
   }
 
   void start() {
-    {
-      std::lock_guard lock(core_.registry_mutex);
-      core_.registry.insert(this);
-    }
+    core_.registry.add(this);
     asio::post(strand_, [self = this->shared_from_this()] {
       if (self->core_.stopping) return self->close();
       self->await_request();
@@ -10338,11 +11472,12 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   // From the server's stop, on any thread: a connection between requests or inside one that has
   // not reached its call closes now; calls finish and answer (with Connection: close), streams end
   // through the API.
-  void stop() {
+  void stop() override {
     asio::post(strand_, [self = this->shared_from_this()] {
       if (self->phase_ == phase::head || self->phase_ == phase::body) self->close();
     });
   }
+  std::shared_ptr<server_connection> shared() override { return this->weak_from_this().lock(); }
 
   // Asked by the endpoint, on the thread running its call: the socket itself is polled, since the
   // connection's reads wait until the call returns.
@@ -10399,6 +11534,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
     for (const auto& f : head_.fields) headers_.push_back({f.name, f.value});
     input_ = {head_.method, head_.path, head_.query, headers_, {}, address_, port_, this};
     out_.clear();
+    if (is_ws_upgrade(head_)) return upgrade();
     if (!core_.api.screen(input_, out_)) return answer_refusal();
     if (head_.body == http_body::length && head_.content_length > core_.options.max_body_bytes) return body_too_large();
     body_.clear();
@@ -10409,6 +11545,32 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
         !(head_.body == http_body::length && end_ - begin_ >= head_.content_length))
       return send_continue();
     read_body();
+  }
+
+  // A WebSocket handshake: refused as HTTP, or accepted, and then the socket and what the client
+  // sent after its head belong to a WebSocket connection.
+  void upgrade() {
+    const ws_route route = core_.ws.route(head_.path);
+    if (route == ws_route::none)
+      return refuse(404, "no WebSocket is served at " + std::string(head_.path) + " (WebSocket paths: /rpc)");
+    const ws_handshake handshake = ws_check_handshake(head_, core_.options.cors_origins);
+    if (handshake.status != 0) {
+      out_.clear();
+      detail::refuse(out_, handshake.status, handshake.reason);
+      if (handshake.status == 426) out_.fields += "Sec-WebSocket-Version: 13\r\n";
+      return answer_refusal();
+    }
+    if (!core_.api.admit_upgrade(input_, out_)) return answer_refusal();
+    if (core_.stopping) return refuse(503, "the server is stopping");
+    std::string accepted;
+    append_ws_accepted(handshake, accepted);
+    const std::string_view early(buffer_.data() + begin_, end_ - begin_);
+    auto ws = std::make_shared<ws_connection<core_type>>(core_, std::move(socket_), strand_, route);
+    ws->start(accepted, early);
+    phase_ = phase::closed;  // the socket is gone; this object ends with its last handler
+    disarm();
+    timer_.cancel();
+    core_.registry.remove(this);
   }
 
   void read_body() {
@@ -10836,8 +11998,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
       std::lock_guard lock(send_mutex_);
       send_closed_ = true;
     }
-    std::lock_guard lock(core_.registry_mutex);
-    core_.registry.erase(this);
+    core_.registry.remove(this);
   }
 
   core_type& core_;
@@ -11020,13 +12181,7 @@ void server::run(App& app, shutdown& stop) const {
       listener.close();
       beat.cancel();
       core.api.close_streams();  // streams end with their final event
-      std::vector<std::shared_ptr<detail::http_connection<App>>> open;
-      {
-        std::lock_guard lock(core.registry_mutex);
-        for (auto* c : core.registry)
-          if (auto alive = c->weak_from_this().lock()) open.push_back(std::move(alive));
-      }
-      for (auto& c : open) c->stop();
+      core.registry.stop_all();
     });
   });
   if (on_listening) on_listening(bound);
@@ -11797,15 +12952,9 @@ class stdio_session {
       }
       if (id_.empty()) return true;  // a notification: nobody to stream to
       thread_local std::string line;
-      line.assign(R"({"jsonrpc":"2.0","method":"stream","params":{"id":)");
-      line += id_;
-      if (!event.empty()) {
-        line += R"(,"event":)";
-        json::write(event, line);
-      }
-      line += R"(,"value":)";
-      line += json_text;
-      line += "}}\n";
+      line.clear();
+      append_rpc_stream_notification(line, id_, event, json_text);
+      line += '\n';
       session_.emit(line);
       return open();
     }

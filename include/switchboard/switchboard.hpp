@@ -16,6 +16,9 @@
 #include <switchboard/http/multipart.hpp>
 #include <switchboard/protocol/sse.hpp>
 #include <switchboard/protocol/http_api.hpp>
+#include <switchboard/websocket/frame.hpp>
+#include <switchboard/websocket/handshake.hpp>
+#include <switchboard/protocol/ws_api.hpp>
 #include <switchboard/transport/http.hpp>
 #include <switchboard/transport/server.hpp>
 #include <switchboard/transport/stdio.hpp>

@@ -2,7 +2,8 @@
 // endpoints that block, stream without pause, and report what is open.
 //   wire_server --port P [--header-timeout-ms N] [--body-timeout-ms N] [--idle-timeout-ms N]
 //               [--max-connections N] [--max-send-queue N] [--max-body N] [--io-threads N]
-//               [--max-sse-streams N] [--sse-heartbeat-s N] [--httplib]
+//               [--max-sse-streams N] [--sse-heartbeat-s N] [--ws-max-message N] [--ws-ping-s N]
+//               [--ws-pong-timeout-s N] [--auth-token T] [--httplib]
 #include <switchboard/switchboard.hpp>
 
 #include <atomic>
@@ -96,7 +97,15 @@ int main(int argc, char** argv) {
     else if (arg == "--io-threads") server.io_threads = static_cast<std::size_t>(next());
     else if (arg == "--max-sse-streams") server.max_sse_streams = static_cast<std::size_t>(next());
     else if (arg == "--sse-heartbeat-s") server.sse_heartbeat_s = next();
-    else if (arg == "--httplib") httplib = true;
+    else if (arg == "--ws-max-message") server.websocket_max_message_bytes = static_cast<std::size_t>(next());
+    else if (arg == "--ws-ping-s") server.websocket_ping_s = next();
+    else if (arg == "--ws-pong-timeout-s") server.websocket_pong_timeout_s = next();
+    else if (arg == "--auth-token" && i + 1 < argc) {
+      server.authenticate = [token = "Bearer " + std::string(argv[++i])](const sb::request& r, sb::session&) -> sb::result<void> {
+        if (r.header_value("Authorization") != token) return sb::unauthorized("a bearer token is needed");
+        return {};
+      };
+    } else if (arg == "--httplib") httplib = true;
     else {
       std::fprintf(stderr, "wire_server: unknown flag %s\n", arg.c_str());
       return 2;

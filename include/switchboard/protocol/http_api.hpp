@@ -433,6 +433,18 @@ class http_api {
 
   http_api(App& app, const Options& options) : app_(app), options_(options) {}
 
+  // A WebSocket handshake, once its form is valid: the authenticate hook decides with the
+  // handshake's request (its headers, cookies, query) as it does for each HTTP call, since the
+  // calls on the connection carry no headers of their own. False with `out` filled (401 or the
+  // hook's kind). The handshake saves no session.
+  bool admit_upgrade(const http_input& in, http_output& out) const {
+    if (!options_.authenticate) return true;
+    thread_local detail::request_view view;
+    if (!view.load(in, out)) return false;
+    http_session<Options> session(options_);
+    return session.open(in, view.info, false, out);
+  }
+
   // What can be refused from the head alone, before any body is read; false with `out` filled
   // (and the connection to be closed).
   bool screen(const http_input& in, http_output& out) const {

@@ -70,6 +70,20 @@ inline void write_rpc_result(std::string& out, const response& r, std::string_vi
   out += '}';
 }
 
+// One value of a streaming call, before the call's own answer: a notification naming the call.
+inline void append_rpc_stream_notification(std::string& out, std::string_view id, std::string_view event,
+                                           std::string_view json_value) {
+  out += R"({"jsonrpc":"2.0","method":"stream","params":{"id":)";
+  out += id;
+  if (!event.empty()) {
+    out += R"(,"event":)";
+    json::write(event, out);
+  }
+  out += R"(,"value":)";
+  out += json_value;
+  out += "}}";
+}
+
 template <std::size_t N>
 inline bool is_key(std::string_view key, const char (&word)[N]) {
   return key.size() == N - 1 && std::memcmp(key.data(), word, N - 1) == 0;  // a constant size: inlined

@@ -10,8 +10,12 @@
 #include <switchboard/http/request_parser.hpp>
 #include <switchboard/protocol/http_api.hpp>
 #include <switchboard/serve.hpp>
+#include <switchboard/protocol/ws_api.hpp>
+#include <switchboard/transport/connection_registry.hpp>
 #include <switchboard/transport/io_monitor.hpp>
 #include <switchboard/transport/worker_pool.hpp>
+#include <switchboard/transport/ws_connection.hpp>
+#include <switchboard/websocket/handshake.hpp>
 
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
@@ -42,7 +46,6 @@
 #include <string>
 #include <string_view>
 #include <thread>
-#include <unordered_set>
 #include <vector>
 
 namespace sb {
@@ -73,6 +76,9 @@ struct server {
   std::string static_dir;                 // served for paths outside /api and /sse when set
   int sse_heartbeat_s = 15;               // comment lines that keep proxies open and notice gone clients
   int sse_retry_ms = 3000;                // the client's reconnection delay
+  std::size_t websocket_max_message_bytes = std::size_t{16} << 20;  // larger: closed with 1009
+  int websocket_ping_s = 30;              // a ping this often (0: never)
+  int websocket_pong_timeout_s = 10;      // no frame from the client this long after a ping: closed
   sb::session_cookie session_cookie;      // name, Secure, SameSite, Path
   std::shared_ptr<session_store> sessions = std::make_shared<memory_session_store>();
   authenticator authenticate;             // empty: every call is allowed
@@ -139,15 +145,17 @@ template <class App>
 struct server_core {
   using api_type = http_api<App, server>;
   server_core(App& app, const server& options, std::size_t io_threads)
-      : options(options), api(app, options),
+      : app(app), options(options), api(app, options), ws(app),
         // The body limit is applied after the API's screening, which may refuse the request for a
         // better reason (a compressed body, a chunked one where none is read).
         limits{options.max_target_bytes, options.max_header_bytes, options.max_header_count, UINT64_MAX},
         monitor(io, io_threads, io_threads + options.max_blocked_threads,
                 std::chrono::microseconds(std::max(100, options.blocked_patience_us))) {}
 
+  App& app;
   const server& options;
   api_type api;
+  ws_api<App> ws;
   asio::io_context io;  // no concurrency hint: threads join the loop when calls block
   http_limits limits;
   io_monitor monitor;
@@ -156,12 +164,13 @@ struct server_core {
   std::atomic<std::size_t> connections{0};
   std::atomic<std::size_t> crowd{0};  // the most connections open at once since memory was last released
   std::atomic<bool> stopping{false};
-  std::mutex registry_mutex;
-  std::unordered_set<http_connection<App>*> registry;  // the open connections, for the stop
+  std::atomic<std::uint64_t> next_connection_id{1};
+  connection_registry registry;  // the open connections, for the stop
 };
 
 template <class App>
 class http_connection final : public std::enable_shared_from_this<http_connection<App>>,
+                              public server_connection,
                               public hangup_probe,
                               public stream_end_listener {
   using core_type = server_core<App>;
@@ -182,17 +191,13 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
     }
     socket_.set_option(asio::ip::tcp::no_delay(true), ec);  // answers are single writes: Nagle only delays them
   }
-  ~http_connection() {
+  ~http_connection() override {
     --core_.connections;
-    std::lock_guard lock(core_.registry_mutex);
-    core_.registry.erase(this);
+    core_.registry.remove(this);
   }
 
   void start() {
-    {
-      std::lock_guard lock(core_.registry_mutex);
-      core_.registry.insert(this);
-    }
+    core_.registry.add(this);
     asio::post(strand_, [self = this->shared_from_this()] {
       if (self->core_.stopping) return self->close();
       self->await_request();
@@ -202,11 +207,12 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   // From the server's stop, on any thread: a connection between requests or inside one that has
   // not reached its call closes now; calls finish and answer (with Connection: close), streams end
   // through the API.
-  void stop() {
+  void stop() override {
     asio::post(strand_, [self = this->shared_from_this()] {
       if (self->phase_ == phase::head || self->phase_ == phase::body) self->close();
     });
   }
+  std::shared_ptr<server_connection> shared() override { return this->weak_from_this().lock(); }
 
   // Asked by the endpoint, on the thread running its call: the socket itself is polled, since the
   // connection's reads wait until the call returns.
@@ -263,6 +269,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
     for (const auto& f : head_.fields) headers_.push_back({f.name, f.value});
     input_ = {head_.method, head_.path, head_.query, headers_, {}, address_, port_, this};
     out_.clear();
+    if (is_ws_upgrade(head_)) return upgrade();
     if (!core_.api.screen(input_, out_)) return answer_refusal();
     if (head_.body == http_body::length && head_.content_length > core_.options.max_body_bytes) return body_too_large();
     body_.clear();
@@ -273,6 +280,32 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
         !(head_.body == http_body::length && end_ - begin_ >= head_.content_length))
       return send_continue();
     read_body();
+  }
+
+  // A WebSocket handshake: refused as HTTP, or accepted, and then the socket and what the client
+  // sent after its head belong to a WebSocket connection.
+  void upgrade() {
+    const ws_route route = core_.ws.route(head_.path);
+    if (route == ws_route::none)
+      return refuse(404, "no WebSocket is served at " + std::string(head_.path) + " (WebSocket paths: /rpc)");
+    const ws_handshake handshake = ws_check_handshake(head_, core_.options.cors_origins);
+    if (handshake.status != 0) {
+      out_.clear();
+      detail::refuse(out_, handshake.status, handshake.reason);
+      if (handshake.status == 426) out_.fields += "Sec-WebSocket-Version: 13\r\n";
+      return answer_refusal();
+    }
+    if (!core_.api.admit_upgrade(input_, out_)) return answer_refusal();
+    if (core_.stopping) return refuse(503, "the server is stopping");
+    std::string accepted;
+    append_ws_accepted(handshake, accepted);
+    const std::string_view early(buffer_.data() + begin_, end_ - begin_);
+    auto ws = std::make_shared<ws_connection<core_type>>(core_, std::move(socket_), strand_, route);
+    ws->start(accepted, early);
+    phase_ = phase::closed;  // the socket is gone; this object ends with its last handler
+    disarm();
+    timer_.cancel();
+    core_.registry.remove(this);
   }
 
   void read_body() {
@@ -700,8 +733,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
       std::lock_guard lock(send_mutex_);
       send_closed_ = true;
     }
-    std::lock_guard lock(core_.registry_mutex);
-    core_.registry.erase(this);
+    core_.registry.remove(this);
   }
 
   core_type& core_;
@@ -884,13 +916,7 @@ void server::run(App& app, shutdown& stop) const {
       listener.close();
       beat.cancel();
       core.api.close_streams();  // streams end with their final event
-      std::vector<std::shared_ptr<detail::http_connection<App>>> open;
-      {
-        std::lock_guard lock(core.registry_mutex);
-        for (auto* c : core.registry)
-          if (auto alive = c->weak_from_this().lock()) open.push_back(std::move(alive));
-      }
-      for (auto& c : open) c->stop();
+      core.registry.stop_all();
     });
   });
   if (on_listening) on_listening(bound);

@@ -558,15 +558,9 @@ class stdio_session {
       }
       if (id_.empty()) return true;  // a notification: nobody to stream to
       thread_local std::string line;
-      line.assign(R"({"jsonrpc":"2.0","method":"stream","params":{"id":)");
-      line += id_;
-      if (!event.empty()) {
-        line += R"(,"event":)";
-        json::write(event, line);
-      }
-      line += R"(,"value":)";
-      line += json_text;
-      line += "}}\n";
+      line.clear();
+      append_rpc_stream_notification(line, id_, event, json_text);
+      line += '\n';
       session_.emit(line);
       return open();
     }

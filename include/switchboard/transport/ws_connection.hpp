@@ -1,0 +1,353 @@
+#pragma once
+// A WebSocket connection on sb::server, once the HTTP side has accepted its handshake: frames are
+// read by websocket/frame.hpp and messages handled by protocol/ws_api.hpp; this file only moves
+// bytes and keeps time. Messages are handled on the I/O thread that read them (as HTTP calls are;
+// the io_monitor covers one that blocks), except a stream, which runs on a thread of the stream
+// pool so that it can take as long as it needs. Whatever the thread, sends go through one bounded
+// queue, written by the connection's strand.
+//   Heartbeat: a ping every `websocket_ping_s`; no frame at all from the client within
+//   `websocket_pong_timeout_s` after it ends the connection (any frame proves the client alive).
+//   Falling behind: more than `max_send_queue_bytes` waiting closes the connection with 1008.
+//   Closing: the close frame goes out after what was queued before it; then the server shuts its
+//   side and reads until the client's side ends too, or for a short while at most.
+
+#include <switchboard/context.hpp>
+#include <switchboard/log.hpp>
+#include <switchboard/protocol/ws_api.hpp>
+#include <switchboard/transport/connection_registry.hpp>
+#include <switchboard/transport/io_monitor.hpp>
+#include <switchboard/transport/worker_pool.hpp>
+#include <switchboard/websocket/frame.hpp>
+
+#include <asio/executor_work_guard.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/write.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sb::detail {
+
+template <class Core>
+class ws_connection final : public std::enable_shared_from_this<ws_connection<Core>>,
+                            public server_connection,
+                            public ws_sender,
+                            public sb::connection {
+ public:
+  ws_connection(Core& core, asio::ip::tcp::socket socket, asio::any_io_executor strand, ws_route route)
+      : core_(core), strand_(std::move(strand)), socket_(std::move(socket)), timer_(strand_), route_(route),
+        reader_(core.options.websocket_max_message_bytes), id_(core.next_connection_id++), buffer_(read_size) {
+    ++core_.connections;
+    ctx_.from = origin::websocket;
+    ctx_.connection = this;
+    ctx_.bus = &core_.app;
+  }
+  ~ws_connection() override {
+    --core_.connections;
+    core_.registry.remove(this);
+  }
+
+  // Sends the handshake's answer, then reads frames; `early` is what the client sent after its
+  // handshake, read with it.
+  void start(std::string_view accepted, std::string_view early) {
+    core_.registry.add(this);
+    {
+      std::lock_guard lock(send_mutex_);
+      queue_.append(accepted);
+    }
+    asio::post(strand_, [self = this->shared_from_this(), early = std::string(early)] {
+      if (self->core_.stopping) return self->close(ws_close::going_away, "the server is stopping");
+      self->flush();
+      self->beat_after(self->core_.options.websocket_ping_s * 1000);
+      std::string_view input(early);
+      if (!self->feed(input)) return;
+      self->read();
+    });
+  }
+
+  // ---- server_connection ----
+  void stop() override {
+    asio::post(strand_, [self = this->shared_from_this()] { self->close(ws_close::going_away, "the server is stopping"); });
+  }
+  std::shared_ptr<server_connection> shared() override { return this->weak_from_this().lock(); }
+
+  // ---- ws_sender and sb::connection: any thread ----
+  bool send(ws_opcode opcode, std::string_view payload) override {
+    std::lock_guard lock(send_mutex_);
+    if (!open_) return false;
+    if (!queue_.empty() && queue_.size() + payload.size() > core_.options.max_send_queue_bytes) {
+      fall_behind_locked();
+      return false;
+    }
+    append_ws_frame(queue_, opcode, payload);
+    post_flush_locked();
+    return true;
+  }
+  bool send(std::string_view json_text) override { return send(ws_opcode::text, json_text); }
+
+  void close(std::uint16_t code, std::string_view reason) override {
+    std::lock_guard lock(send_mutex_);
+    queue_close_locked(code, reason);
+  }
+  void close() override { close(ws_close::normal, {}); }
+  bool open() const override { return open_.load(std::memory_order_relaxed); }
+  bool wait_while_open(std::chrono::milliseconds duration) override {
+    std::unique_lock lock(send_mutex_);
+    closed_.wait_for(lock, duration, [this] { return !open_; });
+    return open_;
+  }
+  std::uint64_t id() const override { return id_; }
+
+ private:
+  static constexpr std::size_t read_size = 4096;
+  static constexpr int linger_ms = 2000;
+
+  // ---- reading (on the strand) ----
+
+  void read() {
+    if (phase_ == phase::closed) return;
+    socket_.async_read_some(asio::buffer(buffer_), [self = this->shared_from_this()](std::error_code ec, std::size_t n) {
+      if (self->phase_ == phase::closed) return;
+      if (ec) return self->terminate();
+      self->client_alive();
+      std::string_view input(self->buffer_.data(), n);
+      if (self->feed(input)) self->read();
+    });
+  }
+
+  // False when the connection is done reading. Once the client's close came, or a frame broke the
+  // protocol, what it sends is dropped.
+  bool feed(std::string_view& input) {
+    while (!close_received_ && !reader_failed_) {
+      switch (reader_.next(input)) {
+        case ws_reader::event::need_more: return true;
+        case ws_reader::event::message:
+          if (phase_ == phase::open) on_message();  // after our close, messages are dropped
+          break;
+        case ws_reader::event::ping: send_control(ws_opcode::pong, reader_.control_payload()); break;
+        case ws_reader::event::pong: break;
+        case ws_reader::event::close: {
+          close_received_ = true;
+          if (phase_ == phase::closing) {  // the answer to our close: the handshake is complete
+            terminate();
+            return false;
+          }
+          const std::uint16_t code = reader_.close_code();  // echoed; none for none
+          std::lock_guard lock(send_mutex_);
+          if (code == ws_close::no_status) queue_empty_close_locked();
+          else queue_close_locked(code, {});
+          return true;
+        }
+        case ws_reader::event::failed:
+          reader_failed_ = true;
+          close(reader_.failure_code(), reader_.failure());
+          return true;
+      }
+      if (phase_ == phase::closed) return false;
+    }
+    return true;
+  }
+
+  void on_message() {
+    const ws_opcode opcode = reader_.opcode();
+    const std::string_view message = reader_.message();
+    if (core_.ws.runs_long(route_, opcode, message)) return start_long_call(opcode, message);
+    const io_monitor::call_scope busy(core_.monitor);
+    core_.ws.on_message(route_, opcode, message, *this, ctx_, reply_);
+    if (reply_.capacity() > (std::size_t{64} << 10)) std::string().swap(reply_);
+  }
+
+  // A message that may run for long (a stream), on a thread of the stream pool, with copies of
+  // what it needs: the reader's buffer moves on meanwhile.
+  class long_call final : public work_item {
+   public:
+    long_call(std::shared_ptr<ws_connection> c, ws_opcode opcode, std::string_view message)
+        : work_(c->core_.io.get_executor()), c_(std::move(c)), opcode_(opcode), message_(message), ctx_(c_->ctx_) {}
+    void run() override {
+      c_->core_.ws.on_message(c_->route_, opcode_, message_, *c_, ctx_, reply_);
+      delete this;
+    }
+
+   private:
+    // Declared first, destroyed last: the event loop keeps running until the call and the
+    // connection it holds are gone.
+    asio::executor_work_guard<asio::io_context::executor_type> work_;
+    std::shared_ptr<ws_connection> c_;
+    ws_opcode opcode_;
+    std::string message_;
+    context ctx_;
+    std::string reply_;
+  };
+
+  void start_long_call(ws_opcode opcode, std::string_view message) {
+    core_.stream_pool.submit(*new long_call(this->shared_from_this(), opcode, message));
+  }
+
+  // ---- writing ----
+
+  // Pongs count against the bound like messages: a client that pings and never reads is behind.
+  void send_control(ws_opcode opcode, std::string_view payload) {
+    std::lock_guard lock(send_mutex_);
+    if (!open_) return;
+    if (queue_.size() + payload.size() > core_.options.max_send_queue_bytes) return fall_behind_locked();
+    append_ws_frame(queue_, opcode, payload);
+    post_flush_locked();
+  }
+
+  void post_flush_locked() {
+    if (flush_posted_) return;
+    flush_posted_ = true;
+    asio::post(strand_, [self = this->shared_from_this()] { self->flush(); });
+  }
+
+  void fall_behind_locked() {
+    log().write(log_level::warning, "websocket: closing a client " + std::to_string(core_.options.max_send_queue_bytes) +
+                                        " bytes behind (server::max_send_queue_bytes)");
+    queue_.clear();  // it will not read them: the close goes out after what is already in flight
+    queue_close_locked(ws_close::policy_violation, "too far behind: the server's send queue is full");
+  }
+
+  void queue_close_locked(std::uint16_t code, std::string_view reason) {
+    if (close_queued_) return;
+    close_queued_ = true;
+    open_ = false;
+    closed_.notify_all();  // streams waiting between values end now
+    append_ws_close(queue_, code, reason);
+    close_at_ = queue_.size();
+    post_flush_locked();
+  }
+  void queue_empty_close_locked() {
+    if (close_queued_) return;
+    close_queued_ = true;
+    open_ = false;
+    closed_.notify_all();  // streams waiting between values end now
+    append_ws_frame_head(queue_, ws_opcode::close, 0);
+    close_at_ = queue_.size();
+    post_flush_locked();
+  }
+
+  void flush() {
+    bool carries_close = false;
+    {
+      std::lock_guard lock(send_mutex_);
+      flush_posted_ = false;
+      if (writing_ || queue_.empty() || phase_ == phase::closed) return;
+      sending_.swap(queue_);
+      queue_.clear();
+      carries_close = close_at_ != 0;
+      close_at_ = 0;
+      writing_ = true;
+    }
+    asio::async_write(socket_, asio::buffer(sending_),
+                      [self = this->shared_from_this(), carries_close](std::error_code ec, std::size_t) {
+                        {
+                          std::lock_guard lock(self->send_mutex_);
+                          self->writing_ = false;
+                          self->sending_.clear();
+                          if (self->sending_.capacity() > (std::size_t{256} << 10)) std::string().swap(self->sending_);
+                        }
+                        if (self->phase_ == phase::closed) return;
+                        if (ec) return self->terminate();
+                        if (carries_close) return self->close_sent();
+                        self->flush();
+                      });
+  }
+
+  // Our close is out. Answering the client's close, the TCP connection ends now (the server ends
+  // it first, RFC 6455 7.1.1); otherwise our side shuts, and the client's close or end is awaited
+  // for a moment.
+  void close_sent() {
+    if (close_received_) return terminate();
+    phase_ = phase::closing;
+    std::error_code ec;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+    timer_.expires_after(std::chrono::milliseconds(core_.stopping ? linger_ms / 4 : linger_ms));
+    timer_.async_wait([self = this->shared_from_this()](std::error_code wait_error) {
+      if (!wait_error) self->terminate();
+    });
+  }
+
+  // ---- heartbeat ----
+
+  void client_alive() { awaiting_pong_ = false; }
+
+  void beat_after(int milliseconds) {
+    if (phase_ != phase::open || milliseconds <= 0) return;
+    timer_.expires_after(std::chrono::milliseconds(milliseconds));
+    timer_.async_wait([self = this->shared_from_this()](std::error_code ec) {
+      if (ec || self->phase_ != phase::open) return;
+      self->beat();
+    });
+  }
+
+  void beat() {
+    if (pong_due_) {  // the time given to answer the last ping is up
+      pong_due_ = false;
+      if (awaiting_pong_) {
+        log().write(log_level::info, "websocket: no answer to a ping within server::websocket_pong_timeout_s; closing");
+        return terminate();
+      }
+      return beat_after(core_.options.websocket_ping_s * 1000);
+    }
+    awaiting_pong_ = true;
+    pong_due_ = true;
+    send_control(ws_opcode::ping, {});
+    beat_after(core_.options.websocket_pong_timeout_s * 1000);
+  }
+
+  // ---- the end ----
+
+  void terminate() {
+    if (phase_ == phase::closed) return;
+    phase_ = phase::closed;
+    {
+      std::lock_guard lock(send_mutex_);
+      open_ = false;
+      close_queued_ = true;
+      closed_.notify_all();
+    }
+    std::error_code ec;
+    timer_.cancel();
+    socket_.close(ec);
+    core_.registry.remove(this);
+  }
+
+  enum class phase : std::uint8_t { open, closing, closed };
+
+  Core& core_;
+  asio::any_io_executor strand_;
+  asio::ip::tcp::socket socket_;
+  asio::steady_timer timer_;
+  ws_route route_;
+  ws_reader reader_;
+  std::uint64_t id_;
+  std::vector<char> buffer_;
+  phase phase_ = phase::open;
+  bool awaiting_pong_ = false;
+  bool pong_due_ = false;
+  bool close_received_ = false;
+  bool reader_failed_ = false;
+  context ctx_;
+  std::string reply_;
+
+  std::mutex send_mutex_;
+  std::condition_variable closed_;
+  std::atomic<bool> open_{true};
+  std::string queue_;
+  std::string sending_;
+  std::size_t close_at_ = 0;  // nonzero: the queue ends with a close frame
+  bool close_queued_ = false;
+  bool flush_posted_ = false;
+  bool writing_ = false;
+};
+
+}  // namespace sb::detail

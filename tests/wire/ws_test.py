@@ -1,0 +1,396 @@
+#!/usr/bin/env python3
+"""WebSocket on sb::server, from raw sockets (a client that breaks every rule it can): handshake
+refusals, ping and pong, the close handshake, each protocol error's close code as it reaches the
+wire, invalid UTF-8 failing before its frame is complete, the message limit, JSON-RPC at /rpc
+(calls, batches, notifications, streams), a client that does not read, a silent client dropped by
+the heartbeat, and the server's stop.
+
+usage: ws_test.py path/to/wire_server
+"""
+import base64
+import hashlib
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+from common import free_port
+
+SERVER = sys.argv[1]
+failures = []
+passes = 0
+GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+
+def check(name, ok, detail=""):
+    global passes
+    if ok:
+        passes += 1
+    else:
+        failures.append(name)
+        print(f"FAIL {name}: {detail}", flush=True)
+
+
+class Server:
+    def __init__(self, *flags):
+        self.port = free_port()
+        self.proc = subprocess.Popen([SERVER, "--port", str(self.port), *flags], stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/probe/streams", timeout=1).read()
+                return
+            except urllib.error.HTTPError:
+                return  # an answer (401 when a token is required): it is up
+            except OSError:
+                time.sleep(0.05)
+        raise SystemExit("wire_server did not start")
+
+    def streams(self):
+        return json.loads(urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/probe/streams", timeout=5).read())
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=15)
+
+
+def wait_until(condition, seconds):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
+def client_frame(opcode, payload=b"", fin=True, masked=True, rsv=0):
+    head = bytes([(0x80 if fin else 0) | rsv | opcode])
+    mask_bit = 0x80 if masked else 0
+    n = len(payload)
+    if n < 126:
+        head += bytes([mask_bit | n])
+    elif n <= 0xFFFF:
+        head += bytes([mask_bit | 126]) + struct.pack(">H", n)
+    else:
+        head += bytes([mask_bit | 127]) + struct.pack(">Q", n)
+    if not masked:
+        return head + payload
+    key = os.urandom(4)
+    return head + key + bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+
+
+class Client:
+    def __init__(self, port, path="/rpc", extra=b"", timeout=10):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.key = base64.b64encode(os.urandom(16))
+        self.sock.sendall(b"GET " + path.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                          b"Connection: Upgrade\r\nSec-WebSocket-Key: " + self.key +
+                          b"\r\nSec-WebSocket-Version: 13\r\n" + extra + b"\r\n")
+        self.buffer = b""
+        head = self._read_until(b"\r\n\r\n")
+        self.status = int(head.split(b" ", 2)[1]) if head else 0
+        self.head = head
+        if self.status == 101:
+            accept = base64.b64encode(hashlib.sha1(self.key + GUID).digest())
+            check("handshake: the accept key", b"Sec-WebSocket-Accept: " + accept in head, head)
+
+    def _read_until(self, marker):
+        while marker not in self.buffer:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                return b""
+            self.buffer += chunk
+        at = self.buffer.index(marker) + len(marker)
+        out, self.buffer = self.buffer[:at], self.buffer[at:]
+        return out
+
+    def _read_exact(self, n):
+        while len(self.buffer) < n:
+            chunk = self.sock.recv(max(65536, n - len(self.buffer)))
+            if not chunk:
+                raise EOFError
+            self.buffer += chunk
+        out, self.buffer = self.buffer[:n], self.buffer[n:]
+        return out
+
+    def send(self, opcode, payload=b"", **kw):
+        self.sock.sendall(client_frame(opcode, payload, **kw))
+
+    def text(self, value):
+        self.send(1, json.dumps(value).encode() if not isinstance(value, (bytes, str)) else
+                  (value.encode() if isinstance(value, str) else value))
+
+    def frame(self):
+        """(opcode, payload) of the next frame from the server; None when the connection ended."""
+        try:
+            b0, b1 = self._read_exact(2)
+            n = b1 & 0x7F
+            if n == 126:
+                n = struct.unpack(">H", self._read_exact(2))[0]
+            elif n == 127:
+                n = struct.unpack(">Q", self._read_exact(8))[0]
+            if b1 & 0x80:
+                raise AssertionError("a server frame is masked")
+            return b0 & 0x0F, self._read_exact(n)
+        except (EOFError, ConnectionResetError):
+            return None
+
+    def message(self):
+        """The next data message as JSON (control frames are skipped)."""
+        while True:
+            f = self.frame()
+            if f is None or f[0] == 8:
+                return f
+            if f[0] in (1, 2):
+                return json.loads(f[1])
+
+    def close_code(self):
+        """Reads until the server's close frame: its code (None when the connection just ended)."""
+        while True:
+            f = self.frame()
+            if f is None:
+                return None
+            if f[0] == 8:
+                return struct.unpack(">H", f[1][:2])[0] if len(f[1]) >= 2 else 1005
+
+    def ended(self, seconds=5):
+        """The server ended the TCP connection (EOF or reset) within `seconds`."""
+        self.sock.settimeout(seconds)
+        try:
+            while True:
+                if not self.sock.recv(65536):
+                    return True
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+        except socket.timeout:
+            return False
+
+
+def rpc(method, params, id=1):
+    return {"jsonrpc": "2.0", "method": method, "params": params, "id": id}
+
+
+# ---- handshakes ----------------------------------------------------------------------------------
+s = Server("--ws-max-message", "65536", "--max-send-queue", "65536")
+
+
+def raw_handshake(text):
+    c = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+    c.sendall(text)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = c.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    c.close()
+    return data
+
+
+good = (b"GET /rpc HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n")
+answer = raw_handshake(good + b"\r\n")
+check("handshake: 101 with the RFC's accept key", answer.startswith(b"HTTP/1.1 101 ") and
+      b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n" in answer, answer)
+answer = raw_handshake(good.replace(b"Version: 13", b"Version: 8") + b"\r\n")
+check("handshake: another version is 426 naming 13", answer.startswith(b"HTTP/1.1 426 ") and
+      b"Sec-WebSocket-Version: 13\r\n" in answer, answer)
+check("handshake: a short key is 400",
+      raw_handshake(good.replace(b"dGhlIHNhbXBsZSBub25jZQ==", b"c2hvcnQ=") + b"\r\n").startswith(b"HTTP/1.1 400 "))
+check("handshake: no Connection: Upgrade is 400",
+      raw_handshake(good.replace(b"Connection: Upgrade", b"Connection: keep-alive") + b"\r\n").startswith(b"HTTP/1.1 400 "))
+check("handshake: a foreign page's origin is 403",
+      raw_handshake(good + b"Origin: http://evil.example\r\n\r\n").startswith(b"HTTP/1.1 403 "))
+check("handshake: the server's own origin is accepted",
+      raw_handshake(good + b"Origin: http://127.0.0.1\r\n\r\n").startswith(b"HTTP/1.1 101 "))
+answer = raw_handshake(good.replace(b"/rpc", b"/nowhere") + b"\r\n")
+check("handshake: no WebSocket at the path is 404", answer.startswith(b"HTTP/1.1 404 "), answer)
+check("handshake: plain HTTP still works on the port",
+      urllib.request.urlopen(f"http://127.0.0.1:{s.port}/api/tools/add?a=2&b=3", timeout=5).read() == b"5.0")
+
+# ---- JSON-RPC at /rpc ----------------------------------------------------------------------------
+c = Client(s.port)
+check("rpc: upgraded", c.status == 101, c.head)
+c.text(rpc("tools.add", [2, 3], 7))
+check("rpc: a call", c.message() == {"jsonrpc": "2.0", "result": 5.0, "id": 7})
+c.text(rpc("tools.add", {"a": 1, "b": 2}, "x"))
+check("rpc: named parameters, a string id", c.message() == {"jsonrpc": "2.0", "result": 3.0, "id": "x"})
+c.text([rpc("tools.add", [1, 1], 1), {"jsonrpc": "2.0", "method": "tools.add", "params": [0, 0]},
+        rpc("tools.nope", [], 2)])
+batch = c.message()
+check("rpc: a batch answers its calls, not its notification",
+      isinstance(batch, list) and len(batch) == 2 and batch[0]["result"] == 2.0 and
+      batch[1]["error"]["code"] == -32601, batch)
+c.text({"jsonrpc": "2.0", "method": "tools.add", "params": [1, 2]})
+c.text(rpc("tools.add", [4, 4], 9))
+check("rpc: a notification gets no answer", c.message() == {"jsonrpc": "2.0", "result": 8.0, "id": 9})
+c.text("{not json")
+check("rpc: a parse error", c.message()["error"]["code"] == -32700)
+c.text(rpc("probe.idle", {"wait_ms": 50}, 11))
+values = [c.message() for _ in range(3)]
+check("rpc: a stream's values are notifications carrying its id",
+      all(v["method"] == "stream" and v["params"]["id"] == 11 for v in values) and
+      [v["params"]["value"] for v in values] == [0, 1, 2], values)
+c.text(rpc("tools.add", [20, 22], 12))
+while True:  # the stream goes on; the call sent after it is answered meanwhile
+    m = c.message()
+    if m.get("id") == 12:
+        break
+check("rpc: a call is answered while a stream of the same connection runs", m["result"] == 42.0, m)
+c.send(8, struct.pack(">H", 1000))
+check("rpc: leaving ends the stream", wait_until(lambda: s.streams()["open"] == 0, 10), s.streams())
+c.sock.close()
+
+# ---- control frames and closing ------------------------------------------------------------------
+c = Client(s.port)
+c.send(9, b"are you there")
+check("ping: answered by a pong with its payload", c.frame() == (10, b"are you there"))
+c.send(8, struct.pack(">H", 1000) + b"done")
+check("close: the code is echoed", c.close_code() == 1000)
+check("close: the server ends the TCP connection", c.ended())
+
+c = Client(s.port)
+c.send(8)
+check("close: an empty close is answered by an empty close", c.frame() == (8, b""))
+check("close: then the connection ends", c.ended())
+
+
+def failure(name, frames, expected, prefix=b""):
+    c = Client(s.port)
+    if prefix:
+        c.sock.sendall(prefix)
+    for f in frames:
+        try:
+            c.sock.sendall(f)
+        except (BrokenPipeError, ConnectionResetError):
+            break
+    code = c.close_code()
+    check(name, code == expected, f"close code {code}, expected {expected}")
+    check(name + ": connection ended", c.ended())
+    c.sock.close()
+
+
+failure("error: an unmasked frame is 1002", [client_frame(1, b"x", masked=False)], 1002)
+failure("error: reserved bits are 1002", [client_frame(1, b"x", rsv=0x40)], 1002)
+failure("error: a reserved opcode is 1002", [client_frame(3, b"x")], 1002)
+failure("error: a fragmented ping is 1002", [client_frame(9, b"x", fin=False)], 1002)
+failure("error: a long ping is 1002", [client_frame(9, b"x" * 126)], 1002)
+failure("error: a lone continuation is 1002", [client_frame(0, b"x")], 1002)
+failure("error: a new message inside another is 1002", [client_frame(1, b"a", fin=False), client_frame(1, b"b")], 1002)
+failure("error: a close code that may not be sent is 1002", [client_frame(8, struct.pack(">H", 1005))], 1002)
+failure("error: a one-byte close is 1002", [client_frame(8, b"x")], 1002)
+failure("error: a close reason that is not UTF-8 is 1007", [client_frame(8, struct.pack(">H", 1000) + b"\xff")], 1007)
+failure("error: binary at /rpc is 1003", [client_frame(2, b"\x01\x02")], 1003)
+failure("limit: a message over --ws-max-message is 1009", [client_frame(1, b"x" * 65537)[:14]], 1009)
+failure("limit: fragments over the limit are 1009",
+        [client_frame(1, b"[" * 40000, fin=False), client_frame(0, b"]" * 30000)], 1009)
+
+# Invalid UTF-8 fails the connection as the bad byte arrives, with the rest of the frame unsent.
+bad = client_frame(1, b"a" * 1000 + b"\xff" + b"b" * 1000)
+c = Client(s.port)
+c.sock.sendall(bad[:len(bad) - 1000])
+check("utf-8: 1007 before the frame is complete", c.close_code() == 1007)
+c.sock.close()
+
+# A fragmented message with pings between, one byte per send.
+c = Client(s.port)
+frames = (client_frame(1, b'{"jsonrpc":"2.0","method":"tools.add",', fin=False) + client_frame(9, b"p") +
+          client_frame(0, b'"params":[40,2],', fin=False) + client_frame(0, b'"id":3}'))
+for i in range(len(frames)):
+    c.sock.sendall(frames[i:i + 1])
+first = c.frame()
+check("fragments: the ping between them is answered at once", first == (10, b"p"), first)
+check("fragments: the message assembled", c.message() == {"jsonrpc": "2.0", "result": 42.0, "id": 3})
+c.sock.close()
+
+# ---- a client that does not read -----------------------------------------------------------------
+c = Client(s.port)
+c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+c.text(rpc("probe.flood", {"size": 1000}, 1))
+check("slow consumer: the stream ends once the client is a send queue behind",
+      wait_until(lambda: s.streams()["open"] == 0 and s.streams()["finished"] >= 2, 20), s.streams())
+check("slow consumer: the server still answers others",
+      urllib.request.urlopen(f"http://127.0.0.1:{s.port}/api/tools/add?a=1&b=1", timeout=5).read() == b"2.0")
+code = c.close_code()
+check("slow consumer: closed with 1008", code == 1008, code)
+c.sock.close()
+
+# Pings from a client that reads nothing: their pongs count against the send queue like any message.
+def rss_kib(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+
+
+c = Client(s.port)
+c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+before = rss_kib(s.proc.pid)
+pings = client_frame(9, b"p" * 125) * 1000
+try:
+    for _ in range(200):  # 200,000 pings: 25 MB of pongs, were they all kept
+        c.sock.sendall(pings)
+except (BrokenPipeError, ConnectionResetError):
+    pass
+code = c.close_code()
+check("ping flood: closed with 1008, or reset once closed", code in (1008, None), code)
+grown = rss_kib(s.proc.pid) - before
+check("ping flood: the server kept no backlog of pongs", grown < 10 * 1024, f"{grown} KiB more")
+c.sock.close()
+check("stop: exit 0", s.stop() == 0)
+
+# ---- authentication: the handshake's request goes through the authenticate hook ----------------
+s = Server("--auth-token", "sesame")
+refused = Client(s.port)
+check("auth: a handshake without the token is 401", refused.status == 401, refused.head)
+refused.sock.close()
+admitted = Client(s.port, extra=b"Authorization: Bearer sesame\r\n")
+check("auth: with the token, upgraded", admitted.status == 101, admitted.head)
+admitted.text(rpc("tools.add", [1, 2], 1))
+check("auth: and calls", admitted.message() == {"jsonrpc": "2.0", "result": 3.0, "id": 1})
+admitted.sock.close()
+check("auth: exit 0", s.stop() == 0)
+
+# ---- heartbeat and stop --------------------------------------------------------------------------
+s = Server("--ws-ping-s", "1", "--ws-pong-timeout-s", "3")
+silent = Client(s.port)
+lively = Client(s.port)
+started = time.monotonic()
+got_ping = False
+while time.monotonic() - started < 6:  # the lively client answers pings, as browsers do
+    lively.sock.settimeout(0.2)
+    try:
+        f = lively.frame()
+    except socket.timeout:
+        continue
+    if f and f[0] == 9:
+        got_ping = True
+        lively.send(10, f[1])
+check("heartbeat: the server pings", got_ping)
+silent.sock.settimeout(10)
+code = silent.close_code()
+check("heartbeat: a silent client is dropped", code is None, code)
+lively.sock.settimeout(10)
+lively.text(rpc("tools.add", [1, 2], 1))
+while True:
+    f = lively.frame()
+    if f is None or f[0] != 9:
+        break
+    lively.send(10, f[1])
+check("heartbeat: the lively one still calls", f is not None and json.loads(f[1])["result"] == 3.0, f)
+streaming = Client(s.port)
+streaming.text(rpc("probe.idle", {"wait_ms": 100000}, 5))
+check("stop: a stream is running", wait_until(lambda: s.streams()["open"] == 1, 10))
+s.proc.send_signal(signal.SIGTERM)
+code = lively.close_code()
+check("stop: clients get 1001", code == 1001, code)
+check("stop: a streaming client gets 1001", streaming.close_code() == 1001)
+check("stop: exit 0", s.proc.wait(timeout=15) == 0)
+
+print(f"ws_test: {passes} passed, {len(failures)} failed")
+sys.exit(1 if failures else 0)
