@@ -6681,6 +6681,31 @@ inline bool well_formed_call(const jsonrpc_envelope& env) {
          (env.params.empty() || env.params[0] == '[' || env.params[0] == '{');
 }
 
+// The values of one streaming call as notifications naming it, on every transport: its id is read
+// from the request when the first value comes, so calls that do not stream never pay for it.
+class rpc_stream_notifier {
+ public:
+  explicit rpc_stream_notifier(std::string_view request) : request_(request) {}
+  // The notification for one value in `out`; false for a call without an id (a notification),
+  // which has nobody to stream to.
+  bool format(std::string& out, std::string_view event, std::string_view json_value) {
+    if (!probed_) {
+      probed_ = true;
+      jsonrpc_envelope envelope;
+      if (scan_envelope(request_, envelope) == 0 && envelope.has_id) id_ = envelope.id;
+    }
+    if (id_.empty()) return false;
+    out.clear();
+    append_rpc_stream_notification(out, id_, event, json_value);
+    return true;
+  }
+
+ private:
+  std::string_view request_;
+  std::string_view id_;
+  bool probed_ = false;
+};
+
 template <class App>
 struct jsonrpc_handler {
   static void handle(App& app, std::string_view request, std::string& out, context& ctx) {
@@ -6837,25 +6862,60 @@ namespace sb {
 class shutdown {
  public:
   bool requested() const { return requested_.load(); }
-  // Called once when shutdown is requested (from any thread).
-  void on_request(std::function<void()> wake) {
+  // Called once when shutdown is requested (from any thread); at once when it already was. The
+  // number names the waker for forget().
+  std::size_t on_request(std::function<void()> wake) {
     std::lock_guard lock(mutex_);
-    if (requested_) return wake();
+    if (requested_) {
+      wake();
+      return npos;
+    }
     wakers_.push_back(std::move(wake));
+    return wakers_.size() - 1;
+  }
+  // After this returns, the waker is not running and never will: a transport forgets the waker
+  // that references its locals before they go, since a request from the signal thread may be
+  // calling it just then. Not from inside a waker.
+  void forget(std::size_t waker) {
+    std::lock_guard calling(calling_);
+    std::lock_guard lock(mutex_);
+    if (waker < wakers_.size()) wakers_[waker] = nullptr;
   }
   void request() {
-    std::vector<std::function<void()>> wakers;
     {
       std::lock_guard lock(mutex_);
       if (requested_.exchange(true)) return;
-      wakers.swap(wakers_);
     }
-    for (auto& wake : wakers) wake();
+    std::lock_guard calling(calling_);
+    for (std::size_t i = 0;; ++i) {
+      std::function<void()> wake;
+      {
+        std::lock_guard lock(mutex_);
+        if (i == wakers_.size()) break;
+        wake = wakers_[i];
+      }
+      if (wake) wake();
+    }
   }
 
+  // A waker forgotten when the scope that registered it ends.
+  class scoped_waker {
+   public:
+    scoped_waker(shutdown& stop, std::function<void()> wake) : stop_(stop), id_(stop.on_request(std::move(wake))) {}
+    ~scoped_waker() { stop_.forget(id_); }
+    scoped_waker(const scoped_waker&) = delete;
+    scoped_waker& operator=(const scoped_waker&) = delete;
+
+   private:
+    shutdown& stop_;
+    std::size_t id_;
+  };
+
  private:
+  static constexpr std::size_t npos = static_cast<std::size_t>(-1);
   std::atomic<bool> requested_{false};
-  std::mutex mutex_;
+  std::mutex mutex_;    // the list
+  std::mutex calling_;  // held while a request calls the wakers
   std::vector<std::function<void()>> wakers_;
 };
 
@@ -10066,20 +10126,12 @@ class ws_sender {
 
 enum class ws_route : std::uint8_t { none, rpc };
 
-// Stream values of one JSON-RPC call, as notifications carrying its id (read from the request when
-// the first value comes: calls that do not stream never pay for it).
+// Stream values of one JSON-RPC call, as notifications carrying its id.
 class ws_rpc_sink final : public stream_sink {
  public:
-  ws_rpc_sink(ws_sender& to, std::string_view request) : to_(to), request_(request) {}
+  ws_rpc_sink(ws_sender& to, std::string_view request) : to_(to), notifier_(request) {}
   bool send(std::string_view json_text, std::string_view event) override {
-    if (!probed_) {
-      probed_ = true;
-      jsonrpc_envelope envelope;
-      if (scan_envelope(request_, envelope) == 0 && envelope.has_id) id_ = envelope.id;
-    }
-    if (id_.empty()) return open();  // a notification: nobody to stream to
-    line_.clear();
-    append_rpc_stream_notification(line_, id_, event, json_text);
+    if (!notifier_.format(line_, event, json_text)) return open();  // a notification: nobody to stream to
     return to_.send(ws_opcode::text, line_) && open();
   }
   bool open() const override { return to_.open(); }
@@ -10087,9 +10139,7 @@ class ws_rpc_sink final : public stream_sink {
 
  private:
   ws_sender& to_;
-  std::string_view request_;
-  std::string_view id_;
-  bool probed_ = false;
+  rpc_stream_notifier notifier_;
   std::string line_;
 };
 
@@ -10579,7 +10629,8 @@ void http::run(App& app, shutdown& stop) const {
       sessions->sweep();  // expired sessions go even when nobody asks for them
     }
   });
-  stop.on_request([&] {
+  // Forgotten before `server` and `api` go (a request on the signal thread may be calling it).
+  const shutdown::scoped_waker waker(stop, [&] {
     api.close_streams();  // streams end with their final event, then the server stops
     server.stop();
   });
@@ -11490,7 +11541,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   }
 
  private:
-  enum class phase : std::uint8_t { head, body, calling, writing, streaming, draining, closed };
+  enum class phase : std::uint8_t { head, body, calling, writing, streaming, draining, upgrading, closed };
   static constexpr std::size_t initial_buffer = 4096;
   static constexpr int max_batch = 32;  // pipelined answers written together
   static constexpr std::size_t max_batch_bytes = 64 * 1024;
@@ -11562,11 +11613,19 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
     }
     if (!core_.api.admit_upgrade(input_, out_)) return answer_refusal();
     if (core_.stopping) return refuse(503, "the server is stopping");
-    std::string accepted;
-    append_ws_accepted(handshake, accepted);
+    upgrade_answer_ = std::move(wire_);  // answers to pipelined requests before it go first
+    append_ws_accepted(handshake, upgrade_answer_);
+    upgrade_route_ = route;
+    if (!reading_) return hand_over();
+    // A read from an earlier request's call is pending: what it brings belongs to the WebSocket.
+    phase_ = phase::upgrading;
+    std::error_code ec;
+    socket_.cancel(ec);
+  }
+  void hand_over() {
     const std::string_view early(buffer_.data() + begin_, end_ - begin_);
-    auto ws = std::make_shared<ws_connection<core_type>>(core_, std::move(socket_), strand_, route);
-    ws->start(accepted, early);
+    auto ws = std::make_shared<ws_connection<core_type>>(core_, std::move(socket_), strand_, upgrade_route_);
+    ws->start(upgrade_answer_, early);
     phase_ = phase::closed;  // the socket is gone; this object ends with its last handler
     disarm();
     timer_.cancel();
@@ -11659,6 +11718,10 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
 
   void on_read(std::error_code ec, std::size_t n) {
     if (phase_ == phase::closed) return;
+    if (phase_ == phase::upgrading) {
+      if (!ec) end_ += n;
+      return hand_over();
+    }
     if (ec) return peer_left();
     if (phase_ == phase::streaming || phase_ == phase::draining) return read_more();  // dropped
     end_ += n;
@@ -11676,6 +11739,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
       case phase::writing: return;  // the next request picks these bytes up
       case phase::streaming:
       case phase::draining:
+      case phase::upgrading:
       case phase::closed: return;
     }
   }
@@ -12034,6 +12098,8 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   http_input input_;
   http_output out_;
   std::string wire_;  // answers not yet written
+  std::string upgrade_answer_;  // the 101 (after any answers before it), while a read is cancelled
+  ws_route upgrade_route_ = ws_route::none;
   int batched_ = 0;
 
   stream_writer stream_output_{*this};
@@ -12175,7 +12241,9 @@ void server::run(App& app, shutdown& stop) const {
     });
   };
   next_beat();
-  stop.on_request([&] {
+  // Forgotten before the loop and `control` go: a request on the signal thread may still be inside
+  // this post (its copy of the strand) when the loop it woke has already ended.
+  const shutdown::scoped_waker waker(stop, [&] {
     asio::post(control, [&] {
       core.stopping = true;
       listener.close();
@@ -12820,10 +12888,6 @@ struct stdio_route {
   stdio_target target;
 };
 
-struct rpc_id_probe {
-  std::optional<json::raw> id;
-};
-
 template <class App>
 class stdio_session {
  public:
@@ -12943,17 +13007,10 @@ class stdio_session {
   // Stream values of one JSON-RPC request, as notifications carrying its id.
   class rpc_sink final : public stream_sink {
    public:
-    rpc_sink(stdio_session& session, std::string_view request) : session_(session), request_(request) {}
+    rpc_sink(stdio_session& session, std::string_view request) : session_(session), notifier_(request) {}
     bool send(std::string_view json_text, std::string_view event) override {
-      if (!probed_) {
-        probed_ = true;
-        rpc_id_probe probe;
-        if (!json::read(probe, request_) && probe.id) id_ = probe.id->json;
-      }
-      if (id_.empty()) return true;  // a notification: nobody to stream to
       thread_local std::string line;
-      line.clear();
-      append_rpc_stream_notification(line, id_, event, json_text);
+      if (!notifier_.format(line, event, json_text)) return true;  // a notification: nobody to stream to
       line += '\n';
       session_.emit(line);
       return open();
@@ -12962,9 +13019,7 @@ class stdio_session {
 
    private:
     stdio_session& session_;
-    std::string_view request_;
-    std::string_view id_;
-    bool probed_ = false;
+    rpc_stream_notifier notifier_;
   };
 
   // Stream values of one event-mode call, as event lines.

@@ -25,25 +25,60 @@ namespace sb {
 class shutdown {
  public:
   bool requested() const { return requested_.load(); }
-  // Called once when shutdown is requested (from any thread).
-  void on_request(std::function<void()> wake) {
+  // Called once when shutdown is requested (from any thread); at once when it already was. The
+  // number names the waker for forget().
+  std::size_t on_request(std::function<void()> wake) {
     std::lock_guard lock(mutex_);
-    if (requested_) return wake();
+    if (requested_) {
+      wake();
+      return npos;
+    }
     wakers_.push_back(std::move(wake));
+    return wakers_.size() - 1;
+  }
+  // After this returns, the waker is not running and never will: a transport forgets the waker
+  // that references its locals before they go, since a request from the signal thread may be
+  // calling it just then. Not from inside a waker.
+  void forget(std::size_t waker) {
+    std::lock_guard calling(calling_);
+    std::lock_guard lock(mutex_);
+    if (waker < wakers_.size()) wakers_[waker] = nullptr;
   }
   void request() {
-    std::vector<std::function<void()>> wakers;
     {
       std::lock_guard lock(mutex_);
       if (requested_.exchange(true)) return;
-      wakers.swap(wakers_);
     }
-    for (auto& wake : wakers) wake();
+    std::lock_guard calling(calling_);
+    for (std::size_t i = 0;; ++i) {
+      std::function<void()> wake;
+      {
+        std::lock_guard lock(mutex_);
+        if (i == wakers_.size()) break;
+        wake = wakers_[i];
+      }
+      if (wake) wake();
+    }
   }
 
+  // A waker forgotten when the scope that registered it ends.
+  class scoped_waker {
+   public:
+    scoped_waker(shutdown& stop, std::function<void()> wake) : stop_(stop), id_(stop.on_request(std::move(wake))) {}
+    ~scoped_waker() { stop_.forget(id_); }
+    scoped_waker(const scoped_waker&) = delete;
+    scoped_waker& operator=(const scoped_waker&) = delete;
+
+   private:
+    shutdown& stop_;
+    std::size_t id_;
+  };
+
  private:
+  static constexpr std::size_t npos = static_cast<std::size_t>(-1);
   std::atomic<bool> requested_{false};
-  std::mutex mutex_;
+  std::mutex mutex_;    // the list
+  std::mutex calling_;  // held while a request calls the wakers
   std::vector<std::function<void()>> wakers_;
 };
 

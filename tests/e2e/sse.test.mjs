@@ -4,35 +4,19 @@
 // usage: node --test sse.test.mjs   (SHOWCASE=path/to/showcase, SHOWCASE_FLAGS="--httplib" for that server)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { EventSource } from 'eventsource';
+import { startShowcase, stopShowcase, sleep } from './showcase.mjs';
 
 let server;
 let base;
 
-const freePort = () => new Promise((resolve) => {
-  const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-});
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
 before(async () => {
-  const port = await freePort();
   const flags = (process.env.SHOWCASE_FLAGS || '').split(' ').filter(Boolean);
-  server = spawn(process.env.SHOWCASE, ['--port', String(port), '--sse-heartbeat', '1', ...flags], { stdio: ['ignore', 'ignore', 'pipe'] });
-  server.stderr.resume();
-  base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 200; ++i) {
-    try { if ((await fetch(`${base}/api/_describe`)).ok) return; } catch {}
-    await sleep(50);
-  }
-  throw new Error('showcase did not start');
+  ({ server, base } = await startShowcase(['--sse-heartbeat', '1', ...flags]));
 });
 
 after(async () => {
-  const exited = new Promise((r) => server.once('exit', (code) => r(code)));
-  server.kill('SIGTERM');
-  assert.equal(await exited, 0, 'showcase exits 0 on SIGTERM');
+  assert.equal(await stopShowcase(server), 0, 'showcase exits 0 on SIGTERM');
 });
 
 // Collects events until `end` (or `error`), then closes so the client does not reconnect.

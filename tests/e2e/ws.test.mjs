@@ -4,34 +4,20 @@
 // usage: node --test ws.test.mjs   (SHOWCASE=path/to/showcase)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import WebSocket from 'ws';
+import { startShowcase, stopShowcase } from './showcase.mjs';
 
 let server;
 let url;
 
-const freePort = () => new Promise((resolve) => {
-  const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-});
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
 before(async () => {
-  const port = await freePort();
-  server = spawn(process.env.SHOWCASE, ['--port', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
-  server.stderr.resume();
+  let port;
+  ({ server, port } = await startShowcase());
   url = `ws://127.0.0.1:${port}/rpc`;
-  for (let i = 0; i < 200; ++i) {
-    try { if ((await fetch(`http://127.0.0.1:${port}/api/_describe`)).ok) return; } catch {}
-    await sleep(50);
-  }
-  throw new Error('showcase did not start');
 });
 
 after(async () => {
-  const exited = new Promise((r) => server.once('exit', (code) => r(code)));
-  server.kill('SIGTERM');
-  assert.equal(await exited, 0, 'showcase exits 0 on SIGTERM');
+  assert.equal(await stopShowcase(server), 0, 'showcase exits 0 on SIGTERM');
 });
 
 // An open connection whose messages are read in order, with a timeout on each.

@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <csignal>
 #include <cstdlib>
 #include <thread>
@@ -61,3 +64,50 @@ TEST(ServeDeathTest, APastDueStopExitsWithinTheGrace) {
 }
 
 }  // namespace serve_test
+
+// A transport forgets its waker before its locals go: forget() must wait for a request that is
+// calling the waker on another thread (sb::server's strand died under a post that way).
+TEST(Shutdown, ForgetWaitsForAWakerBeingCalled) {
+  sb::shutdown stop;
+  std::mutex m;
+  std::condition_variable cv;
+  bool entered = false, released = false;
+  std::atomic<bool> waker_done{false};
+  const std::size_t id = stop.on_request([&] {
+    std::unique_lock lock(m);
+    entered = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return released; });
+    waker_done = true;
+  });
+  std::thread requester([&] { stop.request(); });
+  {
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return entered; });
+  }
+  bool done_when_forgotten = false;
+  std::thread forgetter([&] {
+    stop.forget(id);
+    done_when_forgotten = waker_done;
+  });
+  {
+    std::lock_guard lock(m);
+    released = true;
+  }
+  cv.notify_all();
+  forgetter.join();
+  requester.join();
+  EXPECT_TRUE(done_when_forgotten);
+}
+
+TEST(Shutdown, AForgottenWakerIsNotCalled) {
+  sb::shutdown stop;
+  int calls = 0;
+  const std::size_t first = stop.on_request([&] { calls += 1; });
+  stop.on_request([&] { calls += 10; });
+  stop.forget(first);
+  stop.request();
+  EXPECT_EQ(calls, 10);
+  stop.on_request([&] { calls += 100; });  // after the request: at once
+  EXPECT_EQ(calls, 110);
+}

@@ -19,7 +19,7 @@ import sys
 import time
 import urllib.request
 
-from common import free_port
+from common import free_port, wait_until
 
 SERVER = sys.argv[1]
 SANITIZED = "--sanitized" in sys.argv[2:]
@@ -112,15 +112,6 @@ while True:
 
 def descriptors():
     return len(os.listdir(f"/proc/{server.pid}/fd"))
-
-
-def wait_until(condition, seconds):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 def attack():

@@ -22,7 +22,7 @@ import sys
 import time
 import urllib.request
 
-from common import free_port
+from common import free_port, wait_until
 
 SERVER = sys.argv[1]
 SANITIZED = "--sanitized" in sys.argv[2:]
@@ -72,15 +72,6 @@ def descriptors():
 def counts():
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/probe/streams", timeout=10) as r:
         return json.loads(r.read())
-
-
-def wait_until(condition, seconds):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 deadline = time.monotonic() + 20

@@ -14,7 +14,7 @@ import sys
 import time
 import urllib.request
 
-from common import free_port
+from common import start_server, wait_until
 
 SERVER = sys.argv[1]
 failures = []
@@ -32,16 +32,7 @@ def check(name, ok, detail=""):
 
 class Server:
     def __init__(self, *flags):
-        self.port = free_port()
-        self.proc = subprocess.Popen([SERVER, "--port", str(self.port), *flags], stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/probe/streams", timeout=1).read()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise SystemExit("wire_server did not start")
+        self.proc, self.port = start_server(SERVER, *flags)
 
     def connections(self):
         """The connections the server holds a socket for (established, or closed by the client but
@@ -62,12 +53,7 @@ class Server:
         return json.loads(urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=10).read())
 
     def wait_until(self, predicate, seconds=20):
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if predicate():
-                return True
-            time.sleep(0.05)
-        return predicate()
+        return wait_until(predicate, seconds)
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)

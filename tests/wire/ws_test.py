@@ -14,13 +14,11 @@ import os
 import signal
 import socket
 import struct
-import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 
-from common import free_port
+from common import start_server, wait_until
 
 SERVER = sys.argv[1]
 failures = []
@@ -39,18 +37,7 @@ def check(name, ok, detail=""):
 
 class Server:
     def __init__(self, *flags):
-        self.port = free_port()
-        self.proc = subprocess.Popen([SERVER, "--port", str(self.port), *flags], stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/probe/streams", timeout=1).read()
-                return
-            except urllib.error.HTTPError:
-                return  # an answer (401 when a token is required): it is up
-            except OSError:
-                time.sleep(0.05)
-        raise SystemExit("wire_server did not start")
+        self.proc, self.port = start_server(SERVER, *flags)
 
     def streams(self):
         return json.loads(urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/probe/streams", timeout=5).read())
@@ -58,15 +45,6 @@ class Server:
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
         return self.proc.wait(timeout=15)
-
-
-def wait_until(condition, seconds):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
 
 
 def client_frame(opcode, payload=b"", fin=True, masked=True, rsv=0):
@@ -222,6 +200,26 @@ check("handshake: the server's own origin is accepted",
       raw_handshake(good + b"Origin: http://127.0.0.1\r\n\r\n").startswith(b"HTTP/1.1 101 "))
 answer = raw_handshake(good.replace(b"/rpc", b"/nowhere") + b"\r\n")
 check("handshake: no WebSocket at the path is 404", answer.startswith(b"HTTP/1.1 404 "), answer)
+# A request pipelined before the upgrade is answered first, in order.
+raw = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+raw.sendall(b"GET /api/tools/add?a=1&b=2 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" + good + b"\r\n")
+data = b""
+while b"HTTP/1.1 101 " not in data or not data.endswith(b"\r\n\r\n"):
+    chunk = raw.recv(4096)
+    if not chunk:
+        break
+    data += chunk
+check("pipelined: the answer before the upgrade goes first",
+      data.startswith(b"HTTP/1.1 200 ") and data.index(b"3.0") < data.index(b"HTTP/1.1 101 "), data)
+raw.sendall(client_frame(9, b"after"))
+pong = b""
+while len(pong) < 7:
+    chunk = raw.recv(7 - len(pong))
+    if not chunk:
+        break
+    pong += chunk
+check("pipelined: then the connection is a WebSocket", pong == b"\x8a\x05after", pong)
+raw.close()
 check("handshake: plain HTTP still works on the port",
       urllib.request.urlopen(f"http://127.0.0.1:{s.port}/api/tools/add?a=2&b=3", timeout=5).read() == b"5.0")
 

@@ -322,6 +322,31 @@ inline bool well_formed_call(const jsonrpc_envelope& env) {
          (env.params.empty() || env.params[0] == '[' || env.params[0] == '{');
 }
 
+// The values of one streaming call as notifications naming it, on every transport: its id is read
+// from the request when the first value comes, so calls that do not stream never pay for it.
+class rpc_stream_notifier {
+ public:
+  explicit rpc_stream_notifier(std::string_view request) : request_(request) {}
+  // The notification for one value in `out`; false for a call without an id (a notification),
+  // which has nobody to stream to.
+  bool format(std::string& out, std::string_view event, std::string_view json_value) {
+    if (!probed_) {
+      probed_ = true;
+      jsonrpc_envelope envelope;
+      if (scan_envelope(request_, envelope) == 0 && envelope.has_id) id_ = envelope.id;
+    }
+    if (id_.empty()) return false;
+    out.clear();
+    append_rpc_stream_notification(out, id_, event, json_value);
+    return true;
+  }
+
+ private:
+  std::string_view request_;
+  std::string_view id_;
+  bool probed_ = false;
+};
+
 template <class App>
 struct jsonrpc_handler {
   static void handle(App& app, std::string_view request, std::string& out, context& ctx) {

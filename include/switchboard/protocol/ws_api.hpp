@@ -35,20 +35,12 @@ class ws_sender {
 
 enum class ws_route : std::uint8_t { none, rpc };
 
-// Stream values of one JSON-RPC call, as notifications carrying its id (read from the request when
-// the first value comes: calls that do not stream never pay for it).
+// Stream values of one JSON-RPC call, as notifications carrying its id.
 class ws_rpc_sink final : public stream_sink {
  public:
-  ws_rpc_sink(ws_sender& to, std::string_view request) : to_(to), request_(request) {}
+  ws_rpc_sink(ws_sender& to, std::string_view request) : to_(to), notifier_(request) {}
   bool send(std::string_view json_text, std::string_view event) override {
-    if (!probed_) {
-      probed_ = true;
-      jsonrpc_envelope envelope;
-      if (scan_envelope(request_, envelope) == 0 && envelope.has_id) id_ = envelope.id;
-    }
-    if (id_.empty()) return open();  // a notification: nobody to stream to
-    line_.clear();
-    append_rpc_stream_notification(line_, id_, event, json_text);
+    if (!notifier_.format(line_, event, json_text)) return open();  // a notification: nobody to stream to
     return to_.send(ws_opcode::text, line_) && open();
   }
   bool open() const override { return to_.open(); }
@@ -56,9 +48,7 @@ class ws_rpc_sink final : public stream_sink {
 
  private:
   ws_sender& to_;
-  std::string_view request_;
-  std::string_view id_;
-  bool probed_ = false;
+  rpc_stream_notifier notifier_;
   std::string line_;
 };
 

@@ -451,7 +451,8 @@ void http::run(App& app, shutdown& stop) const {
       sessions->sweep();  // expired sessions go even when nobody asks for them
     }
   });
-  stop.on_request([&] {
+  // Forgotten before `server` and `api` go (a request on the signal thread may be calling it).
+  const shutdown::scoped_waker waker(stop, [&] {
     api.close_streams();  // streams end with their final event, then the server stops
     server.stop();
   });

@@ -225,7 +225,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   }
 
  private:
-  enum class phase : std::uint8_t { head, body, calling, writing, streaming, draining, closed };
+  enum class phase : std::uint8_t { head, body, calling, writing, streaming, draining, upgrading, closed };
   static constexpr std::size_t initial_buffer = 4096;
   static constexpr int max_batch = 32;  // pipelined answers written together
   static constexpr std::size_t max_batch_bytes = 64 * 1024;
@@ -297,11 +297,19 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
     }
     if (!core_.api.admit_upgrade(input_, out_)) return answer_refusal();
     if (core_.stopping) return refuse(503, "the server is stopping");
-    std::string accepted;
-    append_ws_accepted(handshake, accepted);
+    upgrade_answer_ = std::move(wire_);  // answers to pipelined requests before it go first
+    append_ws_accepted(handshake, upgrade_answer_);
+    upgrade_route_ = route;
+    if (!reading_) return hand_over();
+    // A read from an earlier request's call is pending: what it brings belongs to the WebSocket.
+    phase_ = phase::upgrading;
+    std::error_code ec;
+    socket_.cancel(ec);
+  }
+  void hand_over() {
     const std::string_view early(buffer_.data() + begin_, end_ - begin_);
-    auto ws = std::make_shared<ws_connection<core_type>>(core_, std::move(socket_), strand_, route);
-    ws->start(accepted, early);
+    auto ws = std::make_shared<ws_connection<core_type>>(core_, std::move(socket_), strand_, upgrade_route_);
+    ws->start(upgrade_answer_, early);
     phase_ = phase::closed;  // the socket is gone; this object ends with its last handler
     disarm();
     timer_.cancel();
@@ -394,6 +402,10 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
 
   void on_read(std::error_code ec, std::size_t n) {
     if (phase_ == phase::closed) return;
+    if (phase_ == phase::upgrading) {
+      if (!ec) end_ += n;
+      return hand_over();
+    }
     if (ec) return peer_left();
     if (phase_ == phase::streaming || phase_ == phase::draining) return read_more();  // dropped
     end_ += n;
@@ -411,6 +423,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
       case phase::writing: return;  // the next request picks these bytes up
       case phase::streaming:
       case phase::draining:
+      case phase::upgrading:
       case phase::closed: return;
     }
   }
@@ -769,6 +782,8 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   http_input input_;
   http_output out_;
   std::string wire_;  // answers not yet written
+  std::string upgrade_answer_;  // the 101 (after any answers before it), while a read is cancelled
+  ws_route upgrade_route_ = ws_route::none;
   int batched_ = 0;
 
   stream_writer stream_output_{*this};
@@ -910,7 +925,9 @@ void server::run(App& app, shutdown& stop) const {
     });
   };
   next_beat();
-  stop.on_request([&] {
+  // Forgotten before the loop and `control` go: a request on the signal thread may still be inside
+  // this post (its copy of the strand) when the loop it woke has already ended.
+  const shutdown::scoped_waker waker(stop, [&] {
     asio::post(control, [&] {
       core.stopping = true;
       listener.close();

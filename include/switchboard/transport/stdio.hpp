@@ -426,10 +426,6 @@ struct stdio_route {
   stdio_target target;
 };
 
-struct rpc_id_probe {
-  std::optional<json::raw> id;
-};
-
 template <class App>
 class stdio_session {
  public:
@@ -549,17 +545,10 @@ class stdio_session {
   // Stream values of one JSON-RPC request, as notifications carrying its id.
   class rpc_sink final : public stream_sink {
    public:
-    rpc_sink(stdio_session& session, std::string_view request) : session_(session), request_(request) {}
+    rpc_sink(stdio_session& session, std::string_view request) : session_(session), notifier_(request) {}
     bool send(std::string_view json_text, std::string_view event) override {
-      if (!probed_) {
-        probed_ = true;
-        rpc_id_probe probe;
-        if (!json::read(probe, request_) && probe.id) id_ = probe.id->json;
-      }
-      if (id_.empty()) return true;  // a notification: nobody to stream to
       thread_local std::string line;
-      line.clear();
-      append_rpc_stream_notification(line, id_, event, json_text);
+      if (!notifier_.format(line, event, json_text)) return true;  // a notification: nobody to stream to
       line += '\n';
       session_.emit(line);
       return open();
@@ -568,9 +557,7 @@ class stdio_session {
 
    private:
     stdio_session& session_;
-    std::string_view request_;
-    std::string_view id_;
-    bool probed_ = false;
+    rpc_stream_notifier notifier_;
   };
 
   // Stream values of one event-mode call, as event lines.

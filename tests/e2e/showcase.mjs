@@ -1,0 +1,29 @@
+// The showcase (SHOWCASE=path/to/showcase) on a free port, for one test file: started once it
+// answers, stopped with SIGTERM (its exit code returned).
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const freePort = () => new Promise((resolve) => {
+  const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+});
+
+export async function startShowcase(flags = []) {
+  const port = await freePort();
+  const server = spawn(process.env.SHOWCASE, ['--port', String(port), ...flags], { stdio: ['ignore', 'ignore', 'pipe'] });
+  server.stderr.resume();
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 400; ++i) {
+    try { if ((await fetch(`${base}/api/_describe`)).ok) return { server, port, base }; } catch {}
+    await sleep(50);
+  }
+  server.kill('SIGKILL');
+  throw new Error('showcase did not start');
+}
+
+export function stopShowcase(server) {
+  const exited = new Promise((r) => server.once('exit', (code) => r(code)));
+  server.kill('SIGTERM');
+  return exited;
+}
