@@ -84,9 +84,9 @@ TEST(Deadline, HandlersCanStopAtTheirDeadline) {
   const auto started = std::chrono::steady_clock::now();
   const sb::response r = call(app, "work.cooperative", "[]");
   const auto took = std::chrono::steady_clock::now() - started;
-  EXPECT_GE(took, 45ms);
+  // The deadline is never early (whatever the kernel's tick), and the handler stopped at it.
+  EXPECT_GE(took, 50ms);
   EXPECT_LT(took, 1s);
-  // It stopped at the deadline, so it answered at most a few milliseconds (one coarse tick) late.
   EXPECT_TRUE(r.ok() || r.error == sb::error_kind::timeout);
 }
 
