@@ -3813,6 +3813,179 @@ inline result<void> ok() { return {}; }
 
 }  // namespace sb
 // end switchboard/result.hpp
+// begin switchboard/bus.hpp
+// The bus: channels that WebSocket connections (and anything else) subscribe to, and publish to
+// them from any thread. It is an interface so that instances of one app can share it (Redis); the
+// in-process sb::local_bus is the default. Direct sends are publishes to a connection's own
+// channel, so they reach a connection wherever it is connected.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace sb {
+
+// Receives what is published to the channels it subscribed to. deliver() may run on any thread,
+// with the bus's lock held: it must not block and must not call the bus (queue and return; an
+// sb::inbox does exactly that for code that wants to wait for messages).
+class bus_subscriber {
+ public:
+  virtual void deliver(std::string_view channel, std::string_view json_text) = 0;
+
+ protected:
+  ~bus_subscriber() = default;
+};
+
+class bus {
+ public:
+  virtual ~bus() = default;
+
+  // Delivers json_text to every subscriber of `channel` but the one subscribed as `except` (a
+  // connection id; 0 for none), in publish order for each subscriber; never waits for a subscriber.
+  // Returns how many subscribers it reached in this process.
+  virtual std::size_t publish(std::string_view channel, std::string_view json_text, std::uint64_t except = 0) = 0;
+  // `as` is what publish's `except` compares with (a connection's id; 0 for none). Subscribing twice
+  // to one channel is one subscription. Once unsubscribe returns, nothing more is delivered.
+  virtual void subscribe(std::string_view channel, bus_subscriber& subscriber, std::uint64_t as = 0) = 0;
+  virtual void unsubscribe(std::string_view channel, bus_subscriber& subscriber) = 0;
+  virtual void unsubscribe_all(bus_subscriber& subscriber) = 0;
+  // An id for a new connection, unique among every process that shares this bus.
+  virtual std::uint64_t new_connection_id() = 0;
+
+  // To one connection, wherever it is connected; 0 when it is not connected to this process (it may
+  // still be connected to another one sharing the bus).
+  std::size_t send(std::uint64_t connection_id, std::string_view json_text) {
+    return publish(connection_channel(connection_id), json_text);
+  }
+  std::size_t broadcast(std::string_view channel, std::string_view json_text, std::uint64_t except_connection = 0) {
+    return publish(channel, json_text, except_connection);
+  }
+
+  // The channel every connection subscribes to by itself, for direct sends.
+  static std::string connection_channel(std::uint64_t connection_id) {
+    return "sb.connection." + std::to_string(connection_id);
+  }
+  // The channel every connection of one session subscribes to (when it has a session id).
+  static std::string session_channel(std::string_view session_id) {
+    return "sb.session." + std::string(session_id);
+  }
+};
+
+// Channel names that only the app's channel guard may admit a connection to (others are open).
+inline bool is_private_channel(std::string_view channel) { return channel.starts_with("private-"); }
+
+}  // namespace sb
+// end switchboard/bus.hpp
+// begin switchboard/local_bus.hpp
+// The in-process bus, every app's default. A publish holds a shared lock while it hands the text to
+// each subscriber (which only queues it), so publishers run side by side and a subscriber's
+// unsubscribe, which takes the lock alone, returns only when no delivery to it is under way.
+
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <random>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace sb {
+
+class local_bus final : public bus {
+ public:
+  std::size_t publish(std::string_view channel, std::string_view json_text, std::uint64_t except = 0) override {
+    std::shared_lock lock(mutex_);
+    const auto found = channels_.find(channel);
+    if (found == channels_.end()) return 0;
+    std::size_t reached = 0;
+    for (const member& m : found->second) {
+      if (except != 0 && m.as == except) continue;
+      m.subscriber->deliver(channel, json_text);
+      ++reached;
+    }
+    return reached;
+  }
+
+  void subscribe(std::string_view channel, bus_subscriber& subscriber, std::uint64_t as = 0) override {
+    std::unique_lock lock(mutex_);
+    auto found = channels_.find(channel);
+    if (found == channels_.end()) found = channels_.emplace(std::string(channel), std::vector<member>{}).first;
+    auto& members = found->second;
+    if (std::any_of(members.begin(), members.end(), [&](const member& m) { return m.subscriber == &subscriber; }))
+      return;
+    members.push_back({&subscriber, as});
+    joined_[&subscriber].push_back(found->first);
+  }
+
+  void unsubscribe(std::string_view channel, bus_subscriber& subscriber) override {
+    std::unique_lock lock(mutex_);
+    leave(channel, subscriber);
+    const auto found = joined_.find(&subscriber);
+    if (found == joined_.end()) return;
+    std::erase(found->second, channel);
+    if (found->second.empty()) joined_.erase(found);
+  }
+
+  void unsubscribe_all(bus_subscriber& subscriber) override {
+    std::unique_lock lock(mutex_);
+    const auto found = joined_.find(&subscriber);
+    if (found == joined_.end()) return;
+    for (const std::string& channel : found->second) leave(channel, subscriber);
+    joined_.erase(found);
+  }
+
+  // A random tag for this process in the high bits keeps ids of processes that later share a bus
+  // apart (in all likelihood: 21 bits), and stays below 2^53, where JavaScript's numbers are exact.
+  std::uint64_t new_connection_id() override { return tag_ | (++counter_ & 0xFFFFFFFFu); }
+
+  std::size_t subscribers(std::string_view channel) const {
+    std::shared_lock lock(mutex_);
+    const auto found = channels_.find(channel);
+    return found == channels_.end() ? 0 : found->second.size();
+  }
+
+ private:
+  struct member {
+    bus_subscriber* subscriber;
+    std::uint64_t as;
+  };
+  struct text_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+  };
+
+  // Order among members does not matter: the last takes the leaver's place.
+  void leave(std::string_view channel, bus_subscriber& subscriber) {
+    const auto found = channels_.find(channel);
+    if (found == channels_.end()) return;
+    auto& members = found->second;
+    const auto at = std::find_if(members.begin(), members.end(), [&](const member& m) { return m.subscriber == &subscriber; });
+    if (at == members.end()) return;
+    *at = members.back();
+    members.pop_back();
+    if (members.empty()) channels_.erase(found);
+  }
+
+  static std::uint64_t random_tag() {
+    std::random_device entropy;
+    return (static_cast<std::uint64_t>(entropy()) & 0x1FFFFFu) << 32;
+  }
+
+  mutable std::shared_mutex mutex_;
+  std::unordered_map<std::string, std::vector<member>, text_hash, std::equal_to<>> channels_;
+  std::unordered_map<bus_subscriber*, std::vector<std::string>> joined_;
+  const std::uint64_t tag_ = random_tag();
+  std::atomic<std::uint64_t> counter_{0};
+};
+
+}  // namespace sb
+// end switchboard/local_bus.hpp
 // begin switchboard/context.hpp
 // What a transport hands to a call, and what a call hands back. Endpoints take the parts they need
 // as parameters (injection by type); nothing here depends on a particular transport.
@@ -3893,9 +4066,21 @@ struct session {
 class connection {
  public:
   virtual ~connection() = default;
+  // Unique among every process sharing the app's bus: bus::send(id, ...) reaches it from anywhere.
   virtual std::uint64_t id() const = 0;
   virtual bool send(std::string_view json_text) = 0;  // false once the peer is gone
   virtual void close() = 0;
+  // Joins a channel of the app's bus: what is published to it is sent to this connection. Refused
+  // (with why) for names starting "sb." (the framework's own) and, unless the app's channel guard
+  // admits this connection's session, for names starting "private-".
+  virtual result<void> subscribe(std::string_view channel) = 0;
+  virtual void unsubscribe(std::string_view channel) = 0;
+};
+
+// The message a WebSocket handler's generic `message` function received, as it came.
+struct ws_message {
+  std::string_view payload;
+  bool binary = false;
 };
 
 // Where a stream's values go: an SSE response, WebSocket notifications, stdio notifications, or
@@ -3952,15 +4137,6 @@ class hangup_probe {
   virtual bool hung_up() const = 0;
 };
 
-// A publish/subscribe bus shared by every transport of an app (WebSocket rooms, SSE fan-out, and
-// later Redis plug in as subscribers).
-class bus {
- public:
-  virtual ~bus() = default;
-  // Delivers json_text to every subscriber of channel except `except` (a connection id, 0 = none).
-  virtual std::size_t publish(std::string_view channel, std::string_view json_text, std::uint64_t except = 0) = 0;
-};
-
 // Everything a transport knows about one call. Members are null when the transport has no such thing.
 struct context {
   origin from = origin::in_process;
@@ -3969,6 +4145,7 @@ struct context {
   sb::connection* connection = nullptr;
   stream_sink* sink = nullptr;
   sb::bus* bus = nullptr;
+  const ws_message* message = nullptr;  // a WebSocket handler's message
   std::string_view last_event_id;  // SSE reconnects: the id of the last event the client saw
   // When this call's answer is due, set by the app from the endpoint's timeout; far in the future
   // when it has none (streams, or app_options::call_timeout of zero). Long work can stop early.
@@ -4550,7 +4727,7 @@ template <class P, class... Modules>
 constexpr bool is_injected() {
   using B = bare<P>;
   return std::is_same_v<B, request> || std::is_same_v<B, session> || std::is_same_v<B, connection> ||
-         std::is_same_v<B, context> || std::is_same_v<B, bus> || is_stream<B> ||
+         std::is_same_v<B, context> || std::is_same_v<B, bus> || std::is_same_v<B, ws_message> || is_stream<B> ||
          std::is_same_v<B, std::span<const upload>> || is_module_param<P, Modules...> ||
          user_injectable<P>;
 }
@@ -5124,9 +5301,23 @@ class query_fields {
 
 }  // namespace sb
 // end switchboard/bind.hpp
-// begin switchboard/app.hpp
-// sb::app<Modules...>: the modules' state, one compile-time table over "<module>.<endpoint>", and
-// the in-process entry points every transport uses (call by name, JSON-RPC, describe, lifecycle).
+// begin switchboard/ws_handler.hpp
+// WebSocket handlers, declared in a module like endpoints: a member `sb::ws<room> public_room;` of
+// module `chat` serves /ws/chat/public_room. The handler is an aggregate of sb::fn members:
+//   connect      runs when a client has connected; an error it returns closes the connection (1008)
+//   disconnect   runs once when the connection has ended, whoever ended it
+//   message      the generic handler: any message that names no event of the handler
+//   <any other>  an event: a text message {"event":"<member name>","data":...} calls it with `data`
+//                bound as an endpoint's parameters are (an array by position, an object by name);
+//                a value it returns comes back as {"event":"<member name>","data":<value>}
+// Every function takes what it needs by type, as endpoints do: sb::connection& (send, subscribe,
+// close), sb::session&, sb::bus& (broadcast, send to any connection), const sb::ws_message& (the
+// message as it came), the module itself for its state. They run one at a time per connection, in
+// the order of its messages, on the thread that read them.
+
+// begin switchboard/invoke.hpp
+// The code generated for each endpoint: bind the parameters, inject the framework ones, run hooks,
+// consult the cache, call the function, and turn what it returns into a response.
 
 // begin switchboard/cache.hpp
 // A thread-safe LRU cache of responses with a time to live, keyed by the canonical JSON of the
@@ -5214,10 +5405,6 @@ class response_cache {
 
 }  // namespace sb
 // end switchboard/cache.hpp
-// begin switchboard/invoke.hpp
-// The code generated for each endpoint: bind the parameters, inject the framework ones, run hooks,
-// consult the cache, call the function, and turn what it returns into a response.
-
 // begin switchboard/log.hpp
 // Logging to stderr by default (stdout may carry a protocol); replace the sink to route it elsewhere.
 
@@ -5701,7 +5888,8 @@ auto* injected_pointer(App& app, context& ctx) {
   else if constexpr (std::is_same_v<B, session>) return ctx.session;
   else if constexpr (std::is_same_v<B, connection>) return ctx.connection;
   else if constexpr (std::is_same_v<B, context>) return &ctx;
-  else if constexpr (std::is_same_v<B, bus>) return ctx.bus ? ctx.bus : static_cast<bus*>(&app);
+  else if constexpr (std::is_same_v<B, bus>) return ctx.bus ? ctx.bus : &app.bus();
+  else if constexpr (std::is_same_v<B, ws_message>) return ctx.message;
   else if constexpr (std::is_same_v<B, std::span<const upload>>) return ctx.http ? &ctx.http->files : nullptr;
   else if constexpr (App::template has_module<B>) return &app.template module<B>();
   else return user_injected<B>(ctx);
@@ -5712,6 +5900,7 @@ constexpr std::string_view injected_description() {
   if constexpr (std::is_same_v<B, request>) return "an HTTP request";
   else if constexpr (std::is_same_v<B, session>) return "a session";
   else if constexpr (std::is_same_v<B, connection>) return "a WebSocket connection";
+  else if constexpr (std::is_same_v<B, ws_message>) return "a WebSocket handler's message";
   else if constexpr (std::is_same_v<B, std::span<const upload>>) return "an HTTP request (for uploads)";
   else return "a value from its sb::inject specialization";
 }
@@ -6034,7 +6223,7 @@ struct call_shape {
     };
     auto state = std::make_shared<shared_state>();
     state->params.assign(json_params);
-    state->ctx.bus = static_cast<bus*>(&app);
+    state->ctx.bus = &app.bus();
     state->ctx.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ops.hard_timeout_ms);
     std::future<void> finished = state->done.get_future();
     const bool queued = app.tasks().try_submit(
@@ -6074,7 +6263,10 @@ struct call_shape {
       run(app, json_params, ctx, out, ops, single_pass);  // a live stream lasts while its consumer listens
     } else {
       const auto budget = app.call_timeout();
-      const auto started = coarse_now();
+      // The coarse clock may lag by a tick or more (a tickless kernel was measured 6.7 ms behind), so
+      // where anyone can see the deadline it starts from the precise clock and is never early; where
+      // only the late check sees it, being a few ms lenient saves 40 ns a call.
+      const auto started = deadline_visible(app, ops) ? std::chrono::steady_clock::now() : coarse_now();
       // Zero, or beyond a century (milliseconds::max() included, which the clock cannot add): none.
       constexpr std::chrono::milliseconds century = std::chrono::hours(24 * 365 * 100);
       if (budget.count() <= 0 || budget > century) {
@@ -6089,6 +6281,17 @@ struct call_shape {
       ctx.deadline = outer;
       if (ran && took > budget) app.report_late(ops.full_name, took, out);
     }
+  }
+
+  // A handler sees the deadline through its context, a user injection (built from the context), a
+  // collected stream (which stops at it) or a hook.
+  static constexpr bool params_see_deadline = []<class... P>(std::tuple<P...>*) {
+    return ((std::is_same_v<bare<P>, context> || is_stream<bare<P>> ||
+             (App::template injected<P> && user_injectable<bare<P>>)) ||
+            ...);
+  }(static_cast<Params*>(nullptr));
+  static bool deadline_visible(const App& app, const ops_type& ops) {
+    return params_see_deadline || ops.before || ops.after || app.has_global_hooks();
   }
 
   static void invoke(App& app, const call_input& in, context& ctx, response& out, const ops_type& ops) {
@@ -6167,7 +6370,8 @@ struct endpoint_invoker {
   static constexpr bool uses_context() {
     return []<class... P>(std::tuple<P...>*) {
       return ((std::is_same_v<bare<P>, request> || std::is_same_v<bare<P>, session> ||
-               std::is_same_v<bare<P>, connection> || std::is_same_v<bare<P>, context> || is_stream<bare<P>> ||
+               std::is_same_v<bare<P>, connection> || std::is_same_v<bare<P>, context> ||
+               std::is_same_v<bare<P>, ws_message> || is_stream<bare<P>> ||
                std::is_same_v<bare<P>, std::span<const upload>>) ||
               ...);
     }(static_cast<params*>(nullptr));
@@ -6361,6 +6565,164 @@ void describe_endpoint(json::schema_builder& schemas, std::string& out) {
 
 }  // namespace sb::detail
 // end switchboard/invoke.hpp
+
+#include <array>
+#include <cstddef>
+#include <string_view>
+#include <type_traits>
+
+namespace sb {
+
+template <class Handler>
+struct ws {
+  using handler = Handler;
+};
+
+}  // namespace sb
+
+namespace sb::detail {
+
+template <class T>
+inline constexpr bool is_ws = false;
+template <class H>
+inline constexpr bool is_ws<ws<H>> = true;
+
+template <class M>
+constexpr std::size_t ws_count() {
+  if constexpr (std::is_aggregate_v<M>)
+    return []<std::size_t... I>(std::index_sequence<I...>) {
+      return (std::size_t{0} + ... + (is_ws<boost::pfr::tuple_element_t<I, M>> ? 1u : 0u));
+    }(std::make_index_sequence<reflect::field_count<M>>{});
+  else
+    return 0;
+}
+
+// The PFR field indices of M that are WebSocket handlers.
+template <class M>
+constexpr auto ws_fields() {
+  std::array<std::size_t, ws_count<M>()> fields{};
+  if constexpr (std::is_aggregate_v<M>) {
+    std::size_t next = 0;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      ((is_ws<boost::pfr::tuple_element_t<I, M>> ? (fields[next++] = I, 0) : 0), ...);
+    }(std::make_index_sequence<reflect::field_count<M>>{});
+  }
+  return fields;
+}
+
+// "/ws/<module>/<member>", stored once.
+template <class M, std::size_t Field>
+consteval auto make_ws_path() {
+  constexpr std::string_view module = module_name<M>();
+  constexpr std::string_view member = reflect::field_name<M, Field>;
+  constexpr std::string_view prefix = "/ws/";
+  fixed_string<prefix.size() + module.size() + 1 + member.size()> path;
+  std::size_t n = 0;
+  for (char c : prefix) path.data[n++] = c;
+  for (char c : module) path.data[n++] = c;
+  path.data[n++] = '/';
+  for (char c : member) path.data[n++] = c;
+  return path;
+}
+template <class M, std::size_t Field>
+inline constexpr auto ws_path_storage = make_ws_path<M, Field>();
+
+enum class ws_reserved : std::uint8_t { connect, disconnect, message };
+
+// A handler's functions, reached through the same call code as endpoints.
+template <class App, class H>
+struct ws_handler_invoker {
+  static_assert(std::is_class_v<H> && std::is_aggregate_v<H>,
+                "switchboard: the handler of sb::ws<H> must be an aggregate struct whose sb::fn members are "
+                "connect, disconnect, message and its events");
+  static constexpr auto fields = endpoint_fields<H>();
+
+  static constexpr std::string_view field_name_at(std::size_t field) {
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+      std::string_view name;
+      ((I == field ? (name = reflect::field_name<H, I>, 0) : 0), ...);
+      return name;
+    }(std::make_index_sequence<reflect::field_count<H>>{});
+  }
+  static constexpr bool is_reserved(std::string_view name) {
+    return name == "connect" || name == "disconnect" || name == "message";
+  }
+
+  // connect, disconnect and message take nothing from the message's data: all their parameters
+  // are supplied by type.
+  // Function (its "<handler>.<member>" name) names the culprit in the diagnostic.
+  template <std::size_t Field, fixed_string Function = full_name_storage<H, Field>>
+  static constexpr bool check_reserved() {
+    using invoker = endpoint_invoker<App, H, Field>;
+    static_assert(std::tuple_size_v<typename invoker::bound_tuple> == 0,
+                  "switchboard: a WebSocket handler's connect, disconnect and message functions take only "
+                  "parameters supplied by type (sb::connection&, sb::session&, sb::bus&, const sb::ws_message&, "
+                  "a module); an event's data belongs to a member named after the event");
+    static_assert(!invoker::streams, "switchboard: a WebSocket handler's functions cannot stream");
+    return true;
+  }
+  static constexpr bool checked = [] {
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (
+          [] {
+            if constexpr (is_reserved(field_name_at(fields[I]))) check_reserved<fields[I]>();
+          }(),
+          ...);
+    }(std::make_index_sequence<fields.size()>{});
+    return true;
+  }();
+
+  template <std::size_t Field>
+  static void call(App& app, std::string_view data, context& ctx, response& out) {
+    endpoint_invoker<App, H, Field>::invoke(app, call_input{data, {}, false}, ctx, out);
+  }
+
+  // False when the handler has no such function.
+  static bool reserved(App& app, ws_reserved which, context& ctx, response& out) {
+    static_assert(checked);
+    constexpr std::string_view names[] = {"connect", "disconnect", "message"};
+    bool found = false;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (
+          [&] {
+            constexpr std::size_t field = fields[I];
+            if (!found && field_name_at(field) == names[static_cast<int>(which)]) {
+              found = true;
+              call<field>(app, "[]", ctx, out);
+            }
+          }(),
+          ...);
+    }(std::make_index_sequence<fields.size()>{});
+    return found;
+  }
+
+  // False when the handler has no event of this name.
+  static bool event(App& app, std::string_view name, std::string_view data, context& ctx, response& out) {
+    static_assert(checked);
+    bool found = false;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (
+          [&] {
+            constexpr std::size_t field = fields[I];
+            if constexpr (!is_reserved(field_name_at(field))) {
+              if (!found && field_name_at(field) == name) {
+                found = true;
+                call<field>(app, data, ctx, out);
+              }
+            }
+          }(),
+          ...);
+    }(std::make_index_sequence<fields.size()>{});
+    return found;
+  }
+};
+
+}  // namespace sb::detail
+// end switchboard/ws_handler.hpp
+// begin switchboard/app.hpp
+// sb::app<Modules...>: the modules' state, one compile-time table over "<module>.<endpoint>", and
+// the in-process entry points every transport uses (call by name, JSON-RPC, describe, lifecycle).
+
 // begin switchboard/protocol/jsonrpc.hpp
 // JSON-RPC 2.0 over any byte transport: single calls, batches, notifications and the
 // specification's error objects. Single calls allocate nothing once the buffers are warm.
@@ -7032,6 +7394,11 @@ struct app_options {
   // After SIGINT/SIGTERM, how long in-flight calls may run on; then the process exits (code 1).
   // Zero or anything beyond a day: no limit.
   std::chrono::milliseconds stop_grace{10000};
+  // The bus that channels and direct sends go through: one shared by several instances (Redis), or
+  // null for the app's own in-process one. It must outlive the app.
+  sb::bus* bus = nullptr;
+  // Admits a WebSocket connection with this session to a "private-" channel; none admits nobody.
+  std::function<bool(const session&, std::string_view channel)> channel_guard{};
 };
 
 struct endpoint_entry {
@@ -7057,7 +7424,7 @@ struct endpoint_entry {
 };
 
 template <class... Modules>
-class app final : public bus {
+class app final {
   static_assert(sizeof...(Modules) > 0, "switchboard: sb::app needs at least one module");
   static_assert((detail::check_module<Modules>() && ...));
 
@@ -7078,7 +7445,7 @@ class app final : public bus {
   }
   app(const app&) = delete;
   app& operator=(const app&) = delete;
-  ~app() override { tasks_.stop(); }
+  ~app() { tasks_.stop(); }
 
   template <class M>
     requires has_module<M>
@@ -7270,6 +7637,46 @@ class app final : public bus {
   static constexpr std::size_t npos = static_cast<std::size_t>(-1);
   static constexpr std::size_t size() { return endpoint_total; }
 
+  // ---- WebSocket handlers ----
+
+  struct ws_route {
+    std::string_view path;  // "/ws/<module>/<member>"
+    bool (*reserved)(app&, detail::ws_reserved, context&, response&);
+    bool (*event)(app&, std::string_view name, std::string_view data, context&, response&);
+  };
+
+ private:
+  template <class M>
+  static constexpr auto module_ws_routes() {
+    constexpr auto fields = detail::ws_fields<M>();
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+      return std::array<ws_route, sizeof...(I)>{ws_route{
+          detail::ws_path_storage<M, fields[I]>.view(),
+          &detail::ws_handler_invoker<app, typename boost::pfr::tuple_element_t<fields[I], M>::handler>::reserved,
+          &detail::ws_handler_invoker<app, typename boost::pfr::tuple_element_t<fields[I], M>::handler>::event}...};
+    }(std::make_index_sequence<fields.size()>{});
+  }
+  static constexpr std::size_t ws_total = (detail::ws_count<Modules>() + ...);
+  static constexpr std::array<ws_route, ws_total> build_ws_routes() {
+    std::array<ws_route, ws_total> routes{};
+    std::size_t next = 0;
+    (
+        [&] {
+          for (const auto& r : module_ws_routes<Modules>()) routes[next++] = r;
+        }(),
+        ...);
+    return routes;
+  }
+
+ public:
+  static constexpr std::array<ws_route, ws_total> ws_routes = build_ws_routes();
+  // The handler serving `path`, or null.
+  static const ws_route* find_ws(std::string_view path) {
+    for (const auto& r : ws_routes)
+      if (r.path == path) return &r;
+    return nullptr;
+  }
+
   // ---- calls ----
 
   // Calls "<module>.<endpoint>" with JSON parameters (array, object, or empty).
@@ -7281,7 +7688,7 @@ class app final : public bus {
   }
   void call(std::string_view full_name, std::string_view json_params, response& out) {
     context ctx;
-    ctx.bus = this;
+    ctx.bus = &bus();
     call(full_name, json_params, out, ctx);
   }
   // Calls table entry `index` (from find) with JSON parameters or with name=value fields.
@@ -7296,7 +7703,7 @@ class app final : public bus {
   }
   void handle_jsonrpc(std::string_view request, std::string& out) {
     context ctx;
-    ctx.bus = this;
+    ctx.bus = &bus();
     handle_jsonrpc(request, out, ctx);
   }
 
@@ -7322,8 +7729,12 @@ class app final : public bus {
           }
           out += R"(,"endpoints":[)";
           bool first = true;
+          constexpr std::string_view module = detail::module_name<M>();
           for (const auto& e : table) {
-            if (e.module != detail::module_name<M>() || e.hidden || e.internal) continue;
+            // Not operator==: g++ 12 at -O1 takes the constant name for a 1-byte array (-Wstringop-overread).
+            const bool ours = e.module.size() == module.size() &&
+                              json::detail::same_bytes(e.module.data(), module.data(), module.size());
+            if (!ours || e.hidden || e.internal) continue;
             if (!first) out += ',';
             first = false;
             e.describe(schemas, out);
@@ -7442,27 +7853,16 @@ class app final : public bus {
     return module_mutexes_[index_of<M>()];
   }
 
-  // ---- publish/subscribe ----
+  // ---- the bus ----
 
-  using subscriber = std::function<void(std::string_view json_text, std::uint64_t except)>;
-  // Returns an id for unsubscribe.
-  std::uint64_t subscribe(std::string channel, subscriber callback) {
-    std::unique_lock lock(bus_mutex_);
-    const std::uint64_t id = ++last_subscription_;
-    subscribers_[std::move(channel)].emplace_back(id, std::move(callback));
-    return id;
-  }
-  void unsubscribe(std::uint64_t id) {
-    std::unique_lock lock(bus_mutex_);
-    for (auto& [channel, list] : subscribers_)
-      std::erase_if(list, [&](const auto& entry) { return entry.first == id; });
-  }
-  std::size_t publish(std::string_view channel, std::string_view json_text, std::uint64_t except = 0) override {
-    std::shared_lock lock(bus_mutex_);
-    auto found = subscribers_.find(std::string(channel));
-    if (found == subscribers_.end()) return 0;
-    for (const auto& [id, callback] : found->second) callback(json_text, except);
-    return found->second.size();
+  sb::bus& bus() { return options_.bus ? *options_.bus : own_bus_; }
+  // Whether a connection with this session may join `channel` (see sb::connection::subscribe).
+  result<void> admits(const session& who, std::string_view channel) const {
+    if (channel.starts_with("sb."))
+      return forbidden("channels named sb.* are the framework's own: \"" + std::string(channel.substr(0, 128)) + "\"");
+    if (!is_private_channel(channel)) return {};
+    if (options_.channel_guard && options_.channel_guard(who, channel)) return {};
+    return forbidden("the channel guard did not admit this session to \"" + std::string(channel.substr(0, 128)) + "\"");
   }
 
   // ---- serving ----
@@ -7506,9 +7906,7 @@ class app final : public bus {
   std::vector<after_hook> after_hooks_;
   bool running_ = false;
   std::atomic<bool> stopping_{false};
-  std::shared_mutex bus_mutex_;
-  std::map<std::string, std::vector<std::pair<std::uint64_t, subscriber>>, std::less<>> subscribers_;
-  std::uint64_t last_subscription_ = 0;
+  local_bus own_bus_;
 };
 
 }  // namespace sb
@@ -9175,13 +9573,15 @@ class http_api {
   // A WebSocket handshake, once its form is valid: the authenticate hook decides with the
   // handshake's request (its headers, cookies, query) as it does for each HTTP call, since the
   // calls on the connection carry no headers of their own. False with `out` filled (401 or the
-  // hook's kind). The handshake saves no session.
-  bool admit_upgrade(const http_input& in, http_output& out) const {
-    if (!options_.authenticate) return true;
+  // hook's kind). `kept` is the session the connection keeps (the cookie's, as authenticate left
+  // it); the handshake saves nothing to the store.
+  bool admit_upgrade(const http_input& in, http_output& out, session& kept) const {
     thread_local detail::request_view view;
     if (!view.load(in, out)) return false;
-    http_session<Options> session(options_);
-    return session.open(in, view.info, false, out);
+    http_session<Options> opened(options_);
+    if (!opened.open(in, view.info, true, out)) return false;
+    kept = std::move(opened.scope.current);
+    return true;
   }
 
   // What can be refused from the head alone, before any body is read; false with `out` filled
@@ -9231,7 +9631,7 @@ class http_api {
     ctx.http = &call.view.info;
     ctx.session = &call.session.scope.current;
     ctx.sink = &stream;
-    ctx.bus = &app_;
+    ctx.bus = &app_.bus();
     ctx.last_event_id = call.view.last_event_id;
     if (listener && suspends(call)) {
       call.end.api = this;
@@ -9314,7 +9714,7 @@ class http_api {
     ctx.from = origin::http;
     ctx.http = &view.info;
     ctx.session = &session.scope.current;
-    ctx.bus = &app_;
+    ctx.bus = &app_.bus();
     ctx.hangup = in.hangup;
     thread_local response result;
     app_.call_at(index, input, result, ctx);
@@ -10099,11 +10499,14 @@ inline void append_ws_accepted(const ws_handshake& handshake, std::string& out) 
 // {"jsonrpc":"2.0","method":"stream","params":{"id":<the call's id>,"value":...}} before the call's
 // own answer, as on stdio. Answers go out as their calls finish: a long call or a stream never
 // holds up the calls sent after it, so answers may come in another order than the calls (JSON-RPC
-// matches them by id).
+// matches them by id). `/ws/<module>/<member>` is a handler of the app's (ws_handler.hpp): its
+// connect, its events by name, its generic message, its disconnect; an error becomes
+// {"event":"error","data":{"error":{"kind","message","where"},"event":<the event>}}.
 
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -10124,8 +10527,6 @@ class ws_sender {
   ~ws_sender() = default;
 };
 
-enum class ws_route : std::uint8_t { none, rpc };
-
 // Stream values of one JSON-RPC call, as notifications carrying its id.
 class ws_rpc_sink final : public stream_sink {
  public:
@@ -10143,26 +10544,73 @@ class ws_rpc_sink final : public stream_sink {
   std::string line_;
 };
 
+// What a message to a handler route may carry besides an event: {"type":"ping"} (answered
+// {"type":"pong"}) for clients that cannot see control frames.
+struct ws_envelope {
+  std::optional<std::string_view> event;
+  std::optional<json::raw> data;
+  std::optional<std::string_view> type;
+};
+
 template <class App>
 class ws_api {
  public:
+  // Where an upgrade's path leads: /rpc, a handler, or nowhere.
+  struct route {
+    bool rpc = false;
+    const typename App::ws_route* handler = nullptr;
+    explicit operator bool() const { return rpc || handler; }
+  };
+
   explicit ws_api(App& app) : app_(app) {}
 
-  ws_route route(std::string_view path) const { return path == "/rpc" ? ws_route::rpc : ws_route::none; }
+  route find(std::string_view path) const {
+    if (path == "/rpc") return {true, nullptr};
+    return {false, App::find_ws(path)};
+  }
+  // For a refusal: the paths that take an upgrade.
+  static std::string paths() {
+    std::string listed = "/rpc";
+    for (const auto& r : App::ws_routes) (listed += ", ") += r.path;
+    return listed;
+  }
 
   // A message that should run where it may block for long: a single call of a stream endpoint.
-  bool runs_long(ws_route route, ws_opcode opcode, std::string_view message) const {
-    if (route != ws_route::rpc || opcode != ws_opcode::text) return false;
+  bool runs_long(const route& to_route, ws_opcode opcode, std::string_view message) const {
+    if (!to_route.rpc || opcode != ws_opcode::text) return false;
     jsonrpc_envelope envelope;
     if (scan_envelope(message, envelope) != 0 || !envelope.has_id) return false;
     const std::size_t index = App::find(envelope.method);
     return index != App::npos && App::table[index].streams;
   }
 
+  // The connection is open: a handler's connect runs; an error from it closes the connection (1008
+  // with its message, 1011 for an internal error).
+  void on_open(const route& at, ws_sender& to, context& ctx, std::string& reply) {
+    if (!at.handler) return;
+    thread_local response out;
+    out.clear();
+    if (!at.handler->reserved(app_, ws_reserved::connect, ctx, out) || finish(out)) return;
+    reply.clear();
+    write_error_event(out, "connect", reply);
+    to.send(ws_opcode::text, reply);
+    to.close(out.error == error_kind::internal ? ws_close::internal_error : ws_close::policy_violation, out.message);
+  }
+
+  // The connection has ended (once, after on_open).
+  void on_close(const route& at, context& ctx) {
+    if (!at.handler) return;
+    thread_local response out;
+    out.clear();
+    if (at.handler->reserved(app_, ws_reserved::disconnect, ctx, out) && !finish(out))
+      log().write(log_level::warning, std::string(at.handler->path) + " disconnect: " + out.message);
+  }
+
   // One whole message from the client; `reply` is the connection's scratch for the answer.
-  void on_message(ws_route route, ws_opcode opcode, std::string_view message, ws_sender& to, context& ctx,
+  void on_message(const route& at, ws_opcode opcode, std::string_view message, ws_sender& to, context& ctx,
                   std::string& reply) {
-    if (route != ws_route::rpc) return;
+    if (at.handler) return on_handler_message(*at.handler, opcode, message, to, ctx, reply);
+    if (!at.rpc) return;
     if (opcode != ws_opcode::text)
       return to.close(ws_close::unsupported_data, "/rpc takes JSON-RPC requests in text messages");
     ws_rpc_sink sink(to, message);
@@ -10174,6 +10622,86 @@ class ws_api {
   }
 
  private:
+  void on_handler_message(const typename App::ws_route& handler, ws_opcode opcode, std::string_view message,
+                          ws_sender& to, context& ctx, std::string& reply) {
+    thread_local response out;
+    out.clear();
+    reply.clear();
+    const ws_message received{message, opcode == ws_opcode::binary};
+    ctx.message = &received;
+    ws_envelope envelope;
+    const bool parsed = opcode == ws_opcode::text && !json::read(envelope, message);
+    if (parsed && !envelope.event && envelope.type == "ping") {
+      ctx.message = nullptr;
+      to.send(ws_opcode::text, R"({"type":"pong"})");
+      return;
+    }
+    std::string_view name = parsed && envelope.event ? *envelope.event : std::string_view{};
+    bool handled = false;
+    if (!name.empty()) {
+      handled = handler.event(app_, name, parameters(envelope.data), ctx, out);
+    }
+    if (!handled) {
+      handled = handler.reserved(app_, ws_reserved::message, ctx, out);
+      if (handled) name = "message";
+    }
+    ctx.message = nullptr;
+    if (!handled) {
+      if (opcode == ws_opcode::binary)
+        return to.close(ws_close::unsupported_data, std::string(handler.path) + " takes no binary messages");
+      out.fail(error_kind::not_found,
+               name.empty() ? std::string(handler.path) + " takes messages shaped {\"event\":\"<name>\",\"data\":...}"
+                            : std::string(handler.path) + " has no event named \"" +
+                                  std::string(name.substr(0, 128)) + "\"",
+               "event");
+    }
+    if (finish(out)) {
+      if (out.body.empty() || out.body == "null") return;
+      reply += R"({"event":)";
+      json::write_text(name, reply);
+      reply += R"(,"data":)";
+      reply += out.body;
+      reply += '}';
+    } else {
+      write_error_event(out, name, reply);
+    }
+    to.send(ws_opcode::text, reply);
+  }
+
+  // An event's data as parameters: an array binds by position and an object by name; any other
+  // value is the one parameter.
+  static std::string_view parameters(const std::optional<json::raw>& data) {
+    if (!data) return "[]";
+    const std::string_view text = data->json;
+    if (text.starts_with('[') || text.starts_with('{')) return text;
+    thread_local std::string wrapped;
+    wrapped.assign(1, '[');
+    (wrapped += text) += ']';
+    return wrapped;
+  }
+
+  // Runs the response's background tasks; true when it succeeded.
+  bool finish(response& out) {
+    if (!out.tasks.empty()) app_.run_tasks(out);
+    if (out.ok() && out.form != body_form::json) {
+      out.fail(error_kind::internal, "a WebSocket handler answers with JSON values only");
+      return false;
+    }
+    return out.ok();
+  }
+
+  // {"event":"error","data":{"error":{"kind":..,"message":..,"where":..},"event":"<the event>"}}
+  static void write_error_event(const response& out, std::string_view event, std::string& reply) {
+    reply += R"({"event":"error","data":)";
+    out.write_error_body(reply);
+    reply.pop_back();
+    if (!event.empty()) {
+      reply += R"(,"event":)";
+      json::write_text(event, reply);
+    }
+    reply += "}}";
+  }
+
   App& app_;
 };
 
@@ -11021,17 +11549,24 @@ template <class Core>
 class ws_connection final : public std::enable_shared_from_this<ws_connection<Core>>,
                             public server_connection,
                             public ws_sender,
-                            public sb::connection {
+                            public sb::connection,
+                            public bus_subscriber {
  public:
-  ws_connection(Core& core, asio::ip::tcp::socket socket, asio::any_io_executor strand, ws_route route)
+  using route_type = typename decltype(Core::ws)::route;
+
+  ws_connection(Core& core, asio::ip::tcp::socket socket, asio::any_io_executor strand, route_type route,
+                session who)
       : core_(core), strand_(std::move(strand)), socket_(std::move(socket)), timer_(strand_), route_(route),
-        reader_(core.options.websocket_max_message_bytes), id_(core.next_connection_id++), buffer_(read_size) {
+        reader_(core.options.websocket_max_message_bytes), id_(core.app.bus().new_connection_id()),
+        buffer_(read_size), session_(std::move(who)) {
     ++core_.connections;
     ctx_.from = origin::websocket;
     ctx_.connection = this;
-    ctx_.bus = &core_.app;
+    ctx_.session = &session_;
+    ctx_.bus = &core_.app.bus();
   }
   ~ws_connection() override {
+    core_.app.bus().unsubscribe_all(*this);
     --core_.connections;
     core_.registry.remove(this);
   }
@@ -11044,10 +11579,15 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
       std::lock_guard lock(send_mutex_);
       queue_.append(accepted);
     }
+    // Direct sends (bus::send) and sends to the session's connections come through the bus.
+    bus& channels = core_.app.bus();
+    channels.subscribe(bus::connection_channel(id_), *this, id_);
+    if (!session_.id.empty()) channels.subscribe(bus::session_channel(session_.id), *this, id_);
     asio::post(strand_, [self = this->shared_from_this(), early = std::string(early)] {
       if (self->core_.stopping) return self->close(ws_close::going_away, "the server is stopping");
       self->flush();
       self->beat_after(self->core_.options.websocket_ping_s * 1000);
+      self->opened();
       std::string_view input(early);
       if (!self->feed(input)) return;
       self->read();
@@ -11086,6 +11626,16 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
     return open_;
   }
   std::uint64_t id() const override { return id_; }
+  result<void> subscribe(std::string_view channel) override {
+    if (auto admitted = core_.app.admits(session_, channel); !admitted.ok()) return admitted;
+    if (!open()) return unavailable("the connection is closing");
+    core_.app.bus().subscribe(channel, *this, id_);
+    return {};
+  }
+  void unsubscribe(std::string_view channel) override { core_.app.bus().unsubscribe(channel, *this); }
+
+  // ---- bus_subscriber: under the bus's lock, so it only queues ----
+  void deliver(std::string_view, std::string_view json_text) override { send(ws_opcode::text, json_text); }
 
  private:
   static constexpr std::size_t read_size = 4096;
@@ -11135,6 +11685,14 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
       if (phase_ == phase::closed) return false;
     }
     return true;
+  }
+
+  // The handler's connect, before the first message is read.
+  void opened() {
+    if (phase_ != phase::open) return;
+    connected_ = true;
+    const io_monitor::call_scope busy(core_.monitor);
+    core_.ws.on_open(route_, *this, ctx_, reply_);
   }
 
   void on_message() {
@@ -11299,6 +11857,12 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
     timer_.cancel();
     socket_.close(ec);
     core_.registry.remove(this);
+    core_.app.bus().unsubscribe_all(*this);
+    if (connected_) {
+      connected_ = false;
+      const io_monitor::call_scope busy(core_.monitor);
+      core_.ws.on_close(route_, ctx_);
+    }
   }
 
   enum class phase : std::uint8_t { open, closing, closed };
@@ -11307,7 +11871,7 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
   asio::any_io_executor strand_;
   asio::ip::tcp::socket socket_;
   asio::steady_timer timer_;
-  ws_route route_;
+  route_type route_;
   ws_reader reader_;
   std::uint64_t id_;
   std::vector<char> buffer_;
@@ -11316,6 +11880,8 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
   bool pong_due_ = false;
   bool close_received_ = false;
   bool reader_failed_ = false;
+  bool connected_ = false;  // the handler's connect ran: its disconnect is due
+  session session_;  // as it was at the handshake (authenticate and the session cookie)
   context ctx_;
   std::string reply_;
 
@@ -11480,7 +12046,6 @@ struct server_core {
   std::atomic<std::size_t> connections{0};
   std::atomic<std::size_t> crowd{0};  // the most connections open at once since memory was last released
   std::atomic<bool> stopping{false};
-  std::atomic<std::uint64_t> next_connection_id{1};
   connection_registry registry;  // the open connections, for the stop
 };
 
@@ -11601,9 +12166,10 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   // A WebSocket handshake: refused as HTTP, or accepted, and then the socket and what the client
   // sent after its head belong to a WebSocket connection.
   void upgrade() {
-    const ws_route route = core_.ws.route(head_.path);
-    if (route == ws_route::none)
-      return refuse(404, "no WebSocket is served at " + std::string(head_.path) + " (WebSocket paths: /rpc)");
+    const auto route = core_.ws.find(head_.path);
+    if (!route)
+      return refuse(404, "no WebSocket is served at " + std::string(head_.path.substr(0, 256)) +
+                             " (WebSocket paths: " + core_.ws.paths() + ")");
     const ws_handshake handshake = ws_check_handshake(head_, core_.options.cors_origins);
     if (handshake.status != 0) {
       out_.clear();
@@ -11611,7 +12177,8 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
       if (handshake.status == 426) out_.fields += "Sec-WebSocket-Version: 13\r\n";
       return answer_refusal();
     }
-    if (!core_.api.admit_upgrade(input_, out_)) return answer_refusal();
+    upgrade_session_ = session{};
+    if (!core_.api.admit_upgrade(input_, out_, upgrade_session_)) return answer_refusal();
     if (core_.stopping) return refuse(503, "the server is stopping");
     upgrade_answer_ = std::move(wire_);  // answers to pipelined requests before it go first
     append_ws_accepted(handshake, upgrade_answer_);
@@ -11624,7 +12191,8 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   }
   void hand_over() {
     const std::string_view early(buffer_.data() + begin_, end_ - begin_);
-    auto ws = std::make_shared<ws_connection<core_type>>(core_, std::move(socket_), strand_, upgrade_route_);
+    auto ws = std::make_shared<ws_connection<core_type>>(core_, std::move(socket_), strand_, upgrade_route_,
+                                                         std::move(upgrade_session_));
     ws->start(upgrade_answer_, early);
     phase_ = phase::closed;  // the socket is gone; this object ends with its last handler
     disarm();
@@ -12099,7 +12667,8 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   http_output out_;
   std::string wire_;  // answers not yet written
   std::string upgrade_answer_;  // the 101 (after any answers before it), while a read is cancelled
-  ws_route upgrade_route_ = ws_route::none;
+  typename ws_api<App>::route upgrade_route_;
+  session upgrade_session_;  // what authenticate and the session cookie made of the handshake
   int batched_ = 0;
 
   stream_writer stream_output_{*this};
@@ -12870,7 +13439,7 @@ struct stdio_targets<app<Modules...>> {
 
   template <class M, std::size_t... I>
   static void add_module(std::vector<stdio_target>& targets, std::index_sequence<I...>) {
-    constexpr auto fields = endpoint_fields<M>();
+    [[maybe_unused]] constexpr auto fields = endpoint_fields<M>();  // a module may have only WebSocket handlers
     (targets.push_back(one<M, fields[I]>()), ...);
   }
 
@@ -13169,7 +13738,7 @@ class stdio_session {
   context make_context() {
     context ctx;
     ctx.from = origin::stdio;
-    ctx.bus = &app_;
+    ctx.bus = &app_.bus();
     return ctx;
   }
 

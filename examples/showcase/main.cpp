@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
                  argv[0]);
     return 2;
   }
-  sb::app<showcase::tools, showcase::greet, showcase::progress, showcase::demo> app;
+  sb::app<showcase::tools, showcase::greet, showcase::progress, showcase::demo, showcase::chat> app;
   // --stdio: the same modules as JSON-RPC 2.0, one message per line on stdin/stdout (logs on stderr).
   if (f.over_stdio) return app.serve(sb::stdio{});
   if (f.over_httplib) return app.serve(f.configure(sb::http{}));

@@ -10,6 +10,8 @@
 #include <cctype>
 #include <charconv>
 #include <chrono>
+#include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -230,6 +232,102 @@ struct demo {
   sb::fn<&showcase::streams> streams;
   sb::fn<&showcase::ticker, sb::args{"n"}> ticker;
   sb::fn<&showcase::slow, sb::timeout_ms{.ms = 100}> slow;
+};
+
+// The chat room at /ws/chat/public_room. Everyone in it is on the bus channel "public_room"; the
+// server announces arrivals and departures to the others and every message to everyone.
+struct chat_line {
+  std::string message;
+};
+struct chat_welcome {
+  std::uint64_t id;
+  std::string user;
+  std::vector<std::string> users;  // who is online, the newcomer included
+};
+struct chat_person {
+  std::uint64_t id;
+  std::string user;
+};
+struct chat_said {
+  std::string user;
+  std::string text;
+};
+template <class T>
+struct chat_event {
+  std::string_view event;
+  T data;
+};
+template <class T>
+std::string chat_json(std::string_view event, T data) {
+  std::string out;
+  sb::json::write(chat_event<T>{event, std::move(data)}, out);
+  return out;
+}
+
+// Who is in the room; shared by the handlers of every connection.
+class chat_roster {
+ public:
+  // Guests without a session name are named after their connection.
+  std::string enter(std::uint64_t id, const sb::session& s) {
+    std::string name = s.user.empty() ? "guest-" + std::to_string(id % 100000) : s.user;
+    std::lock_guard lock(mutex_);
+    people_.emplace_back(id, name);
+    return name;
+  }
+  std::string leave(std::uint64_t id) {
+    std::lock_guard lock(mutex_);
+    const auto at = std::find_if(people_.begin(), people_.end(), [&](const auto& p) { return p.first == id; });
+    if (at == people_.end()) return {};
+    std::string name = std::move(at->second);
+    people_.erase(at);
+    return name;
+  }
+  std::string name_of(std::uint64_t id) const {
+    std::lock_guard lock(mutex_);
+    for (const auto& [who, name] : people_)
+      if (who == id) return name;
+    return {};
+  }
+  std::vector<std::string> names() const {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> all;
+    for (const auto& person : people_) all.push_back(person.second);
+    return all;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<std::pair<std::uint64_t, std::string>> people_;
+};
+
+struct public_room_handler;
+struct chat {
+  sb::ws<public_room_handler> public_room;
+  std::shared_ptr<chat_roster> roster = std::make_shared<chat_roster>();
+
+  static constexpr std::string_view room = "public_room";
+
+  void join(sb::connection& c, const sb::session& s, sb::bus& bus) {
+    const std::string name = roster->enter(c.id(), s);
+    if (auto joined = c.subscribe(room); !joined.ok()) throw std::runtime_error(joined.error().message);
+    c.send(chat_json("welcome", chat_welcome{c.id(), name, roster->names()}));
+    bus.broadcast(room, chat_json("user_joined", chat_person{c.id(), name}), c.id());
+  }
+  sb::result<void> say(const sb::connection& c, sb::bus& bus, chat_line line) {
+    if (line.message.empty()) return sb::invalid_argument("an empty message");
+    if (line.message.size() > 4000) return sb::invalid_argument("a message is at most 4000 bytes");
+    bus.broadcast(room, chat_json("new_message", chat_said{roster->name_of(c.id()), std::move(line.message)}));
+    return {};
+  }
+  void leave(const sb::connection& c, sb::bus& bus) {
+    const std::string name = roster->leave(c.id());
+    bus.broadcast(room, chat_json("user_left", chat_person{c.id(), name}), c.id());
+  }
+};
+struct public_room_handler {
+  sb::fn<&chat::join> connect;
+  sb::fn<&chat::say> chat_message;
+  sb::fn<&chat::leave> disconnect;
 };
 
 }  // namespace showcase

@@ -8,12 +8,14 @@
 #include <switchboard/endpoint.hpp>
 #include <switchboard/invoke.hpp>
 #include <switchboard/json/schema.hpp>
+#include <switchboard/local_bus.hpp>
 #include <switchboard/protocol/jsonrpc.hpp>
 #include <switchboard/log.hpp>
 #include <switchboard/module.hpp>
 #include <switchboard/serve.hpp>
 #include <switchboard/task_pool.hpp>
 #include <switchboard/version.hpp>
+#include <switchboard/ws_handler.hpp>
 
 #include <algorithm>
 #include <array>
@@ -47,6 +49,11 @@ struct app_options {
   // After SIGINT/SIGTERM, how long in-flight calls may run on; then the process exits (code 1).
   // Zero or anything beyond a day: no limit.
   std::chrono::milliseconds stop_grace{10000};
+  // The bus that channels and direct sends go through: one shared by several instances (Redis), or
+  // null for the app's own in-process one. It must outlive the app.
+  sb::bus* bus = nullptr;
+  // Admits a WebSocket connection with this session to a "private-" channel; none admits nobody.
+  std::function<bool(const session&, std::string_view channel)> channel_guard{};
 };
 
 struct endpoint_entry {
@@ -72,7 +79,7 @@ struct endpoint_entry {
 };
 
 template <class... Modules>
-class app final : public bus {
+class app final {
   static_assert(sizeof...(Modules) > 0, "switchboard: sb::app needs at least one module");
   static_assert((detail::check_module<Modules>() && ...));
 
@@ -93,7 +100,7 @@ class app final : public bus {
   }
   app(const app&) = delete;
   app& operator=(const app&) = delete;
-  ~app() override { tasks_.stop(); }
+  ~app() { tasks_.stop(); }
 
   template <class M>
     requires has_module<M>
@@ -285,6 +292,46 @@ class app final : public bus {
   static constexpr std::size_t npos = static_cast<std::size_t>(-1);
   static constexpr std::size_t size() { return endpoint_total; }
 
+  // ---- WebSocket handlers ----
+
+  struct ws_route {
+    std::string_view path;  // "/ws/<module>/<member>"
+    bool (*reserved)(app&, detail::ws_reserved, context&, response&);
+    bool (*event)(app&, std::string_view name, std::string_view data, context&, response&);
+  };
+
+ private:
+  template <class M>
+  static constexpr auto module_ws_routes() {
+    constexpr auto fields = detail::ws_fields<M>();
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+      return std::array<ws_route, sizeof...(I)>{ws_route{
+          detail::ws_path_storage<M, fields[I]>.view(),
+          &detail::ws_handler_invoker<app, typename boost::pfr::tuple_element_t<fields[I], M>::handler>::reserved,
+          &detail::ws_handler_invoker<app, typename boost::pfr::tuple_element_t<fields[I], M>::handler>::event}...};
+    }(std::make_index_sequence<fields.size()>{});
+  }
+  static constexpr std::size_t ws_total = (detail::ws_count<Modules>() + ...);
+  static constexpr std::array<ws_route, ws_total> build_ws_routes() {
+    std::array<ws_route, ws_total> routes{};
+    std::size_t next = 0;
+    (
+        [&] {
+          for (const auto& r : module_ws_routes<Modules>()) routes[next++] = r;
+        }(),
+        ...);
+    return routes;
+  }
+
+ public:
+  static constexpr std::array<ws_route, ws_total> ws_routes = build_ws_routes();
+  // The handler serving `path`, or null.
+  static const ws_route* find_ws(std::string_view path) {
+    for (const auto& r : ws_routes)
+      if (r.path == path) return &r;
+    return nullptr;
+  }
+
   // ---- calls ----
 
   // Calls "<module>.<endpoint>" with JSON parameters (array, object, or empty).
@@ -296,7 +343,7 @@ class app final : public bus {
   }
   void call(std::string_view full_name, std::string_view json_params, response& out) {
     context ctx;
-    ctx.bus = this;
+    ctx.bus = &bus();
     call(full_name, json_params, out, ctx);
   }
   // Calls table entry `index` (from find) with JSON parameters or with name=value fields.
@@ -311,7 +358,7 @@ class app final : public bus {
   }
   void handle_jsonrpc(std::string_view request, std::string& out) {
     context ctx;
-    ctx.bus = this;
+    ctx.bus = &bus();
     handle_jsonrpc(request, out, ctx);
   }
 
@@ -337,8 +384,12 @@ class app final : public bus {
           }
           out += R"(,"endpoints":[)";
           bool first = true;
+          constexpr std::string_view module = detail::module_name<M>();
           for (const auto& e : table) {
-            if (e.module != detail::module_name<M>() || e.hidden || e.internal) continue;
+            // Not operator==: g++ 12 at -O1 takes the constant name for a 1-byte array (-Wstringop-overread).
+            const bool ours = e.module.size() == module.size() &&
+                              json::detail::same_bytes(e.module.data(), module.data(), module.size());
+            if (!ours || e.hidden || e.internal) continue;
             if (!first) out += ',';
             first = false;
             e.describe(schemas, out);
@@ -457,27 +508,16 @@ class app final : public bus {
     return module_mutexes_[index_of<M>()];
   }
 
-  // ---- publish/subscribe ----
+  // ---- the bus ----
 
-  using subscriber = std::function<void(std::string_view json_text, std::uint64_t except)>;
-  // Returns an id for unsubscribe.
-  std::uint64_t subscribe(std::string channel, subscriber callback) {
-    std::unique_lock lock(bus_mutex_);
-    const std::uint64_t id = ++last_subscription_;
-    subscribers_[std::move(channel)].emplace_back(id, std::move(callback));
-    return id;
-  }
-  void unsubscribe(std::uint64_t id) {
-    std::unique_lock lock(bus_mutex_);
-    for (auto& [channel, list] : subscribers_)
-      std::erase_if(list, [&](const auto& entry) { return entry.first == id; });
-  }
-  std::size_t publish(std::string_view channel, std::string_view json_text, std::uint64_t except = 0) override {
-    std::shared_lock lock(bus_mutex_);
-    auto found = subscribers_.find(std::string(channel));
-    if (found == subscribers_.end()) return 0;
-    for (const auto& [id, callback] : found->second) callback(json_text, except);
-    return found->second.size();
+  sb::bus& bus() { return options_.bus ? *options_.bus : own_bus_; }
+  // Whether a connection with this session may join `channel` (see sb::connection::subscribe).
+  result<void> admits(const session& who, std::string_view channel) const {
+    if (channel.starts_with("sb."))
+      return forbidden("channels named sb.* are the framework's own: \"" + std::string(channel.substr(0, 128)) + "\"");
+    if (!is_private_channel(channel)) return {};
+    if (options_.channel_guard && options_.channel_guard(who, channel)) return {};
+    return forbidden("the channel guard did not admit this session to \"" + std::string(channel.substr(0, 128)) + "\"");
   }
 
   // ---- serving ----
@@ -521,9 +561,7 @@ class app final : public bus {
   std::vector<after_hook> after_hooks_;
   bool running_ = false;
   std::atomic<bool> stopping_{false};
-  std::shared_mutex bus_mutex_;
-  std::map<std::string, std::vector<std::pair<std::uint64_t, subscriber>>, std::less<>> subscribers_;
-  std::uint64_t last_subscription_ = 0;
+  local_bus own_bus_;
 };
 
 }  // namespace sb

@@ -2,6 +2,7 @@
 // What a transport hands to a call, and what a call hands back. Endpoints take the parts they need
 // as parameters (injection by type); nothing here depends on a particular transport.
 
+#include <switchboard/bus.hpp>
 #include <switchboard/json/value.hpp>
 #include <switchboard/result.hpp>
 
@@ -80,9 +81,21 @@ struct session {
 class connection {
  public:
   virtual ~connection() = default;
+  // Unique among every process sharing the app's bus: bus::send(id, ...) reaches it from anywhere.
   virtual std::uint64_t id() const = 0;
   virtual bool send(std::string_view json_text) = 0;  // false once the peer is gone
   virtual void close() = 0;
+  // Joins a channel of the app's bus: what is published to it is sent to this connection. Refused
+  // (with why) for names starting "sb." (the framework's own) and, unless the app's channel guard
+  // admits this connection's session, for names starting "private-".
+  virtual result<void> subscribe(std::string_view channel) = 0;
+  virtual void unsubscribe(std::string_view channel) = 0;
+};
+
+// The message a WebSocket handler's generic `message` function received, as it came.
+struct ws_message {
+  std::string_view payload;
+  bool binary = false;
 };
 
 // Where a stream's values go: an SSE response, WebSocket notifications, stdio notifications, or
@@ -139,15 +152,6 @@ class hangup_probe {
   virtual bool hung_up() const = 0;
 };
 
-// A publish/subscribe bus shared by every transport of an app (WebSocket rooms, SSE fan-out, and
-// later Redis plug in as subscribers).
-class bus {
- public:
-  virtual ~bus() = default;
-  // Delivers json_text to every subscriber of channel except `except` (a connection id, 0 = none).
-  virtual std::size_t publish(std::string_view channel, std::string_view json_text, std::uint64_t except = 0) = 0;
-};
-
 // Everything a transport knows about one call. Members are null when the transport has no such thing.
 struct context {
   origin from = origin::in_process;
@@ -156,6 +160,7 @@ struct context {
   sb::connection* connection = nullptr;
   stream_sink* sink = nullptr;
   sb::bus* bus = nullptr;
+  const ws_message* message = nullptr;  // a WebSocket handler's message
   std::string_view last_event_id;  // SSE reconnects: the id of the last event the client saw
   // When this call's answer is due, set by the app from the endpoint's timeout; far in the future
   // when it has none (streams, or app_options::call_timeout of zero). Long work can stop early.

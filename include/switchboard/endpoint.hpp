@@ -180,7 +180,7 @@ template <class P, class... Modules>
 constexpr bool is_injected() {
   using B = bare<P>;
   return std::is_same_v<B, request> || std::is_same_v<B, session> || std::is_same_v<B, connection> ||
-         std::is_same_v<B, context> || std::is_same_v<B, bus> || is_stream<B> ||
+         std::is_same_v<B, context> || std::is_same_v<B, bus> || std::is_same_v<B, ws_message> || is_stream<B> ||
          std::is_same_v<B, std::span<const upload>> || is_module_param<P, Modules...> ||
          user_injectable<P>;
 }

@@ -122,7 +122,8 @@ auto* injected_pointer(App& app, context& ctx) {
   else if constexpr (std::is_same_v<B, session>) return ctx.session;
   else if constexpr (std::is_same_v<B, connection>) return ctx.connection;
   else if constexpr (std::is_same_v<B, context>) return &ctx;
-  else if constexpr (std::is_same_v<B, bus>) return ctx.bus ? ctx.bus : static_cast<bus*>(&app);
+  else if constexpr (std::is_same_v<B, bus>) return ctx.bus ? ctx.bus : &app.bus();
+  else if constexpr (std::is_same_v<B, ws_message>) return ctx.message;
   else if constexpr (std::is_same_v<B, std::span<const upload>>) return ctx.http ? &ctx.http->files : nullptr;
   else if constexpr (App::template has_module<B>) return &app.template module<B>();
   else return user_injected<B>(ctx);
@@ -133,6 +134,7 @@ constexpr std::string_view injected_description() {
   if constexpr (std::is_same_v<B, request>) return "an HTTP request";
   else if constexpr (std::is_same_v<B, session>) return "a session";
   else if constexpr (std::is_same_v<B, connection>) return "a WebSocket connection";
+  else if constexpr (std::is_same_v<B, ws_message>) return "a WebSocket handler's message";
   else if constexpr (std::is_same_v<B, std::span<const upload>>) return "an HTTP request (for uploads)";
   else return "a value from its sb::inject specialization";
 }
@@ -455,7 +457,7 @@ struct call_shape {
     };
     auto state = std::make_shared<shared_state>();
     state->params.assign(json_params);
-    state->ctx.bus = static_cast<bus*>(&app);
+    state->ctx.bus = &app.bus();
     state->ctx.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ops.hard_timeout_ms);
     std::future<void> finished = state->done.get_future();
     const bool queued = app.tasks().try_submit(
@@ -602,7 +604,8 @@ struct endpoint_invoker {
   static constexpr bool uses_context() {
     return []<class... P>(std::tuple<P...>*) {
       return ((std::is_same_v<bare<P>, request> || std::is_same_v<bare<P>, session> ||
-               std::is_same_v<bare<P>, connection> || std::is_same_v<bare<P>, context> || is_stream<bare<P>> ||
+               std::is_same_v<bare<P>, connection> || std::is_same_v<bare<P>, context> ||
+               std::is_same_v<bare<P>, ws_message> || is_stream<bare<P>> ||
                std::is_same_v<bare<P>, std::span<const upload>>) ||
               ...);
     }(static_cast<params*>(nullptr));

@@ -5,11 +5,14 @@
 #include <switchboard/reflect.hpp>
 #include <switchboard/json.hpp>
 #include <switchboard/result.hpp>
+#include <switchboard/bus.hpp>
+#include <switchboard/local_bus.hpp>
 #include <switchboard/context.hpp>
 #include <switchboard/stream.hpp>
 #include <switchboard/task.hpp>
 #include <switchboard/endpoint.hpp>
 #include <switchboard/bind.hpp>
+#include <switchboard/ws_handler.hpp>
 #include <switchboard/app.hpp>
 #include <switchboard/http/request_parser.hpp>
 #include <switchboard/http/chunked.hpp>

@@ -2,6 +2,7 @@
 // answers, stopped with SIGTERM (its exit code returned).
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import WebSocket from 'ws';
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -26,4 +27,24 @@ export function stopShowcase(server) {
   const exited = new Promise((r) => server.once('exit', (code) => r(code)));
   server.kill('SIGTERM');
   return exited;
+}
+
+// An open WebSocket whose messages are read in order with next() (a timeout on each; JSON parsed,
+// binary as it came) and whose end is the promise `closed` ({code, reason}).
+export async function openSocket(url, options = {}) {
+  const ws = new WebSocket(url, options);
+  const queue = [];
+  const waiting = [];
+  ws.on('message', (data, binary) => {
+    const message = binary ? data : JSON.parse(data.toString());
+    if (waiting.length) waiting.shift()(message); else queue.push(message);
+  });
+  ws.closed = new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+  ws.next = () => queue.length ? Promise.resolve(queue.shift()) : new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no message within 20 s')), 20000);
+    waiting.push((m) => { clearTimeout(timer); resolve(m); });
+  });
+  ws.pending = () => queue.length;
+  return ws;
 }

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { startShowcase, stopShowcase } from './showcase.mjs';
+import { openSocket, startShowcase, stopShowcase } from './showcase.mjs';
 
 let server;
 let url;
@@ -20,23 +20,7 @@ after(async () => {
   assert.equal(await stopShowcase(server), 0, 'showcase exits 0 on SIGTERM');
 });
 
-// An open connection whose messages are read in order, with a timeout on each.
-async function connect(options = {}) {
-  const ws = new WebSocket(url, options);
-  const queue = [];
-  const waiting = [];
-  ws.on('message', (data, binary) => {
-    const message = binary ? data : JSON.parse(data.toString());
-    if (waiting.length) waiting.shift()(message); else queue.push(message);
-  });
-  await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
-  ws.next = () => queue.length ? Promise.resolve(queue.shift()) : new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no message within 20 s')), 20000);
-    waiting.push((m) => { clearTimeout(timer); resolve(m); });
-  });
-  ws.closed = new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
-  return ws;
-}
+const connect = (options = {}) => openSocket(url, options);
 
 const call = (method, params, id) => JSON.stringify({ jsonrpc: '2.0', method, params, id });
 

@@ -178,6 +178,10 @@ struct counting_bus final : sb::bus {
     ++published;
     return 7;
   }
+  void subscribe(std::string_view, sb::bus_subscriber&, std::uint64_t) override {}
+  void unsubscribe(std::string_view, sb::bus_subscriber&) override {}
+  void unsubscribe_all(sb::bus_subscriber&) override {}
+  std::uint64_t new_connection_id() override { return 1; }
 };
 
 TEST(HostileInput, TheInjectedBusIsTheContextsBus) {

@@ -436,13 +436,15 @@ class http_api {
   // A WebSocket handshake, once its form is valid: the authenticate hook decides with the
   // handshake's request (its headers, cookies, query) as it does for each HTTP call, since the
   // calls on the connection carry no headers of their own. False with `out` filled (401 or the
-  // hook's kind). The handshake saves no session.
-  bool admit_upgrade(const http_input& in, http_output& out) const {
-    if (!options_.authenticate) return true;
+  // hook's kind). `kept` is the session the connection keeps (the cookie's, as authenticate left
+  // it); the handshake saves nothing to the store.
+  bool admit_upgrade(const http_input& in, http_output& out, session& kept) const {
     thread_local detail::request_view view;
     if (!view.load(in, out)) return false;
-    http_session<Options> session(options_);
-    return session.open(in, view.info, false, out);
+    http_session<Options> opened(options_);
+    if (!opened.open(in, view.info, true, out)) return false;
+    kept = std::move(opened.scope.current);
+    return true;
   }
 
   // What can be refused from the head alone, before any body is read; false with `out` filled
@@ -492,7 +494,7 @@ class http_api {
     ctx.http = &call.view.info;
     ctx.session = &call.session.scope.current;
     ctx.sink = &stream;
-    ctx.bus = &app_;
+    ctx.bus = &app_.bus();
     ctx.last_event_id = call.view.last_event_id;
     if (listener && suspends(call)) {
       call.end.api = this;
@@ -575,7 +577,7 @@ class http_api {
     ctx.from = origin::http;
     ctx.http = &view.info;
     ctx.session = &session.scope.current;
-    ctx.bus = &app_;
+    ctx.bus = &app_.bus();
     ctx.hangup = in.hangup;
     thread_local response result;
     app_.call_at(index, input, result, ctx);

@@ -164,7 +164,6 @@ struct server_core {
   std::atomic<std::size_t> connections{0};
   std::atomic<std::size_t> crowd{0};  // the most connections open at once since memory was last released
   std::atomic<bool> stopping{false};
-  std::atomic<std::uint64_t> next_connection_id{1};
   connection_registry registry;  // the open connections, for the stop
 };
 
@@ -285,9 +284,10 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   // A WebSocket handshake: refused as HTTP, or accepted, and then the socket and what the client
   // sent after its head belong to a WebSocket connection.
   void upgrade() {
-    const ws_route route = core_.ws.route(head_.path);
-    if (route == ws_route::none)
-      return refuse(404, "no WebSocket is served at " + std::string(head_.path) + " (WebSocket paths: /rpc)");
+    const auto route = core_.ws.find(head_.path);
+    if (!route)
+      return refuse(404, "no WebSocket is served at " + std::string(head_.path.substr(0, 256)) +
+                             " (WebSocket paths: " + core_.ws.paths() + ")");
     const ws_handshake handshake = ws_check_handshake(head_, core_.options.cors_origins);
     if (handshake.status != 0) {
       out_.clear();
@@ -295,7 +295,8 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
       if (handshake.status == 426) out_.fields += "Sec-WebSocket-Version: 13\r\n";
       return answer_refusal();
     }
-    if (!core_.api.admit_upgrade(input_, out_)) return answer_refusal();
+    upgrade_session_ = session{};
+    if (!core_.api.admit_upgrade(input_, out_, upgrade_session_)) return answer_refusal();
     if (core_.stopping) return refuse(503, "the server is stopping");
     upgrade_answer_ = std::move(wire_);  // answers to pipelined requests before it go first
     append_ws_accepted(handshake, upgrade_answer_);
@@ -308,7 +309,8 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   }
   void hand_over() {
     const std::string_view early(buffer_.data() + begin_, end_ - begin_);
-    auto ws = std::make_shared<ws_connection<core_type>>(core_, std::move(socket_), strand_, upgrade_route_);
+    auto ws = std::make_shared<ws_connection<core_type>>(core_, std::move(socket_), strand_, upgrade_route_,
+                                                         std::move(upgrade_session_));
     ws->start(upgrade_answer_, early);
     phase_ = phase::closed;  // the socket is gone; this object ends with its last handler
     disarm();
@@ -783,7 +785,8 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   http_output out_;
   std::string wire_;  // answers not yet written
   std::string upgrade_answer_;  // the 101 (after any answers before it), while a read is cancelled
-  ws_route upgrade_route_ = ws_route::none;
+  typename ws_api<App>::route upgrade_route_;
+  session upgrade_session_;  // what authenticate and the session cookie made of the handshake
   int batched_ = 0;
 
   stream_writer stream_output_{*this};

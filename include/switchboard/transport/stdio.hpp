@@ -408,7 +408,7 @@ struct stdio_targets<app<Modules...>> {
 
   template <class M, std::size_t... I>
   static void add_module(std::vector<stdio_target>& targets, std::index_sequence<I...>) {
-    constexpr auto fields = endpoint_fields<M>();
+    [[maybe_unused]] constexpr auto fields = endpoint_fields<M>();  // a module may have only WebSocket handlers
     (targets.push_back(one<M, fields[I]>()), ...);
   }
 
@@ -707,7 +707,7 @@ class stdio_session {
   context make_context() {
     context ctx;
     ctx.from = origin::stdio;
-    ctx.bus = &app_;
+    ctx.bus = &app_.bus();
     return ctx;
   }
 

@@ -41,17 +41,24 @@ template <class Core>
 class ws_connection final : public std::enable_shared_from_this<ws_connection<Core>>,
                             public server_connection,
                             public ws_sender,
-                            public sb::connection {
+                            public sb::connection,
+                            public bus_subscriber {
  public:
-  ws_connection(Core& core, asio::ip::tcp::socket socket, asio::any_io_executor strand, ws_route route)
+  using route_type = typename decltype(Core::ws)::route;
+
+  ws_connection(Core& core, asio::ip::tcp::socket socket, asio::any_io_executor strand, route_type route,
+                session who)
       : core_(core), strand_(std::move(strand)), socket_(std::move(socket)), timer_(strand_), route_(route),
-        reader_(core.options.websocket_max_message_bytes), id_(core.next_connection_id++), buffer_(read_size) {
+        reader_(core.options.websocket_max_message_bytes), id_(core.app.bus().new_connection_id()),
+        buffer_(read_size), session_(std::move(who)) {
     ++core_.connections;
     ctx_.from = origin::websocket;
     ctx_.connection = this;
-    ctx_.bus = &core_.app;
+    ctx_.session = &session_;
+    ctx_.bus = &core_.app.bus();
   }
   ~ws_connection() override {
+    core_.app.bus().unsubscribe_all(*this);
     --core_.connections;
     core_.registry.remove(this);
   }
@@ -64,10 +71,15 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
       std::lock_guard lock(send_mutex_);
       queue_.append(accepted);
     }
+    // Direct sends (bus::send) and sends to the session's connections come through the bus.
+    bus& channels = core_.app.bus();
+    channels.subscribe(bus::connection_channel(id_), *this, id_);
+    if (!session_.id.empty()) channels.subscribe(bus::session_channel(session_.id), *this, id_);
     asio::post(strand_, [self = this->shared_from_this(), early = std::string(early)] {
       if (self->core_.stopping) return self->close(ws_close::going_away, "the server is stopping");
       self->flush();
       self->beat_after(self->core_.options.websocket_ping_s * 1000);
+      self->opened();
       std::string_view input(early);
       if (!self->feed(input)) return;
       self->read();
@@ -106,6 +118,16 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
     return open_;
   }
   std::uint64_t id() const override { return id_; }
+  result<void> subscribe(std::string_view channel) override {
+    if (auto admitted = core_.app.admits(session_, channel); !admitted.ok()) return admitted;
+    if (!open()) return unavailable("the connection is closing");
+    core_.app.bus().subscribe(channel, *this, id_);
+    return {};
+  }
+  void unsubscribe(std::string_view channel) override { core_.app.bus().unsubscribe(channel, *this); }
+
+  // ---- bus_subscriber: under the bus's lock, so it only queues ----
+  void deliver(std::string_view, std::string_view json_text) override { send(ws_opcode::text, json_text); }
 
  private:
   static constexpr std::size_t read_size = 4096;
@@ -155,6 +177,14 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
       if (phase_ == phase::closed) return false;
     }
     return true;
+  }
+
+  // The handler's connect, before the first message is read.
+  void opened() {
+    if (phase_ != phase::open) return;
+    connected_ = true;
+    const io_monitor::call_scope busy(core_.monitor);
+    core_.ws.on_open(route_, *this, ctx_, reply_);
   }
 
   void on_message() {
@@ -319,6 +349,12 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
     timer_.cancel();
     socket_.close(ec);
     core_.registry.remove(this);
+    core_.app.bus().unsubscribe_all(*this);
+    if (connected_) {
+      connected_ = false;
+      const io_monitor::call_scope busy(core_.monitor);
+      core_.ws.on_close(route_, ctx_);
+    }
   }
 
   enum class phase : std::uint8_t { open, closing, closed };
@@ -327,7 +363,7 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
   asio::any_io_executor strand_;
   asio::ip::tcp::socket socket_;
   asio::steady_timer timer_;
-  ws_route route_;
+  route_type route_;
   ws_reader reader_;
   std::uint64_t id_;
   std::vector<char> buffer_;
@@ -336,6 +372,8 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
   bool pong_due_ = false;
   bool close_received_ = false;
   bool reader_failed_ = false;
+  bool connected_ = false;  // the handler's connect ran: its disconnect is due
+  session session_;  // as it was at the handshake (authenticate and the session cookie)
   context ctx_;
   std::string reply_;
 

@@ -1,0 +1,127 @@
+// The showcase's chat room at /ws/chat/public_room with the npm `ws` client: welcome, arrivals
+// announced to the others, messages to everyone, departures, errors as error events, a session's
+// name carried into the room, JSON pings, and the paths that take no WebSocket.
+// usage: node --test chat.test.mjs   (SHOWCASE=path/to/showcase)
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { openSocket, startShowcase, stopShowcase } from './showcase.mjs';
+
+let server;
+let base;
+let room;
+
+before(async () => {
+  let port;
+  ({ server, port, base } = await startShowcase());
+  room = `ws://127.0.0.1:${port}/ws/chat/public_room`;
+});
+
+after(async () => {
+  assert.equal(await stopShowcase(server), 0, 'showcase exits 0 on SIGTERM');
+});
+
+const say = (ws, message) => ws.send(JSON.stringify({ event: 'chat_message', data: { message } }));
+
+// Reads messages until one matches; the others are returned too, for checks of what came between.
+async function until(ws, matches) {
+  const seen = [];
+  for (;;) {
+    const m = await ws.next();
+    if (matches(m)) return { m, seen };
+    seen.push(m);
+  }
+}
+
+test('two people chat: welcome, joined, messages to everyone, left', async () => {
+  const ada = await openSocket(room);
+  const welcome = (await ada.next());
+  assert.equal(welcome.event, 'welcome');
+  assert.match(welcome.data.user, /^guest-\d+$/);
+  assert.ok(Number.isSafeInteger(welcome.data.id) && welcome.data.id > 0);
+  assert.ok(welcome.data.users.includes(welcome.data.user));
+
+  const bob = await openSocket(room);
+  const bobWelcome = await bob.next();
+  assert.equal(bobWelcome.event, 'welcome');
+  assert.notEqual(bobWelcome.data.id, welcome.data.id);
+  assert.ok(bobWelcome.data.users.includes(welcome.data.user), 'the newcomer sees who is online');
+  const joined = await ada.next();
+  assert.deepEqual(joined, { event: 'user_joined', data: { id: bobWelcome.data.id, user: bobWelcome.data.user } });
+
+  say(ada, 'hi');
+  const expected = { event: 'new_message', data: { user: welcome.data.user, text: 'hi' } };
+  assert.deepEqual(await ada.next(), expected, 'the sender gets its own message too');
+  assert.deepEqual(await bob.next(), expected);
+  say(bob, 'héllo ✓');
+  assert.deepEqual((await ada.next()).data, { user: bobWelcome.data.user, text: 'héllo ✓' });
+  assert.deepEqual((await bob.next()).data, { user: bobWelcome.data.user, text: 'héllo ✓' });
+
+  bob.close(1000);
+  assert.equal((await bob.closed).code, 1000);
+  assert.deepEqual(await ada.next(), { event: 'user_left', data: { id: bobWelcome.data.id, user: bobWelcome.data.user } });
+  ada.close();
+  await ada.closed;
+});
+
+test('a broadcast leaves the arrival out, and a departure reaches only those who stay', async () => {
+  const one = await openSocket(room);
+  await one.next();
+  const two = await openSocket(room);
+  await two.next();
+  await one.next();  // two joined
+  two.send(JSON.stringify({ type: 'ping' }));
+  assert.deepEqual(await two.next(), { type: 'pong' }, 'nothing about its own arrival came before');
+  two.terminate();  // no close handshake: the server notices the end of TCP
+  assert.equal((await one.next()).event, 'user_left');
+  one.close();
+  await one.closed;
+});
+
+test('bad messages come back as error events and the connection stays', async () => {
+  const ws = await openSocket(room);
+  await ws.next();
+  say(ws, '');
+  const empty = await ws.next();
+  assert.equal(empty.event, 'error');
+  assert.equal(empty.data.event, 'chat_message');
+  assert.equal(empty.data.error.kind, 'invalid_argument');
+  assert.match(empty.data.error.message, /empty message/);
+  ws.send(JSON.stringify({ event: 'chat_message', data: { text: 'wrong member' } }));
+  const wrong = await ws.next();
+  assert.equal(wrong.data.error.kind, 'invalid_argument');
+  assert.match(wrong.data.error.message, /unknown member "text"/);
+  assert.equal(wrong.data.error.where, 'params[0]');
+  ws.send(JSON.stringify({ event: 'dance', data: {} }));
+  const unknown = await ws.next();
+  assert.equal(unknown.data.error.kind, 'not_found');
+  assert.match(unknown.data.error.message, /no event named "dance"/);
+  ws.send('not json at all');
+  assert.equal((await ws.next()).data.error.kind, 'not_found');
+  say(ws, 'still here');
+  assert.equal((await ws.next()).data.text, 'still here');
+  ws.send(Buffer.from([1, 2, 3]), { binary: true });
+  const closed = await ws.closed;
+  assert.equal(closed.code, 1003);
+  assert.match(closed.reason, /takes no binary messages/);
+});
+
+test('a logged-in session brings its name into the room', async () => {
+  const login = await fetch(`${base}/api/demo/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Ada' }),
+  });
+  assert.equal(login.status, 200);
+  const cookie = login.headers.get('set-cookie').split(';')[0];
+  const ws = await openSocket(room, { headers: { cookie } });
+  const welcome = await ws.next();
+  assert.equal(welcome.data.user, 'Ada');
+  say(ws, 'it is me');
+  assert.deepEqual((await ws.next()).data, { user: 'Ada', text: 'it is me' });
+  ws.close();
+  await ws.closed;
+});
+
+test('a path without a WebSocket is refused (404)', async () => {
+  const refused = await openSocket(room.replace('public_room', 'private_room')).then(
+    () => assert.fail('upgraded'), (e) => e);
+  assert.match(String(refused.message), /404/);
+});
