@@ -4069,6 +4069,7 @@ class connection {
   // Unique among every process sharing the app's bus: bus::send(id, ...) reaches it from anywhere.
   virtual std::uint64_t id() const = 0;
   virtual bool send(std::string_view json_text) = 0;  // false once the peer is gone
+  virtual bool send_binary(std::string_view bytes) = 0;
   virtual void close() = 0;
   // Joins a channel of the app's bus: what is published to it is sent to this connection. Refused
   // (with why) for names starting "sb." (the framework's own) and, unless the app's channel guard
@@ -9574,11 +9575,17 @@ class http_api {
   // handshake's request (its headers, cookies, query) as it does for each HTTP call, since the
   // calls on the connection carry no headers of their own. False with `out` filled (401 or the
   // hook's kind). `kept` is the session the connection keeps (the cookie's, as authenticate left
-  // it); the handshake saves nothing to the store.
-  bool admit_upgrade(const http_input& in, http_output& out, session& kept) const {
+  // it); the handshake saves nothing to the store. Without `ask_authenticate` (a first message will
+  // authenticate the connection), only the cookie's session is loaded.
+  bool admit_upgrade(const http_input& in, http_output& out, session& kept, bool ask_authenticate = true) const {
     thread_local detail::request_view view;
     if (!view.load(in, out)) return false;
     http_session<Options> opened(options_);
+    if (!ask_authenticate) {
+      opened.scope.open(detail::cookie_value(in.field("Cookie"), options_.session_cookie.name));
+      kept = std::move(opened.scope.current);
+      return true;
+    }
     if (!opened.open(in, view.info, true, out)) return false;
     kept = std::move(opened.scope.current);
     return true;
@@ -9879,7 +9886,8 @@ class http_api {
 // begin switchboard/websocket/frame.hpp
 // WebSocket frames (RFC 6455 section 5), server side: a reader that takes a client's bytes as they
 // arrive and yields whole messages and control frames, and the head of the frames a server sends.
-// The reader enforces the rules a server must: client frames masked, no reserved bits or opcodes,
+// The reader enforces the rules a server must: client frames masked, no reserved bits (but RSV1 for a
+// negotiated compression) or opcodes,
 // control frames whole and at most 125 bytes, continuation only inside a message, text valid UTF-8
 // (checked as it arrives: a bad byte fails the connection before the frame is complete), close codes
 // and reasons valid, and a message limit checked from each frame's head, before its payload comes.
@@ -9994,9 +10002,11 @@ constexpr bool valid_on_wire(std::uint16_t code) {
 }
 }  // namespace ws_close
 
-// The head of an unmasked (server) frame: 2 to 10 bytes.
-inline void append_ws_frame_head(std::string& out, ws_opcode opcode, std::uint64_t size, bool fin = true) {
-  out += static_cast<char>((fin ? 0x80 : 0) | static_cast<int>(opcode));
+// The head of an unmasked (server) frame: 2 to 10 bytes. `compressed` sets RSV1, which
+// permessage-deflate gives to the first frame of a compressed message.
+inline void append_ws_frame_head(std::string& out, ws_opcode opcode, std::uint64_t size, bool fin = true,
+                                 bool compressed = false) {
+  out += static_cast<char>((fin ? 0x80 : 0) | (compressed ? 0x40 : 0) | static_cast<int>(opcode));
   if (size < 126) {
     out += static_cast<char>(size);
   } else if (size <= 0xFFFF) {
@@ -10009,8 +10019,8 @@ inline void append_ws_frame_head(std::string& out, ws_opcode opcode, std::uint64
   }
 }
 
-inline void append_ws_frame(std::string& out, ws_opcode opcode, std::string_view payload) {
-  append_ws_frame_head(out, opcode, payload.size());
+inline void append_ws_frame(std::string& out, ws_opcode opcode, std::string_view payload, bool compressed = false) {
+  append_ws_frame_head(out, opcode, payload.size(), true, compressed);
   out += payload;
 }
 
@@ -10040,6 +10050,12 @@ class ws_reader {
   };
 
   explicit ws_reader(std::size_t max_message_bytes = std::size_t{16} << 20) : max_message_(max_message_bytes) {}
+
+  // A compression was negotiated (permessage-deflate): RSV1 on a message's first frame marks it
+  // compressed. Such a message is yielded as it came (compressed() says so), its UTF-8 unchecked:
+  // the inflated text is the caller's to check.
+  void allow_compressed(bool allowed) { compression_ = allowed; }
+  bool compressed() const { return message_compressed_; }
 
   // Takes bytes from the front of `input` up to the next event. The views it yields stay valid
   // until the next call.
@@ -10103,9 +10119,13 @@ class ws_reader {
     const std::uint8_t b0 = head_[0], b1 = head_[1];
     fin_ = (b0 & 0x80) != 0;
     const int op = b0 & 0x0F;
-    if ((b0 & 0x70) != 0) return fail(ws_close::protocol_error, "reserved bits set without an extension that defines them");
     if (op != 0 && op != 1 && op != 2 && op != 8 && op != 9 && op != 10)
       return fail(ws_close::protocol_error, "reserved opcode");
+    rsv1_ = (b0 & 0x40) != 0;
+    if ((b0 & 0x30) != 0 || (rsv1_ && !compression_))
+      return fail(ws_close::protocol_error, "reserved bits set without an extension that defines them");
+    if (rsv1_ && (op == 0 || op >= 8))
+      return fail(ws_close::protocol_error, "RSV1 on a continuation or control frame");
     if ((b1 & 0x80) == 0) return fail(ws_close::protocol_error, "a client frame is not masked");
     opcode_ = static_cast<ws_opcode>(op);
     const std::size_t length_bytes = (b1 & 0x7F) == 126 ? 2 : (b1 & 0x7F) == 127 ? 8 : 0;
@@ -10150,6 +10170,7 @@ class ws_reader {
   void start_message() {
     in_message_ = true;
     message_opcode_ = opcode_;
+    message_compressed_ = rsv1_;
     if (message_.capacity() > kept_capacity) std::string().swap(message_);
     message_.clear();
     utf8_.reset();
@@ -10169,7 +10190,7 @@ class ws_reader {
     unmask(input.data(), to, take);
     input.remove_prefix(take);
     remaining_ -= take;
-    if (!control() && message_opcode_ == ws_opcode::text && !utf8_.feed({to, take}))
+    if (!control() && message_opcode_ == ws_opcode::text && !message_compressed_ && !utf8_.feed({to, take}))
       fail(ws_close::invalid_payload, "a text message that is not UTF-8");
   }
 
@@ -10199,7 +10220,7 @@ class ws_reader {
       default: break;
     }
     if (!fin_) return event::need_more;
-    if (message_opcode_ == ws_opcode::text && !utf8_.complete()) {
+    if (message_opcode_ == ws_opcode::text && !message_compressed_ && !utf8_.complete()) {
       fail(ws_close::invalid_payload, "a text message that ends inside a character");
       return event::failed;
     }
@@ -10240,6 +10261,9 @@ class ws_reader {
   std::size_t head_filled_ = 0;
   std::size_t head_size_ = 2;
   bool fin_ = false;
+  bool rsv1_ = false;
+  bool compression_ = false;
+  bool message_compressed_ = false;
   ws_opcode opcode_ = ws_opcode::continuation;
   std::uint64_t remaining_ = 0;
   std::array<unsigned char, 4> mask_{};
@@ -10478,13 +10502,30 @@ inline void append_ws_accept(std::string_view key, std::string& out) {
 }
 
 // "HTTP/1.1 101 Switching Protocols" with the accept key and the chosen subprotocol.
-inline void append_ws_accepted(const ws_handshake& handshake, std::string& out) {
+// Every Sec-WebSocket-Extensions offer of the handshake, in order, comma-separated.
+inline std::string ws_extension_offers(const http_request_head& head) {
+  std::string offers;
+  detail::any_list_element(head.fields, "Sec-WebSocket-Extensions", [&](std::string_view offer) {
+    if (!offers.empty()) offers += ", ";
+    offers += offer;
+    return false;
+  });
+  return offers;
+}
+
+// `extensions`: the Sec-WebSocket-Extensions answer (empty: none was accepted).
+inline void append_ws_accepted(const ws_handshake& handshake, std::string& out, std::string_view extensions = {}) {
   out += "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ";
   append_ws_accept(handshake.key, out);
   out += "\r\n";
   if (!handshake.protocol.empty()) {
     out += "Sec-WebSocket-Protocol: ";
     out += handshake.protocol;
+    out += "\r\n";
+  }
+  if (!extensions.empty()) {
+    out += "Sec-WebSocket-Extensions: ";
+    out += extensions;
     out += "\r\n";
   }
   out += "\r\n";
@@ -10504,13 +10545,45 @@ inline void append_ws_accepted(const ws_handshake& handshake, std::string& out) 
 // {"event":"error","data":{"error":{"kind","message","where"},"event":<the event>}}.
 
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <exception>
+#include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
+
+namespace sb {
+// Checks the token of a WebSocket's first message {"type":"auth","token":"..."} and fills the session.
+using message_authenticator = std::function<result<void>(std::string_view token, session&)>;
+}  // namespace sb
 
 namespace sb::detail {
+
+class ws_rpc_sink;
+
+// The streams of one connection that a client may cancel, by the id of their call.
+class ws_running_streams {
+ public:
+  void add(std::string_view id, ws_rpc_sink& sink) {
+    std::lock_guard lock(mutex_);
+    running_.emplace_back(std::string(id), &sink);
+  }
+  void remove(ws_rpc_sink& sink) {
+    std::lock_guard lock(mutex_);
+    std::erase_if(running_, [&](const auto& r) { return r.second == &sink; });
+  }
+  // False when no stream of that id runs.
+  bool cancel(std::string_view id);
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::pair<std::string, ws_rpc_sink*>> running_;
+};
 
 // The connection's side, as the protocol sees it; callable from any thread.
 class ws_sender {
@@ -10520,28 +10593,74 @@ class ws_sender {
   // Sends a close frame with this code and reason, then ends the connection.
   virtual void close(std::uint16_t code, std::string_view reason) = 0;
   virtual bool open() const = 0;
-  // Waits up to `duration`, returning early when the connection closes; true while open.
-  virtual bool wait_while_open(std::chrono::milliseconds duration) = 0;
+  // Waits up to `duration`, returning early (false) when the connection closes or `stop` is set
+  // (and wake_waiters() called); true while open.
+  virtual bool wait_while_open(std::chrono::milliseconds duration, const std::atomic<bool>* stop = nullptr) = 0;
+  virtual void wake_waiters() = 0;
+  virtual ws_running_streams& running() = 0;
 
  protected:
   ~ws_sender() = default;
 };
 
-// Stream values of one JSON-RPC call, as notifications carrying its id.
+// Stream values of one JSON-RPC call, as notifications carrying its id; cancellable by rpc.cancel
+// while it runs.
 class ws_rpc_sink final : public stream_sink {
  public:
-  ws_rpc_sink(ws_sender& to, std::string_view request) : to_(to), notifier_(request) {}
+  ws_rpc_sink(ws_sender& to, std::string_view request, std::string_view id) : to_(to), notifier_(request) {
+    if (!id.empty()) to_.running().add(id, *this);
+    registered_ = !id.empty();
+  }
+  ~ws_rpc_sink() override {
+    if (registered_) to_.running().remove(*this);
+  }
+  ws_rpc_sink(const ws_rpc_sink&) = delete;
+  ws_rpc_sink& operator=(const ws_rpc_sink&) = delete;
+
   bool send(std::string_view json_text, std::string_view event) override {
-    if (!notifier_.format(line_, event, json_text)) return open();  // a notification: nobody to stream to
+    if (!open()) return false;
+    if (!notifier_.format(line_, event, json_text)) return true;  // a notification: nobody to stream to
     return to_.send(ws_opcode::text, line_) && open();
   }
-  bool open() const override { return to_.open(); }
-  bool wait_for(std::chrono::milliseconds duration) override { return to_.wait_while_open(duration); }
+  bool open() const override { return !cancelled_ && to_.open(); }
+  bool wait_for(std::chrono::milliseconds duration) override {
+    return to_.wait_while_open(duration, &cancelled_) && !cancelled_;
+  }
+  void cancel() {
+    cancelled_ = true;
+    to_.wake_waiters();
+  }
+  bool cancelled() const { return cancelled_; }
 
  private:
   ws_sender& to_;
   rpc_stream_notifier notifier_;
   std::string line_;
+  std::atomic<bool> cancelled_{false};
+  bool registered_ = false;
+};
+
+inline bool ws_running_streams::cancel(std::string_view id) {
+  std::lock_guard lock(mutex_);
+  bool found = false;
+  for (auto& [running_id, sink] : running_)
+    if (running_id == id) {
+      sink->cancel();
+      found = true;
+    }
+  return found;
+}
+
+// {"jsonrpc":"2.0","method":"rpc.cancel","params":{"id":<the stream call's id, as sent>}}
+struct ws_cancel_params {
+  json::raw id;
+};
+inline constexpr int request_cancelled = -32800;  // as LSP's RequestCancelled
+
+// A first message that authenticates.
+struct ws_auth_message {
+  std::optional<std::string_view> type;
+  std::optional<std::string> token;
 };
 
 // What a message to a handler route may carry besides an event: {"type":"ping"} (answered
@@ -10564,9 +10683,12 @@ class ws_api {
 
   explicit ws_api(App& app) : app_(app) {}
 
-  route find(std::string_view path) const {
+  // `fallback`: the path whose handler serves every path that nothing else serves (none when empty).
+  route find(std::string_view path, std::string_view fallback = {}) const {
     if (path == "/rpc") return {true, nullptr};
-    return {false, App::find_ws(path)};
+    const auto* handler = App::find_ws(path);
+    if (!handler && !fallback.empty()) handler = App::find_ws(fallback);
+    return {false, handler};
   }
   // For a refusal: the paths that take an upgrade.
   static std::string paths() {
@@ -10579,9 +10701,45 @@ class ws_api {
   bool runs_long(const route& to_route, ws_opcode opcode, std::string_view message) const {
     if (!to_route.rpc || opcode != ws_opcode::text) return false;
     jsonrpc_envelope envelope;
-    if (scan_envelope(message, envelope) != 0 || !envelope.has_id) return false;
-    const std::size_t index = App::find(envelope.method);
+    return scan_envelope(message, envelope) == 0 && envelope.has_id && streams(envelope.method);
+  }
+  static bool streams(std::string_view method) {
+    const std::size_t index = App::find(method);
     return index != App::npos && App::table[index].streams;
+  }
+
+  // A connection that authenticates by its first message: true when `message` did, with `reply`
+  // {"type":"auth_response","user":...}; false with `reply` {"type":"auth_error","error":{...}}
+  // and `why` a reason for the close.
+  static bool authenticate(const message_authenticator& check, ws_opcode opcode, std::string_view message,
+                           session& who, std::string& reply, std::string& why) {
+    reply.clear();
+    ws_auth_message auth;
+    response verdict;
+    if (opcode != ws_opcode::text || json::read(auth, message) || auth.type != "auth" || !auth.token) {
+      verdict.fail(error_kind::unauthorized, R"(authenticate first: send {"type":"auth","token":"..."})");
+    } else {
+      try {
+        if (auto checked = check(*auth.token, who); !checked.ok())
+          verdict.fail(checked.error().kind == error_kind::internal ? error_kind::unauthorized : checked.error().kind,
+                       std::move(checked.error().message));
+      } catch (const std::exception& e) {
+        log().write(log_level::error, std::string("websocket: authenticate_message threw: ") + e.what());
+        verdict.fail(error_kind::unauthorized, "the token could not be checked");
+      }
+    }
+    if (verdict.ok()) {
+      reply += R"({"type":"auth_response","user":)";
+      json::write_text(who.user, reply);
+      reply += '}';
+      return true;
+    }
+    std::string body;  // {"error":{...}}
+    verdict.write_error_body(body);
+    reply += R"({"type":"auth_error",)";
+    reply.append(body, 1);
+    why = verdict.message;
+    return false;
   }
 
   // The connection is open: a handler's connect runs; an error from it closes the connection (1008
@@ -10613,11 +10771,20 @@ class ws_api {
     if (!at.rpc) return;
     if (opcode != ws_opcode::text)
       return to.close(ws_close::unsupported_data, "/rpc takes JSON-RPC requests in text messages");
-    ws_rpc_sink sink(to, message);
     const std::size_t first = message.find_first_not_of(" \t\r\n");
-    ctx.sink = first != std::string_view::npos && message[first] == '{' ? &sink : nullptr;  // not a batch
+    const bool single = first != std::string_view::npos && message[first] == '{';  // not a batch
+    jsonrpc_envelope envelope;
+    const bool scanned = single && scan_envelope(message, envelope) == 0;
+    if (scanned && envelope.method == "rpc.cancel") return cancel(envelope, to, reply);
+    const bool cancellable = scanned && envelope.has_id && streams(envelope.method);
+    ws_rpc_sink sink(to, message, cancellable ? envelope.id : std::string_view{});
+    ctx.sink = single ? &sink : nullptr;
     app_.handle_jsonrpc(message, reply, ctx);
     ctx.sink = nullptr;
+    if (sink.cancelled() && !reply.empty()) {
+      reply.clear();
+      write_rpc_error(reply, request_cancelled, "cancelled by rpc.cancel", envelope.id);
+    }
     if (!reply.empty()) to.send(ws_opcode::text, reply);
   }
 
@@ -10664,6 +10831,25 @@ class ws_api {
       reply += '}';
     } else {
       write_error_event(out, name, reply);
+    }
+    to.send(ws_opcode::text, reply);
+  }
+
+  // Cancels the stream whose call has this id; answers (when asked with an id) whether one ran.
+  void cancel(const jsonrpc_envelope& envelope, ws_sender& to, std::string& reply) {
+    ws_cancel_params params;
+    const bool valid = !envelope.params.empty() && !json::read(params, envelope.params);
+    const bool found = valid && to.running().cancel(params.id.json);
+    if (!envelope.has_id) return;
+    reply.clear();
+    if (valid) {
+      reply += R"({"jsonrpc":"2.0","result":)";
+      reply += found ? "true" : "false";
+      reply += R"(,"id":)";
+      reply += envelope.id;
+      reply += '}';
+    } else {
+      write_rpc_error(reply, -32602, "rpc.cancel takes {\"id\": <the id of the stream's call>}", envelope.id);
     }
     to.send(ws_opcode::text, reply);
   }
@@ -11188,6 +11374,41 @@ void http::run(App& app, shutdown& stop) const {
 // head parser and chunked decoder (http/), and each endpoint call runs on a worker thread, so an
 // endpoint that blocks never stalls a socket. Answers go out in request order (pipelining).
 
+// begin switchboard/websocket/compression.hpp
+// A message compression negotiated in the WebSocket handshake (RFC 7692's permessage-deflate is in
+// websocket/deflate.hpp, the one header that needs zlib). The server knows only these interfaces,
+// so a server without compression never links zlib.
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace sb {
+
+// One connection's compression state. inflate() runs on the thread that reads, deflate() under the
+// connection's send lock: the two never share state.
+class ws_compressor {
+ public:
+  virtual ~ws_compressor() = default;
+  // One message's payload as it came (RSV1 set) into `out`; false with `why` when it is not valid
+  // compressed data (`too_big` false) or would inflate past `limit` bytes (`too_big` true).
+  virtual bool inflate(std::string_view compressed, std::string& out, std::size_t limit, bool& too_big,
+                       std::string& why) = 0;
+  // Appends the compressed form of `payload` to `out`; false when it is better sent as it is.
+  virtual bool deflate(std::string_view payload, std::string& out) = 0;
+};
+
+// What the server offers: given every Sec-WebSocket-Extensions offer of a handshake, a compressor
+// and the extension's answer for the 101 response, or null to go without.
+class ws_compression {
+ public:
+  virtual ~ws_compression() = default;
+  virtual std::unique_ptr<ws_compressor> accept(std::string_view offers, std::string& answer) const = 0;
+};
+
+}  // namespace sb
+// end switchboard/websocket/compression.hpp
 // begin switchboard/transport/connection_registry.hpp
 // The open connections of one server, of every kind (HTTP, WebSocket), so that its stop reaches
 // each of them.
@@ -11533,6 +11754,7 @@ class worker_pool {
 #include <asio/steady_timer.hpp>
 #include <asio/write.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -11554,11 +11776,16 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
  public:
   using route_type = typename decltype(Core::ws)::route;
 
+  // `address` is counted against server::websocket_max_per_ip (empty when that is not set).
   ws_connection(Core& core, asio::ip::tcp::socket socket, asio::any_io_executor strand, route_type route,
-                session who)
-      : core_(core), strand_(std::move(strand)), socket_(std::move(socket)), timer_(strand_), route_(route),
-        reader_(core.options.websocket_max_message_bytes), id_(core.app.bus().new_connection_id()),
-        buffer_(read_size), session_(std::move(who)) {
+                session who, std::string address, std::unique_ptr<ws_compressor> compressor = nullptr)
+      : core_(core), strand_(std::move(strand)), socket_(std::move(socket)), timer_(strand_),
+        deadline_timer_(strand_), route_(route), reader_(core.options.websocket_max_message_bytes),
+        id_(core.app.bus().new_connection_id()), buffer_(read_size), session_(std::move(who)),
+        address_(std::move(address)), awaiting_auth_(static_cast<bool>(core.options.authenticate_message)),
+        tokens_(core.options.websocket_max_messages_per_s), refilled_(coarse_now()), last_message_(refilled_),
+        compressor_(std::move(compressor)) {
+    reader_.allow_compressed(compressor_ != nullptr);
     ++core_.connections;
     ctx_.from = origin::websocket;
     ctx_.connection = this;
@@ -11567,6 +11794,7 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
   }
   ~ws_connection() override {
     core_.app.bus().unsubscribe_all(*this);
+    if (!address_.empty()) core_.release_address(address_);
     --core_.connections;
     core_.registry.remove(this);
   }
@@ -11604,15 +11832,23 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
   bool send(ws_opcode opcode, std::string_view payload) override {
     std::lock_guard lock(send_mutex_);
     if (!open_) return false;
+    bool compressed = false;
+    if (compressor_) {
+      deflated_.clear();
+      compressed = compressor_->deflate(payload, deflated_);
+      if (compressed) payload = deflated_;
+    }
     if (!queue_.empty() && queue_.size() + payload.size() > core_.options.max_send_queue_bytes) {
       fall_behind_locked();
       return false;
     }
-    append_ws_frame(queue_, opcode, payload);
+    append_ws_frame(queue_, opcode, payload, compressed);
+    if (deflated_.capacity() > (std::size_t{256} << 10)) std::string().swap(deflated_);
     post_flush_locked();
     return true;
   }
   bool send(std::string_view json_text) override { return send(ws_opcode::text, json_text); }
+  bool send_binary(std::string_view bytes) override { return send(ws_opcode::binary, bytes); }
 
   void close(std::uint16_t code, std::string_view reason) override {
     std::lock_guard lock(send_mutex_);
@@ -11620,11 +11856,16 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
   }
   void close() override { close(ws_close::normal, {}); }
   bool open() const override { return open_.load(std::memory_order_relaxed); }
-  bool wait_while_open(std::chrono::milliseconds duration) override {
+  bool wait_while_open(std::chrono::milliseconds duration, const std::atomic<bool>* stop) override {
     std::unique_lock lock(send_mutex_);
-    closed_.wait_for(lock, duration, [this] { return !open_; });
+    closed_.wait_for(lock, duration, [&] { return !open_ || (stop && *stop); });
     return open_;
   }
+  void wake_waiters() override {
+    std::lock_guard lock(send_mutex_);
+    closed_.notify_all();
+  }
+  ws_running_streams& running() override { return running_; }
   std::uint64_t id() const override { return id_; }
   result<void> subscribe(std::string_view channel) override {
     if (auto admitted = core_.app.admits(session_, channel); !admitted.ok()) return admitted;
@@ -11687,21 +11928,93 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
     return true;
   }
 
-  // The handler's connect, before the first message is read.
+  // The handler's connect, before the first message is read (or after the one that authenticated).
   void opened() {
     if (phase_ != phase::open) return;
+    if (awaiting_auth_) return arm_deadline(core_.options.websocket_auth_timeout_s * 1000);
     connected_ = true;
+    arm_deadline(core_.options.websocket_idle_timeout_s * 1000);
     const io_monitor::call_scope busy(core_.monitor);
     core_.ws.on_open(route_, *this, ctx_, reply_);
   }
 
+  // A compressed message, inflated in place of `message`; false when the connection fails on it.
+  bool inflate(ws_opcode opcode, std::string_view& message) {
+    bool too_big = false;
+    std::string why;
+    if (!compressor_->inflate(message, inflated_, core_.options.websocket_max_message_bytes, too_big, why)) {
+      close(too_big ? ws_close::message_too_big : ws_close::invalid_payload, why);
+      return false;
+    }
+    utf8_validator text;
+    if (opcode == ws_opcode::text && (!text.feed(inflated_) || !text.complete())) {
+      close(ws_close::invalid_payload, "a text message that is not UTF-8");
+      return false;
+    }
+    message = inflated_;
+    return true;
+  }
+
+  void authenticate_by(ws_opcode opcode, std::string_view message) {
+    std::string why;
+    bool accepted = false;
+    {
+      const io_monitor::call_scope busy(core_.monitor);
+      accepted = core_.ws.authenticate(core_.options.authenticate_message, opcode, message, session_, reply_, why);
+    }
+    send(ws_opcode::text, reply_);
+    if (!accepted) return close(ws_close::policy_violation, why);
+    awaiting_auth_ = false;
+    opened();
+  }
+
+  // server::websocket_max_messages_per_s as a bucket of a second's worth of messages.
+  bool within_rate() {
+    const int rate = core_.options.websocket_max_messages_per_s;
+    if (rate <= 0) return true;
+    const auto now = coarse_now();
+    tokens_ = std::min<double>(rate, tokens_ + std::chrono::duration<double>(now - refilled_).count() * rate);
+    refilled_ = now;
+    if (tokens_ < 1) return false;
+    tokens_ -= 1;
+    return true;
+  }
+
+  // ---- the auth and idle deadlines (on the strand) ----
+
+  void arm_deadline(int milliseconds) {
+    if (milliseconds <= 0 || phase_ != phase::open) return;
+    deadline_timer_.expires_after(std::chrono::milliseconds(milliseconds));
+    deadline_timer_.async_wait([self = this->shared_from_this()](std::error_code ec) {
+      if (!ec && self->phase_ == phase::open) self->deadline_passed();
+    });
+  }
+  void deadline_passed() {
+    if (awaiting_auth_)
+      return close(ws_close::policy_violation,
+                   "no {\"type\":\"auth\"} message within server::websocket_auth_timeout_s");
+    const auto idle = std::chrono::seconds(core_.options.websocket_idle_timeout_s);
+    const auto quiet = coarse_now() - last_message_;
+    if (quiet >= idle) return close(ws_close::normal, "idle: no message within server::websocket_idle_timeout_s");
+    arm_deadline(static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(idle - quiet).count()));
+  }
+
   void on_message() {
+    if (!open()) return;  // closing: what the client still sends is dropped
+    if (!within_rate())
+      return close(ws_close::policy_violation,
+                   "more than " + std::to_string(core_.options.websocket_max_messages_per_s) +
+                       " messages a second (server::websocket_max_messages_per_s)");
+    last_message_ = coarse_now();
     const ws_opcode opcode = reader_.opcode();
-    const std::string_view message = reader_.message();
+    std::string_view message = reader_.message();
+    if (reader_.compressed() && !inflate(opcode, message)) return;
+    if (awaiting_auth_) return authenticate_by(opcode, message);
     if (core_.ws.runs_long(route_, opcode, message)) return start_long_call(opcode, message);
     const io_monitor::call_scope busy(core_.monitor);
     core_.ws.on_message(route_, opcode, message, *this, ctx_, reply_);
     if (reply_.capacity() > (std::size_t{64} << 10)) std::string().swap(reply_);
+    if (inflated_.capacity() > (std::size_t{1} << 20)) std::string().swap(inflated_);
   }
 
   // A message that may run for long (a stream), on a thread of the stream pool, with copies of
@@ -11855,6 +12168,7 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
     }
     std::error_code ec;
     timer_.cancel();
+    deadline_timer_.cancel();
     socket_.close(ec);
     core_.registry.remove(this);
     core_.app.bus().unsubscribe_all(*this);
@@ -11870,7 +12184,8 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
   Core& core_;
   asio::any_io_executor strand_;
   asio::ip::tcp::socket socket_;
-  asio::steady_timer timer_;
+  asio::steady_timer timer_;           // heartbeat, then the close's linger
+  asio::steady_timer deadline_timer_;  // the first message's auth, then idleness
   route_type route_;
   ws_reader reader_;
   std::uint64_t id_;
@@ -11882,14 +12197,23 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
   bool reader_failed_ = false;
   bool connected_ = false;  // the handler's connect ran: its disconnect is due
   session session_;  // as it was at the handshake (authenticate and the session cookie)
+  std::string address_;
+  bool awaiting_auth_;  // server::authenticate_message is set and no message has passed it yet
+  double tokens_;       // messages the client may still send at once (websocket_max_messages_per_s)
+  std::chrono::steady_clock::time_point refilled_;
+  std::chrono::steady_clock::time_point last_message_;
+  std::unique_ptr<ws_compressor> compressor_;  // null unless the handshake agreed to one
+  std::string inflated_;                       // the message being handled, when it came compressed
   context ctx_;
   std::string reply_;
+  ws_running_streams running_;
 
   std::mutex send_mutex_;
   std::condition_variable closed_;
   std::atomic<bool> open_{true};
   std::string queue_;
   std::string sending_;
+  std::string deflated_;  // a message being compressed, under send_mutex_
   std::size_t close_at_ = 0;  // nonzero: the queue ends with a close frame
   bool close_queued_ = false;
   bool flush_posted_ = false;
@@ -11928,6 +12252,8 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace sb {
@@ -11961,6 +12287,22 @@ struct server {
   std::size_t websocket_max_message_bytes = std::size_t{16} << 20;  // larger: closed with 1009
   int websocket_ping_s = 30;              // a ping this often (0: never)
   int websocket_pong_timeout_s = 10;      // no frame from the client this long after a ping: closed
+  // WebSocket limits, 0 for none: messages a second per connection (a second's worth may come at
+  // once; more: closed with 1008), time without a message (closed with 1000), connections from one
+  // address (more: 429 before the upgrade).
+  int websocket_max_messages_per_s = 0;
+  int websocket_idle_timeout_s = 0;
+  std::size_t websocket_max_per_ip = 0;
+  // When set, a WebSocket authenticates with its first message {"type":"auth","token":"..."} within
+  // websocket_auth_timeout_s instead of at the handshake (authenticate is not asked then): answered
+  // {"type":"auth_response","user":...} or {"type":"auth_error","error":{...}} and 1008.
+  message_authenticator authenticate_message;
+  int websocket_auth_timeout_s = 10;
+  // A handler's path ("/ws/<module>/<member>") that also serves every path no other route serves.
+  std::string websocket_default_route;
+  // Message compression, off when null: sb::permessage_deflate() from <switchboard/websocket/deflate.hpp>
+  // (which needs zlib).
+  std::shared_ptr<const ws_compression> websocket_compression;
   sb::session_cookie session_cookie;      // name, Secure, SameSite, Path
   std::shared_ptr<session_store> sessions = std::make_shared<memory_session_store>();
   authenticator authenticate;             // empty: every call is allowed
@@ -12047,6 +12389,22 @@ struct server_core {
   std::atomic<std::size_t> crowd{0};  // the most connections open at once since memory was last released
   std::atomic<bool> stopping{false};
   connection_registry registry;  // the open connections, for the stop
+
+  // WebSocket connections per client address (server::websocket_max_per_ip).
+  bool admit_address(const std::string& address) {
+    std::lock_guard lock(per_address_mutex);
+    std::size_t& count = per_address[address];
+    if (count >= options.websocket_max_per_ip) return false;
+    ++count;
+    return true;
+  }
+  void release_address(const std::string& address) {
+    std::lock_guard lock(per_address_mutex);
+    const auto found = per_address.find(address);
+    if (found != per_address.end() && --found->second == 0) per_address.erase(found);
+  }
+  std::mutex per_address_mutex;
+  std::unordered_map<std::string, std::size_t> per_address;
 };
 
 template <class App>
@@ -12073,6 +12431,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
     socket_.set_option(asio::ip::tcp::no_delay(true), ec);  // answers are single writes: Nagle only delays them
   }
   ~http_connection() override {
+    if (!upgrade_address_.empty()) core_.release_address(upgrade_address_);  // the upgrade never happened
     --core_.connections;
     core_.registry.remove(this);
   }
@@ -12166,7 +12525,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   // A WebSocket handshake: refused as HTTP, or accepted, and then the socket and what the client
   // sent after its head belong to a WebSocket connection.
   void upgrade() {
-    const auto route = core_.ws.find(head_.path);
+    const auto route = core_.ws.find(head_.path, core_.options.websocket_default_route);
     if (!route)
       return refuse(404, "no WebSocket is served at " + std::string(head_.path.substr(0, 256)) +
                              " (WebSocket paths: " + core_.ws.paths() + ")");
@@ -12178,10 +12537,21 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
       return answer_refusal();
     }
     upgrade_session_ = session{};
-    if (!core_.api.admit_upgrade(input_, out_, upgrade_session_)) return answer_refusal();
+    const bool by_message = static_cast<bool>(core_.options.authenticate_message);
+    if (!core_.api.admit_upgrade(input_, out_, upgrade_session_, !by_message)) return answer_refusal();
     if (core_.stopping) return refuse(503, "the server is stopping");
+    upgrade_address_.clear();
+    if (core_.options.websocket_max_per_ip != 0) {
+      if (!core_.admit_address(address_))
+        return refuse(429, "too many WebSocket connections from this address (server::websocket_max_per_ip)");
+      upgrade_address_ = address_;
+    }
     upgrade_answer_ = std::move(wire_);  // answers to pipelined requests before it go first
-    append_ws_accepted(handshake, upgrade_answer_);
+    std::string extension;
+    upgrade_compressor_.reset();
+    if (core_.options.websocket_compression)
+      upgrade_compressor_ = core_.options.websocket_compression->accept(ws_extension_offers(head_), extension);
+    append_ws_accepted(handshake, upgrade_answer_, extension);
     upgrade_route_ = route;
     if (!reading_) return hand_over();
     // A read from an earlier request's call is pending: what it brings belongs to the WebSocket.
@@ -12192,7 +12562,8 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   void hand_over() {
     const std::string_view early(buffer_.data() + begin_, end_ - begin_);
     auto ws = std::make_shared<ws_connection<core_type>>(core_, std::move(socket_), strand_, upgrade_route_,
-                                                         std::move(upgrade_session_));
+                                                         std::move(upgrade_session_), std::exchange(upgrade_address_, {}),
+                                                         std::move(upgrade_compressor_));
     ws->start(upgrade_answer_, early);
     phase_ = phase::closed;  // the socket is gone; this object ends with its last handler
     disarm();
@@ -12669,6 +13040,8 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   std::string upgrade_answer_;  // the 101 (after any answers before it), while a read is cancelled
   typename ws_api<App>::route upgrade_route_;
   session upgrade_session_;  // what authenticate and the session cookie made of the handshake
+  std::string upgrade_address_;  // counted against websocket_max_per_ip, when that is set
+  std::unique_ptr<ws_compressor> upgrade_compressor_;  // what the handshake agreed to, if anything
   int batched_ = 0;
 
   stream_writer stream_output_{*this};

@@ -84,6 +84,7 @@ class connection {
   // Unique among every process sharing the app's bus: bus::send(id, ...) reaches it from anywhere.
   virtual std::uint64_t id() const = 0;
   virtual bool send(std::string_view json_text) = 0;  // false once the peer is gone
+  virtual bool send_binary(std::string_view bytes) = 0;
   virtual void close() = 0;
   // Joins a channel of the app's bus: what is published to it is sent to this connection. Refused
   // (with why) for names starting "sb." (the framework's own) and, unless the app's channel guard

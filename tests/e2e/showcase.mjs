@@ -1,5 +1,5 @@
-// The showcase (SHOWCASE=path/to/showcase) on a free port, for one test file: started once it
-// answers, stopped with SIGTERM (its exit code returned).
+// The showcase (SHOWCASE=path/to/showcase), or another example, on a free port for one test file:
+// started once it answers, stopped with SIGTERM (its exit code returned).
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import WebSocket from 'ws';
@@ -10,9 +10,9 @@ const freePort = () => new Promise((resolve) => {
   const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
 });
 
-export async function startShowcase(flags = []) {
+export async function startShowcase(flags = [], program = process.env.SHOWCASE) {
   const port = await freePort();
-  const server = spawn(process.env.SHOWCASE, ['--port', String(port), ...flags], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const server = spawn(program, ['--port', String(port), ...flags], { stdio: ['ignore', 'ignore', 'pipe'] });
   server.stderr.resume();
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 400; ++i) {

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 # The showcase's WebSockets driven by Debian's python3-websockets: JSON-RPC at /rpc (a call, a
 # batch, a stream's notifications before its answer) and the chat room at /ws/chat/public_room
-# (welcome, arrivals, messages to everyone, departures, error events, JSON ping).
-# usage: /usr/bin/python3 ws_python.py path/to/showcase
+# (welcome, arrivals, messages to everyone, departures, error events, JSON ping); and ws_echo with
+# --compress, which this client's default permessage-deflate offer is accepted by.
+# usage: /usr/bin/python3 ws_python.py path/to/showcase path/to/ws_echo
 import asyncio
 import json
 import os
@@ -30,9 +31,9 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start(showcase):
+def start(program, *flags):
     port = free_port()
-    server = subprocess.Popen([showcase, "--port", str(port)], stderr=subprocess.DEVNULL)
+    server = subprocess.Popen([program, "--port", str(port), *flags], stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:
@@ -107,16 +108,32 @@ async def refused(port):
         check(e.status_code == 404, f"an unknown path is refused with 404 (got {e.status_code})")
 
 
-def main():
-    server, port = start(sys.argv[1])
+async def compressed(port):
+    async with websockets.connect(f"ws://127.0.0.1:{port}/anywhere") as ws:
+        check("permessage-deflate" in (ws.response_headers.get("Sec-WebSocket-Extensions") or ""),
+              "echo: permessage-deflate is negotiated")
+        for text in ["short", "x" * 100000, json.dumps({"k": list(range(2000))}), "é✓" * 5000]:
+            await ws.send(text)
+            check(await asyncio.wait_for(ws.recv(), 20) == text, f"echo: {len(text)} characters come back")
+        data = bytes(range(256)) * 4096
+        await ws.send(data)
+        check(await asyncio.wait_for(ws.recv(), 20) == data, "echo: 1 MiB of binary")
+
+
+def run(program, flags, *scenarios):
+    server, port = start(program, *flags)
     try:
-        asyncio.run(rpc(port))
-        asyncio.run(chat(port))
-        asyncio.run(refused(port))
+        for scenario in scenarios:
+            asyncio.run(scenario(port))
     finally:
         server.send_signal(signal.SIGTERM)
         code = server.wait(timeout=30)
-        check(code == 0, f"the showcase exits 0 on SIGTERM (got {code})")
+        check(code == 0, f"{os.path.basename(program)} exits 0 on SIGTERM (got {code})")
+
+
+def main():
+    run(sys.argv[1], [], rpc, chat, refused)
+    run(sys.argv[2], ["--compress"], compressed)
     print(f"{len(failures)} failed")
     sys.exit(1 if failures else 0)
 

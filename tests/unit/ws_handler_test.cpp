@@ -184,6 +184,7 @@ struct fake_connection final : sb::connection, sb::detail::ws_sender, sb::bus_su
 
   std::uint64_t id() const override { return connection_id; }
   bool send(std::string_view json_text) override { return send(sb::ws_opcode::text, json_text); }
+  bool send_binary(std::string_view bytes) override { return send(sb::ws_opcode::binary, bytes); }
   void close() override { close(1000, {}); }
   sb::result<void> subscribe(std::string_view channel) override {
     if (auto admitted = app.admits(session, channel); !admitted.ok()) return admitted;
@@ -201,7 +202,9 @@ struct fake_connection final : sb::connection, sb::detail::ws_sender, sb::bus_su
     close_reason = reason;
   }
   bool open() const override { return closed_with == 0; }
-  bool wait_while_open(std::chrono::milliseconds) override { return open(); }
+  bool wait_while_open(std::chrono::milliseconds, const std::atomic<bool>*) override { return open(); }
+  void wake_waiters() override {}
+  sb::detail::ws_running_streams& running() override { return streams; }
   void deliver(std::string_view, std::string_view json_text) override { send(sb::ws_opcode::text, json_text); }
 
   std::vector<std::string> take() {
@@ -217,6 +220,7 @@ struct fake_connection final : sb::connection, sb::detail::ws_sender, sb::bus_su
   std::vector<std::string> sent;
   std::uint16_t closed_with = 0;
   std::string close_reason;
+  sb::detail::ws_running_streams streams;
 };
 
 struct handler_fixture : ::testing::Test {

@@ -3,8 +3,11 @@
 //   wire_server --port P [--header-timeout-ms N] [--body-timeout-ms N] [--idle-timeout-ms N]
 //               [--max-connections N] [--max-send-queue N] [--max-body N] [--io-threads N]
 //               [--max-sse-streams N] [--sse-heartbeat-s N] [--ws-max-message N] [--ws-ping-s N]
-//               [--ws-pong-timeout-s N] [--auth-token T] [--httplib]
+//               [--ws-pong-timeout-s N] [--ws-rate N] [--ws-idle-s N] [--ws-per-ip N]
+//               [--ws-auth-message TOKEN] [--ws-auth-timeout-s N] [--ws-compress] [--auth-token T]
+//               [--httplib]
 #include <switchboard/switchboard.hpp>
+#include <switchboard/websocket/deflate.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -100,7 +103,18 @@ int main(int argc, char** argv) {
     else if (arg == "--ws-max-message") server.websocket_max_message_bytes = static_cast<std::size_t>(next());
     else if (arg == "--ws-ping-s") server.websocket_ping_s = next();
     else if (arg == "--ws-pong-timeout-s") server.websocket_pong_timeout_s = next();
-    else if (arg == "--auth-token" && i + 1 < argc) {
+    else if (arg == "--ws-rate") server.websocket_max_messages_per_s = next();
+    else if (arg == "--ws-idle-s") server.websocket_idle_timeout_s = next();
+    else if (arg == "--ws-per-ip") server.websocket_max_per_ip = static_cast<std::size_t>(next());
+    else if (arg == "--ws-auth-timeout-s") server.websocket_auth_timeout_s = next();
+    else if (arg == "--ws-compress") server.websocket_compression = sb::permessage_deflate();
+    else if (arg == "--ws-auth-message" && i + 1 < argc) {
+      server.authenticate_message = [token = std::string(argv[++i])](std::string_view given, sb::session& s) -> sb::result<void> {
+        if (given != token) return sb::unauthorized("wrong token");
+        s.user = "tester";
+        return {};
+      };
+    } else if (arg == "--auth-token" && i + 1 < argc) {
       server.authenticate = [token = "Bearer " + std::string(argv[++i])](const sb::request& r, sb::session&) -> sb::result<void> {
         if (r.header_value("Authorization") != token) return sb::unauthorized("a bearer token is needed");
         return {};

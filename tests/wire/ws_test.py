@@ -3,7 +3,9 @@
 refusals, ping and pong, the close handshake, each protocol error's close code as it reaches the
 wire, invalid UTF-8 failing before its frame is complete, the message limit, JSON-RPC at /rpc
 (calls, batches, notifications, streams), a client that does not read, a silent client dropped by
-the heartbeat, and the server's stop.
+the heartbeat, the server's stop, cancelling a stream (rpc.cancel), the message rate, idleness and
+per-address limits, authentication by a first message, and permessage-deflate (negotiation,
+compressed calls and answers, bombs, bad data, RSV1 rules).
 
 usage: ws_test.py path/to/wire_server
 """
@@ -17,6 +19,7 @@ import struct
 import sys
 import time
 import urllib.request
+import zlib
 
 from common import start_server, wait_until
 
@@ -126,6 +129,7 @@ class Client:
                 n = struct.unpack(">Q", self._read_exact(8))[0]
             if b1 & 0x80:
                 raise AssertionError("a server frame is masked")
+            self.rsv = b0 & 0x70
             return b0 & 0x0F, self._read_exact(n)
         except (EOFError, ConnectionResetError):
             return None
@@ -416,6 +420,160 @@ code = lively.close_code()
 check("stop: clients get 1001", code == 1001, code)
 check("stop: a streaming client gets 1001", streaming.close_code() == 1001)
 check("stop: exit 0", s.proc.wait(timeout=15) == 0)
+
+# ---- cancelling a stream ---------------------------------------------------------------------
+s = Server()
+c = Client(s.port)
+for method in ("probe.idle", "probe.waiting"):  # a thread that waits, and a coroutine
+    c.text(rpc(method, {"wait_ms": 100000}, "s1"))
+    first = c.message()
+    check(f"cancel {method}: the first value", first and first["params"] == {"id": "s1", "value": 0}, first)
+    started = time.monotonic()
+    c.text(rpc("rpc.cancel", {"id": "s1"}, 9))
+    answers = {}
+    while len(answers) < 2:
+        m = c.message()
+        if not isinstance(m, dict):
+            break
+        answers[m.get("id")] = m
+    check(f"cancel {method}: rpc.cancel answers true", answers.get(9, {}).get("result") is True, answers)
+    ended = answers.get("s1", {})
+    check(f"cancel {method}: the call ends with -32800", ended.get("error", {}).get("code") == -32800, ended)
+    check(f"cancel {method}: at once, not after its wait", time.monotonic() - started < 5, time.monotonic() - started)
+check("cancel: the streams ended", wait_until(lambda: s.streams()["open"] == 0, 10), s.streams())
+c.text(rpc("rpc.cancel", {"id": "nothing"}, 10))
+check("cancel: no such stream is false", c.message() == {"jsonrpc": "2.0", "result": False, "id": 10})
+c.text(rpc("rpc.cancel", [1], 11))
+bad = c.message()
+check("cancel: bad params are -32602", bad.get("error", {}).get("code") == -32602, bad)
+c.text({"jsonrpc": "2.0", "method": "rpc.cancel", "params": {"id": "nothing"}})  # a notification: no answer
+c.text(rpc("tools.add", [1, 1], 12))
+check("cancel: a notification gets no answer", c.message() == {"jsonrpc": "2.0", "result": 2.0, "id": 12})
+check("cancel: server exits 0", s.stop() == 0)
+
+# ---- limits: message rate, idleness, connections per address ---------------------------------
+s = Server("--ws-rate", "20", "--ws-idle-s", "2", "--ws-per-ip", "3")
+flooder = Client(s.port)
+for i in range(60):
+    flooder.text(rpc("tools.add", [i, 1], i))
+code = flooder.close_code()
+check("rate: more than 20 messages a second closes with 1008", code == 1008, code)
+paced = Client(s.port)
+ok = True
+for i in range(6):  # well within the rate
+    paced.text(rpc("tools.add", [i, 1], i))
+    m = paced.message()
+    ok = ok and isinstance(m, dict) and m.get("result") == i + 1
+    time.sleep(0.1)
+check("rate: a client within the rate is served", ok)
+started = time.monotonic()
+code = paced.close_code()  # says nothing more: idle
+waited = time.monotonic() - started
+check("idle: a client without messages is closed with 1000", code == 1000, code)
+check("idle: after about websocket_idle_timeout_s", 1.0 < waited < 10, waited)
+for gone in (flooder, paced):
+    gone.sock.close()
+held = []
+
+
+def admit_one():
+    """Opens a connection and keeps it if it was accepted (ended ones are released a little later)."""
+    c = Client(s.port)
+    if c.status == 101:
+        held.append(c)
+        return True
+    c.sock.close()
+    return False
+
+
+check("per ip: three are accepted", all(wait_until(admit_one, 10) for _ in range(3)), len(held))
+fourth = Client(s.port)
+check("per ip: the fourth gets 429", fourth.status == 429, fourth.head)
+refusal = bytes(fourth.buffer[fourth.pos:])
+try:
+    refusal += fourth.sock.recv(4096)
+except OSError:
+    pass
+check("per ip: saying why", b"websocket_max_per_ip" in refusal, refusal)
+held[0].send(8, struct.pack(">H", 1000))
+held[0].close_code()
+held[0].sock.close()
+check("per ip: a closed one makes room", wait_until(admit_one, 10))
+check("limits: server exits 0", s.stop() == 0)
+
+# ---- authentication by a first message ---------------------------------------------------------
+s = Server("--ws-auth-message", "sesame", "--ws-auth-timeout-s", "1")
+good = Client(s.port)
+good.text({"type": "auth", "token": "sesame"})
+check("auth: a good token is answered", good.message() == {"type": "auth_response", "user": "tester"})
+good.text(rpc("tools.add", [2, 2], 1))
+check("auth: then calls are served", good.message() == {"jsonrpc": "2.0", "result": 4.0, "id": 1})
+wrong = Client(s.port)
+wrong.text({"type": "auth", "token": "guess"})
+answer = wrong.message()
+check("auth: a wrong token gets auth_error", answer.get("type") == "auth_error"
+      and answer.get("error", {}).get("kind") == "unauthorized", answer)
+check("auth: then 1008", wrong.close_code() == 1008)
+early = Client(s.port)
+early.text(rpc("tools.add", [2, 2], 1))
+answer = early.message()
+check("auth: anything before auth gets auth_error", answer.get("type") == "auth_error", answer)
+check("auth: and 1008", early.close_code() == 1008)
+silent_client = Client(s.port)
+started = time.monotonic()
+code = silent_client.close_code()
+check("auth: no auth message within the timeout: 1008", code == 1008, code)
+check("auth: on time", time.monotonic() - started < 8, time.monotonic() - started)
+check("auth: server exits 0", s.stop() == 0)
+
+# ---- permessage-deflate -------------------------------------------------------------------------
+def deflated(data):
+    z = zlib.compressobj(6, zlib.DEFLATED, -15)
+    out = z.compress(data) + z.flush(zlib.Z_SYNC_FLUSH)
+    assert out.endswith(b"\x00\x00\xff\xff")
+    return out[:-4]
+
+
+s = Server("--ws-compress", "--ws-max-message", str(1 << 20))
+offer = b"Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+c = Client(s.port, extra=offer)
+check("deflate: negotiated", b"Sec-WebSocket-Extensions: permessage-deflate\r\n" in c.head, c.head)
+long_text = "compress me " * 1000
+c.send(1, deflated(json.dumps(rpc("tools.echo", [long_text], 1)).encode()), rsv=0x40)
+first = c.frame()
+check("deflate: a large answer comes compressed (RSV1)", first is not None and first[0] == 1 and c.rsv == 0x40,
+      first and (first[0], c.rsv))
+check("deflate: and smaller", first is not None and len(first[1]) < len(long_text) // 10, first and len(first[1]))
+inflater = zlib.decompressobj(-15)
+answer = json.loads(inflater.decompress(first[1] + b"\x00\x00\xff\xff")) if first else {}
+check("deflate: and inflates to the answer", answer.get("result") == long_text, str(answer)[:200])
+c.text(rpc("tools.add", [1, 2], 2))  # uncompressed messages still work
+check("deflate: an uncompressed call too", c.message() == {"jsonrpc": "2.0", "result": 3.0, "id": 2})
+c.send(1, deflated(b"\x00" * (4 << 20)), rsv=0x40)  # 4 MiB of zeros in about 4 KB: a bomb
+code = c.close_code()
+check("deflate: a message that inflates past the limit is 1009", code == 1009, code)
+c = Client(s.port, extra=offer)
+c.send(1, b"\xff\xff\xff\xff not deflate", rsv=0x40)
+code = c.close_code()
+check("deflate: bad compressed data is 1007", code == 1007, code)
+c = Client(s.port, extra=offer)
+c.send(1, deflated(b"\xff\xfe not UTF-8"), rsv=0x40)
+code = c.close_code()
+check("deflate: compressed text that is not UTF-8 is 1007", code == 1007, code)
+c = Client(s.port, extra=offer)
+c.send(1, deflated(b'{"jsonrpc":"2.0",'), rsv=0x40, fin=False)
+c.send(0, b"x", rsv=0x40)
+code = c.close_code()
+check("deflate: RSV1 on a continuation is 1002", code == 1002, code)
+plain = Client(s.port)
+check("deflate: not offered, not answered", b"Sec-WebSocket-Extensions" not in plain.head, plain.head)
+plain.send(1, deflated(b"[]"), rsv=0x40)
+code = plain.close_code()
+check("deflate: RSV1 without the extension is 1002", code == 1002, code)
+declined = Client(s.port, extra=b"Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=8\r\n")
+check("deflate: an offer it cannot keep is declined", declined.status == 101
+      and b"Sec-WebSocket-Extensions" not in declined.head, declined.head)
+check("deflate: server exits 0", s.stop() == 0)
 
 print(f"ws_test: {passes} passed, {len(failures)} failed")
 sys.exit(1 if failures else 0)

@@ -437,11 +437,17 @@ class http_api {
   // handshake's request (its headers, cookies, query) as it does for each HTTP call, since the
   // calls on the connection carry no headers of their own. False with `out` filled (401 or the
   // hook's kind). `kept` is the session the connection keeps (the cookie's, as authenticate left
-  // it); the handshake saves nothing to the store.
-  bool admit_upgrade(const http_input& in, http_output& out, session& kept) const {
+  // it); the handshake saves nothing to the store. Without `ask_authenticate` (a first message will
+  // authenticate the connection), only the cookie's session is loaded.
+  bool admit_upgrade(const http_input& in, http_output& out, session& kept, bool ask_authenticate = true) const {
     thread_local detail::request_view view;
     if (!view.load(in, out)) return false;
     http_session<Options> opened(options_);
+    if (!ask_authenticate) {
+      opened.scope.open(detail::cookie_value(in.field("Cookie"), options_.session_cookie.name));
+      kept = std::move(opened.scope.current);
+      return true;
+    }
     if (!opened.open(in, view.info, true, out)) return false;
     kept = std::move(opened.scope.current);
     return true;

@@ -17,13 +17,45 @@
 #include <switchboard/websocket/frame.hpp>
 #include <switchboard/ws_handler.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <exception>
+#include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
+
+namespace sb {
+// Checks the token of a WebSocket's first message {"type":"auth","token":"..."} and fills the session.
+using message_authenticator = std::function<result<void>(std::string_view token, session&)>;
+}  // namespace sb
 
 namespace sb::detail {
+
+class ws_rpc_sink;
+
+// The streams of one connection that a client may cancel, by the id of their call.
+class ws_running_streams {
+ public:
+  void add(std::string_view id, ws_rpc_sink& sink) {
+    std::lock_guard lock(mutex_);
+    running_.emplace_back(std::string(id), &sink);
+  }
+  void remove(ws_rpc_sink& sink) {
+    std::lock_guard lock(mutex_);
+    std::erase_if(running_, [&](const auto& r) { return r.second == &sink; });
+  }
+  // False when no stream of that id runs.
+  bool cancel(std::string_view id);
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::pair<std::string, ws_rpc_sink*>> running_;
+};
 
 // The connection's side, as the protocol sees it; callable from any thread.
 class ws_sender {
@@ -33,28 +65,74 @@ class ws_sender {
   // Sends a close frame with this code and reason, then ends the connection.
   virtual void close(std::uint16_t code, std::string_view reason) = 0;
   virtual bool open() const = 0;
-  // Waits up to `duration`, returning early when the connection closes; true while open.
-  virtual bool wait_while_open(std::chrono::milliseconds duration) = 0;
+  // Waits up to `duration`, returning early (false) when the connection closes or `stop` is set
+  // (and wake_waiters() called); true while open.
+  virtual bool wait_while_open(std::chrono::milliseconds duration, const std::atomic<bool>* stop = nullptr) = 0;
+  virtual void wake_waiters() = 0;
+  virtual ws_running_streams& running() = 0;
 
  protected:
   ~ws_sender() = default;
 };
 
-// Stream values of one JSON-RPC call, as notifications carrying its id.
+// Stream values of one JSON-RPC call, as notifications carrying its id; cancellable by rpc.cancel
+// while it runs.
 class ws_rpc_sink final : public stream_sink {
  public:
-  ws_rpc_sink(ws_sender& to, std::string_view request) : to_(to), notifier_(request) {}
+  ws_rpc_sink(ws_sender& to, std::string_view request, std::string_view id) : to_(to), notifier_(request) {
+    if (!id.empty()) to_.running().add(id, *this);
+    registered_ = !id.empty();
+  }
+  ~ws_rpc_sink() override {
+    if (registered_) to_.running().remove(*this);
+  }
+  ws_rpc_sink(const ws_rpc_sink&) = delete;
+  ws_rpc_sink& operator=(const ws_rpc_sink&) = delete;
+
   bool send(std::string_view json_text, std::string_view event) override {
-    if (!notifier_.format(line_, event, json_text)) return open();  // a notification: nobody to stream to
+    if (!open()) return false;
+    if (!notifier_.format(line_, event, json_text)) return true;  // a notification: nobody to stream to
     return to_.send(ws_opcode::text, line_) && open();
   }
-  bool open() const override { return to_.open(); }
-  bool wait_for(std::chrono::milliseconds duration) override { return to_.wait_while_open(duration); }
+  bool open() const override { return !cancelled_ && to_.open(); }
+  bool wait_for(std::chrono::milliseconds duration) override {
+    return to_.wait_while_open(duration, &cancelled_) && !cancelled_;
+  }
+  void cancel() {
+    cancelled_ = true;
+    to_.wake_waiters();
+  }
+  bool cancelled() const { return cancelled_; }
 
  private:
   ws_sender& to_;
   rpc_stream_notifier notifier_;
   std::string line_;
+  std::atomic<bool> cancelled_{false};
+  bool registered_ = false;
+};
+
+inline bool ws_running_streams::cancel(std::string_view id) {
+  std::lock_guard lock(mutex_);
+  bool found = false;
+  for (auto& [running_id, sink] : running_)
+    if (running_id == id) {
+      sink->cancel();
+      found = true;
+    }
+  return found;
+}
+
+// {"jsonrpc":"2.0","method":"rpc.cancel","params":{"id":<the stream call's id, as sent>}}
+struct ws_cancel_params {
+  json::raw id;
+};
+inline constexpr int request_cancelled = -32800;  // as LSP's RequestCancelled
+
+// A first message that authenticates.
+struct ws_auth_message {
+  std::optional<std::string_view> type;
+  std::optional<std::string> token;
 };
 
 // What a message to a handler route may carry besides an event: {"type":"ping"} (answered
@@ -77,9 +155,12 @@ class ws_api {
 
   explicit ws_api(App& app) : app_(app) {}
 
-  route find(std::string_view path) const {
+  // `fallback`: the path whose handler serves every path that nothing else serves (none when empty).
+  route find(std::string_view path, std::string_view fallback = {}) const {
     if (path == "/rpc") return {true, nullptr};
-    return {false, App::find_ws(path)};
+    const auto* handler = App::find_ws(path);
+    if (!handler && !fallback.empty()) handler = App::find_ws(fallback);
+    return {false, handler};
   }
   // For a refusal: the paths that take an upgrade.
   static std::string paths() {
@@ -92,9 +173,45 @@ class ws_api {
   bool runs_long(const route& to_route, ws_opcode opcode, std::string_view message) const {
     if (!to_route.rpc || opcode != ws_opcode::text) return false;
     jsonrpc_envelope envelope;
-    if (scan_envelope(message, envelope) != 0 || !envelope.has_id) return false;
-    const std::size_t index = App::find(envelope.method);
+    return scan_envelope(message, envelope) == 0 && envelope.has_id && streams(envelope.method);
+  }
+  static bool streams(std::string_view method) {
+    const std::size_t index = App::find(method);
     return index != App::npos && App::table[index].streams;
+  }
+
+  // A connection that authenticates by its first message: true when `message` did, with `reply`
+  // {"type":"auth_response","user":...}; false with `reply` {"type":"auth_error","error":{...}}
+  // and `why` a reason for the close.
+  static bool authenticate(const message_authenticator& check, ws_opcode opcode, std::string_view message,
+                           session& who, std::string& reply, std::string& why) {
+    reply.clear();
+    ws_auth_message auth;
+    response verdict;
+    if (opcode != ws_opcode::text || json::read(auth, message) || auth.type != "auth" || !auth.token) {
+      verdict.fail(error_kind::unauthorized, R"(authenticate first: send {"type":"auth","token":"..."})");
+    } else {
+      try {
+        if (auto checked = check(*auth.token, who); !checked.ok())
+          verdict.fail(checked.error().kind == error_kind::internal ? error_kind::unauthorized : checked.error().kind,
+                       std::move(checked.error().message));
+      } catch (const std::exception& e) {
+        log().write(log_level::error, std::string("websocket: authenticate_message threw: ") + e.what());
+        verdict.fail(error_kind::unauthorized, "the token could not be checked");
+      }
+    }
+    if (verdict.ok()) {
+      reply += R"({"type":"auth_response","user":)";
+      json::write_text(who.user, reply);
+      reply += '}';
+      return true;
+    }
+    std::string body;  // {"error":{...}}
+    verdict.write_error_body(body);
+    reply += R"({"type":"auth_error",)";
+    reply.append(body, 1);
+    why = verdict.message;
+    return false;
   }
 
   // The connection is open: a handler's connect runs; an error from it closes the connection (1008
@@ -126,11 +243,20 @@ class ws_api {
     if (!at.rpc) return;
     if (opcode != ws_opcode::text)
       return to.close(ws_close::unsupported_data, "/rpc takes JSON-RPC requests in text messages");
-    ws_rpc_sink sink(to, message);
     const std::size_t first = message.find_first_not_of(" \t\r\n");
-    ctx.sink = first != std::string_view::npos && message[first] == '{' ? &sink : nullptr;  // not a batch
+    const bool single = first != std::string_view::npos && message[first] == '{';  // not a batch
+    jsonrpc_envelope envelope;
+    const bool scanned = single && scan_envelope(message, envelope) == 0;
+    if (scanned && envelope.method == "rpc.cancel") return cancel(envelope, to, reply);
+    const bool cancellable = scanned && envelope.has_id && streams(envelope.method);
+    ws_rpc_sink sink(to, message, cancellable ? envelope.id : std::string_view{});
+    ctx.sink = single ? &sink : nullptr;
     app_.handle_jsonrpc(message, reply, ctx);
     ctx.sink = nullptr;
+    if (sink.cancelled() && !reply.empty()) {
+      reply.clear();
+      write_rpc_error(reply, request_cancelled, "cancelled by rpc.cancel", envelope.id);
+    }
     if (!reply.empty()) to.send(ws_opcode::text, reply);
   }
 
@@ -177,6 +303,25 @@ class ws_api {
       reply += '}';
     } else {
       write_error_event(out, name, reply);
+    }
+    to.send(ws_opcode::text, reply);
+  }
+
+  // Cancels the stream whose call has this id; answers (when asked with an id) whether one ran.
+  void cancel(const jsonrpc_envelope& envelope, ws_sender& to, std::string& reply) {
+    ws_cancel_params params;
+    const bool valid = !envelope.params.empty() && !json::read(params, envelope.params);
+    const bool found = valid && to.running().cancel(params.id.json);
+    if (!envelope.has_id) return;
+    reply.clear();
+    if (valid) {
+      reply += R"({"jsonrpc":"2.0","result":)";
+      reply += found ? "true" : "false";
+      reply += R"(,"id":)";
+      reply += envelope.id;
+      reply += '}';
+    } else {
+      write_rpc_error(reply, -32602, "rpc.cancel takes {\"id\": <the id of the stream's call>}", envelope.id);
     }
     to.send(ws_opcode::text, reply);
   }

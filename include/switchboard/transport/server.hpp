@@ -11,6 +11,7 @@
 #include <switchboard/protocol/http_api.hpp>
 #include <switchboard/serve.hpp>
 #include <switchboard/protocol/ws_api.hpp>
+#include <switchboard/websocket/compression.hpp>
 #include <switchboard/transport/connection_registry.hpp>
 #include <switchboard/transport/io_monitor.hpp>
 #include <switchboard/transport/worker_pool.hpp>
@@ -46,6 +47,8 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace sb {
@@ -79,6 +82,22 @@ struct server {
   std::size_t websocket_max_message_bytes = std::size_t{16} << 20;  // larger: closed with 1009
   int websocket_ping_s = 30;              // a ping this often (0: never)
   int websocket_pong_timeout_s = 10;      // no frame from the client this long after a ping: closed
+  // WebSocket limits, 0 for none: messages a second per connection (a second's worth may come at
+  // once; more: closed with 1008), time without a message (closed with 1000), connections from one
+  // address (more: 429 before the upgrade).
+  int websocket_max_messages_per_s = 0;
+  int websocket_idle_timeout_s = 0;
+  std::size_t websocket_max_per_ip = 0;
+  // When set, a WebSocket authenticates with its first message {"type":"auth","token":"..."} within
+  // websocket_auth_timeout_s instead of at the handshake (authenticate is not asked then): answered
+  // {"type":"auth_response","user":...} or {"type":"auth_error","error":{...}} and 1008.
+  message_authenticator authenticate_message;
+  int websocket_auth_timeout_s = 10;
+  // A handler's path ("/ws/<module>/<member>") that also serves every path no other route serves.
+  std::string websocket_default_route;
+  // Message compression, off when null: sb::permessage_deflate() from <switchboard/websocket/deflate.hpp>
+  // (which needs zlib).
+  std::shared_ptr<const ws_compression> websocket_compression;
   sb::session_cookie session_cookie;      // name, Secure, SameSite, Path
   std::shared_ptr<session_store> sessions = std::make_shared<memory_session_store>();
   authenticator authenticate;             // empty: every call is allowed
@@ -165,6 +184,22 @@ struct server_core {
   std::atomic<std::size_t> crowd{0};  // the most connections open at once since memory was last released
   std::atomic<bool> stopping{false};
   connection_registry registry;  // the open connections, for the stop
+
+  // WebSocket connections per client address (server::websocket_max_per_ip).
+  bool admit_address(const std::string& address) {
+    std::lock_guard lock(per_address_mutex);
+    std::size_t& count = per_address[address];
+    if (count >= options.websocket_max_per_ip) return false;
+    ++count;
+    return true;
+  }
+  void release_address(const std::string& address) {
+    std::lock_guard lock(per_address_mutex);
+    const auto found = per_address.find(address);
+    if (found != per_address.end() && --found->second == 0) per_address.erase(found);
+  }
+  std::mutex per_address_mutex;
+  std::unordered_map<std::string, std::size_t> per_address;
 };
 
 template <class App>
@@ -191,6 +226,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
     socket_.set_option(asio::ip::tcp::no_delay(true), ec);  // answers are single writes: Nagle only delays them
   }
   ~http_connection() override {
+    if (!upgrade_address_.empty()) core_.release_address(upgrade_address_);  // the upgrade never happened
     --core_.connections;
     core_.registry.remove(this);
   }
@@ -284,7 +320,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   // A WebSocket handshake: refused as HTTP, or accepted, and then the socket and what the client
   // sent after its head belong to a WebSocket connection.
   void upgrade() {
-    const auto route = core_.ws.find(head_.path);
+    const auto route = core_.ws.find(head_.path, core_.options.websocket_default_route);
     if (!route)
       return refuse(404, "no WebSocket is served at " + std::string(head_.path.substr(0, 256)) +
                              " (WebSocket paths: " + core_.ws.paths() + ")");
@@ -296,10 +332,21 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
       return answer_refusal();
     }
     upgrade_session_ = session{};
-    if (!core_.api.admit_upgrade(input_, out_, upgrade_session_)) return answer_refusal();
+    const bool by_message = static_cast<bool>(core_.options.authenticate_message);
+    if (!core_.api.admit_upgrade(input_, out_, upgrade_session_, !by_message)) return answer_refusal();
     if (core_.stopping) return refuse(503, "the server is stopping");
+    upgrade_address_.clear();
+    if (core_.options.websocket_max_per_ip != 0) {
+      if (!core_.admit_address(address_))
+        return refuse(429, "too many WebSocket connections from this address (server::websocket_max_per_ip)");
+      upgrade_address_ = address_;
+    }
     upgrade_answer_ = std::move(wire_);  // answers to pipelined requests before it go first
-    append_ws_accepted(handshake, upgrade_answer_);
+    std::string extension;
+    upgrade_compressor_.reset();
+    if (core_.options.websocket_compression)
+      upgrade_compressor_ = core_.options.websocket_compression->accept(ws_extension_offers(head_), extension);
+    append_ws_accepted(handshake, upgrade_answer_, extension);
     upgrade_route_ = route;
     if (!reading_) return hand_over();
     // A read from an earlier request's call is pending: what it brings belongs to the WebSocket.
@@ -310,7 +357,8 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   void hand_over() {
     const std::string_view early(buffer_.data() + begin_, end_ - begin_);
     auto ws = std::make_shared<ws_connection<core_type>>(core_, std::move(socket_), strand_, upgrade_route_,
-                                                         std::move(upgrade_session_));
+                                                         std::move(upgrade_session_), std::exchange(upgrade_address_, {}),
+                                                         std::move(upgrade_compressor_));
     ws->start(upgrade_answer_, early);
     phase_ = phase::closed;  // the socket is gone; this object ends with its last handler
     disarm();
@@ -787,6 +835,8 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   std::string upgrade_answer_;  // the 101 (after any answers before it), while a read is cancelled
   typename ws_api<App>::route upgrade_route_;
   session upgrade_session_;  // what authenticate and the session cookie made of the handshake
+  std::string upgrade_address_;  // counted against websocket_max_per_ip, when that is set
+  std::unique_ptr<ws_compressor> upgrade_compressor_;  // what the handshake agreed to, if anything
   int batched_ = 0;
 
   stream_writer stream_output_{*this};

@@ -17,7 +17,9 @@
 #include <switchboard/transport/connection_registry.hpp>
 #include <switchboard/transport/io_monitor.hpp>
 #include <switchboard/transport/worker_pool.hpp>
+#include <switchboard/websocket/compression.hpp>
 #include <switchboard/websocket/frame.hpp>
+#include <switchboard/websocket/utf8.hpp>
 
 #include <asio/executor_work_guard.hpp>
 #include <asio/ip/tcp.hpp>
@@ -25,6 +27,7 @@
 #include <asio/steady_timer.hpp>
 #include <asio/write.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -46,11 +49,16 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
  public:
   using route_type = typename decltype(Core::ws)::route;
 
+  // `address` is counted against server::websocket_max_per_ip (empty when that is not set).
   ws_connection(Core& core, asio::ip::tcp::socket socket, asio::any_io_executor strand, route_type route,
-                session who)
-      : core_(core), strand_(std::move(strand)), socket_(std::move(socket)), timer_(strand_), route_(route),
-        reader_(core.options.websocket_max_message_bytes), id_(core.app.bus().new_connection_id()),
-        buffer_(read_size), session_(std::move(who)) {
+                session who, std::string address, std::unique_ptr<ws_compressor> compressor = nullptr)
+      : core_(core), strand_(std::move(strand)), socket_(std::move(socket)), timer_(strand_),
+        deadline_timer_(strand_), route_(route), reader_(core.options.websocket_max_message_bytes),
+        id_(core.app.bus().new_connection_id()), buffer_(read_size), session_(std::move(who)),
+        address_(std::move(address)), awaiting_auth_(static_cast<bool>(core.options.authenticate_message)),
+        tokens_(core.options.websocket_max_messages_per_s), refilled_(coarse_now()), last_message_(refilled_),
+        compressor_(std::move(compressor)) {
+    reader_.allow_compressed(compressor_ != nullptr);
     ++core_.connections;
     ctx_.from = origin::websocket;
     ctx_.connection = this;
@@ -59,6 +67,7 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
   }
   ~ws_connection() override {
     core_.app.bus().unsubscribe_all(*this);
+    if (!address_.empty()) core_.release_address(address_);
     --core_.connections;
     core_.registry.remove(this);
   }
@@ -96,15 +105,23 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
   bool send(ws_opcode opcode, std::string_view payload) override {
     std::lock_guard lock(send_mutex_);
     if (!open_) return false;
+    bool compressed = false;
+    if (compressor_) {
+      deflated_.clear();
+      compressed = compressor_->deflate(payload, deflated_);
+      if (compressed) payload = deflated_;
+    }
     if (!queue_.empty() && queue_.size() + payload.size() > core_.options.max_send_queue_bytes) {
       fall_behind_locked();
       return false;
     }
-    append_ws_frame(queue_, opcode, payload);
+    append_ws_frame(queue_, opcode, payload, compressed);
+    if (deflated_.capacity() > (std::size_t{256} << 10)) std::string().swap(deflated_);
     post_flush_locked();
     return true;
   }
   bool send(std::string_view json_text) override { return send(ws_opcode::text, json_text); }
+  bool send_binary(std::string_view bytes) override { return send(ws_opcode::binary, bytes); }
 
   void close(std::uint16_t code, std::string_view reason) override {
     std::lock_guard lock(send_mutex_);
@@ -112,11 +129,16 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
   }
   void close() override { close(ws_close::normal, {}); }
   bool open() const override { return open_.load(std::memory_order_relaxed); }
-  bool wait_while_open(std::chrono::milliseconds duration) override {
+  bool wait_while_open(std::chrono::milliseconds duration, const std::atomic<bool>* stop) override {
     std::unique_lock lock(send_mutex_);
-    closed_.wait_for(lock, duration, [this] { return !open_; });
+    closed_.wait_for(lock, duration, [&] { return !open_ || (stop && *stop); });
     return open_;
   }
+  void wake_waiters() override {
+    std::lock_guard lock(send_mutex_);
+    closed_.notify_all();
+  }
+  ws_running_streams& running() override { return running_; }
   std::uint64_t id() const override { return id_; }
   result<void> subscribe(std::string_view channel) override {
     if (auto admitted = core_.app.admits(session_, channel); !admitted.ok()) return admitted;
@@ -179,21 +201,93 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
     return true;
   }
 
-  // The handler's connect, before the first message is read.
+  // The handler's connect, before the first message is read (or after the one that authenticated).
   void opened() {
     if (phase_ != phase::open) return;
+    if (awaiting_auth_) return arm_deadline(core_.options.websocket_auth_timeout_s * 1000);
     connected_ = true;
+    arm_deadline(core_.options.websocket_idle_timeout_s * 1000);
     const io_monitor::call_scope busy(core_.monitor);
     core_.ws.on_open(route_, *this, ctx_, reply_);
   }
 
+  // A compressed message, inflated in place of `message`; false when the connection fails on it.
+  bool inflate(ws_opcode opcode, std::string_view& message) {
+    bool too_big = false;
+    std::string why;
+    if (!compressor_->inflate(message, inflated_, core_.options.websocket_max_message_bytes, too_big, why)) {
+      close(too_big ? ws_close::message_too_big : ws_close::invalid_payload, why);
+      return false;
+    }
+    utf8_validator text;
+    if (opcode == ws_opcode::text && (!text.feed(inflated_) || !text.complete())) {
+      close(ws_close::invalid_payload, "a text message that is not UTF-8");
+      return false;
+    }
+    message = inflated_;
+    return true;
+  }
+
+  void authenticate_by(ws_opcode opcode, std::string_view message) {
+    std::string why;
+    bool accepted = false;
+    {
+      const io_monitor::call_scope busy(core_.monitor);
+      accepted = core_.ws.authenticate(core_.options.authenticate_message, opcode, message, session_, reply_, why);
+    }
+    send(ws_opcode::text, reply_);
+    if (!accepted) return close(ws_close::policy_violation, why);
+    awaiting_auth_ = false;
+    opened();
+  }
+
+  // server::websocket_max_messages_per_s as a bucket of a second's worth of messages.
+  bool within_rate() {
+    const int rate = core_.options.websocket_max_messages_per_s;
+    if (rate <= 0) return true;
+    const auto now = coarse_now();
+    tokens_ = std::min<double>(rate, tokens_ + std::chrono::duration<double>(now - refilled_).count() * rate);
+    refilled_ = now;
+    if (tokens_ < 1) return false;
+    tokens_ -= 1;
+    return true;
+  }
+
+  // ---- the auth and idle deadlines (on the strand) ----
+
+  void arm_deadline(int milliseconds) {
+    if (milliseconds <= 0 || phase_ != phase::open) return;
+    deadline_timer_.expires_after(std::chrono::milliseconds(milliseconds));
+    deadline_timer_.async_wait([self = this->shared_from_this()](std::error_code ec) {
+      if (!ec && self->phase_ == phase::open) self->deadline_passed();
+    });
+  }
+  void deadline_passed() {
+    if (awaiting_auth_)
+      return close(ws_close::policy_violation,
+                   "no {\"type\":\"auth\"} message within server::websocket_auth_timeout_s");
+    const auto idle = std::chrono::seconds(core_.options.websocket_idle_timeout_s);
+    const auto quiet = coarse_now() - last_message_;
+    if (quiet >= idle) return close(ws_close::normal, "idle: no message within server::websocket_idle_timeout_s");
+    arm_deadline(static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(idle - quiet).count()));
+  }
+
   void on_message() {
+    if (!open()) return;  // closing: what the client still sends is dropped
+    if (!within_rate())
+      return close(ws_close::policy_violation,
+                   "more than " + std::to_string(core_.options.websocket_max_messages_per_s) +
+                       " messages a second (server::websocket_max_messages_per_s)");
+    last_message_ = coarse_now();
     const ws_opcode opcode = reader_.opcode();
-    const std::string_view message = reader_.message();
+    std::string_view message = reader_.message();
+    if (reader_.compressed() && !inflate(opcode, message)) return;
+    if (awaiting_auth_) return authenticate_by(opcode, message);
     if (core_.ws.runs_long(route_, opcode, message)) return start_long_call(opcode, message);
     const io_monitor::call_scope busy(core_.monitor);
     core_.ws.on_message(route_, opcode, message, *this, ctx_, reply_);
     if (reply_.capacity() > (std::size_t{64} << 10)) std::string().swap(reply_);
+    if (inflated_.capacity() > (std::size_t{1} << 20)) std::string().swap(inflated_);
   }
 
   // A message that may run for long (a stream), on a thread of the stream pool, with copies of
@@ -347,6 +441,7 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
     }
     std::error_code ec;
     timer_.cancel();
+    deadline_timer_.cancel();
     socket_.close(ec);
     core_.registry.remove(this);
     core_.app.bus().unsubscribe_all(*this);
@@ -362,7 +457,8 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
   Core& core_;
   asio::any_io_executor strand_;
   asio::ip::tcp::socket socket_;
-  asio::steady_timer timer_;
+  asio::steady_timer timer_;           // heartbeat, then the close's linger
+  asio::steady_timer deadline_timer_;  // the first message's auth, then idleness
   route_type route_;
   ws_reader reader_;
   std::uint64_t id_;
@@ -374,14 +470,23 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
   bool reader_failed_ = false;
   bool connected_ = false;  // the handler's connect ran: its disconnect is due
   session session_;  // as it was at the handshake (authenticate and the session cookie)
+  std::string address_;
+  bool awaiting_auth_;  // server::authenticate_message is set and no message has passed it yet
+  double tokens_;       // messages the client may still send at once (websocket_max_messages_per_s)
+  std::chrono::steady_clock::time_point refilled_;
+  std::chrono::steady_clock::time_point last_message_;
+  std::unique_ptr<ws_compressor> compressor_;  // null unless the handshake agreed to one
+  std::string inflated_;                       // the message being handled, when it came compressed
   context ctx_;
   std::string reply_;
+  ws_running_streams running_;
 
   std::mutex send_mutex_;
   std::condition_variable closed_;
   std::atomic<bool> open_{true};
   std::string queue_;
   std::string sending_;
+  std::string deflated_;  // a message being compressed, under send_mutex_
   std::size_t close_at_ = 0;  // nonzero: the queue ends with a close frame
   bool close_queued_ = false;
   bool flush_posted_ = false;

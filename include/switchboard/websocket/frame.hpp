@@ -1,7 +1,8 @@
 #pragma once
 // WebSocket frames (RFC 6455 section 5), server side: a reader that takes a client's bytes as they
 // arrive and yields whole messages and control frames, and the head of the frames a server sends.
-// The reader enforces the rules a server must: client frames masked, no reserved bits or opcodes,
+// The reader enforces the rules a server must: client frames masked, no reserved bits (but RSV1 for a
+// negotiated compression) or opcodes,
 // control frames whole and at most 125 bytes, continuation only inside a message, text valid UTF-8
 // (checked as it arrives: a bad byte fails the connection before the frame is complete), close codes
 // and reasons valid, and a message limit checked from each frame's head, before its payload comes.
@@ -41,9 +42,11 @@ constexpr bool valid_on_wire(std::uint16_t code) {
 }
 }  // namespace ws_close
 
-// The head of an unmasked (server) frame: 2 to 10 bytes.
-inline void append_ws_frame_head(std::string& out, ws_opcode opcode, std::uint64_t size, bool fin = true) {
-  out += static_cast<char>((fin ? 0x80 : 0) | static_cast<int>(opcode));
+// The head of an unmasked (server) frame: 2 to 10 bytes. `compressed` sets RSV1, which
+// permessage-deflate gives to the first frame of a compressed message.
+inline void append_ws_frame_head(std::string& out, ws_opcode opcode, std::uint64_t size, bool fin = true,
+                                 bool compressed = false) {
+  out += static_cast<char>((fin ? 0x80 : 0) | (compressed ? 0x40 : 0) | static_cast<int>(opcode));
   if (size < 126) {
     out += static_cast<char>(size);
   } else if (size <= 0xFFFF) {
@@ -56,8 +59,8 @@ inline void append_ws_frame_head(std::string& out, ws_opcode opcode, std::uint64
   }
 }
 
-inline void append_ws_frame(std::string& out, ws_opcode opcode, std::string_view payload) {
-  append_ws_frame_head(out, opcode, payload.size());
+inline void append_ws_frame(std::string& out, ws_opcode opcode, std::string_view payload, bool compressed = false) {
+  append_ws_frame_head(out, opcode, payload.size(), true, compressed);
   out += payload;
 }
 
@@ -87,6 +90,12 @@ class ws_reader {
   };
 
   explicit ws_reader(std::size_t max_message_bytes = std::size_t{16} << 20) : max_message_(max_message_bytes) {}
+
+  // A compression was negotiated (permessage-deflate): RSV1 on a message's first frame marks it
+  // compressed. Such a message is yielded as it came (compressed() says so), its UTF-8 unchecked:
+  // the inflated text is the caller's to check.
+  void allow_compressed(bool allowed) { compression_ = allowed; }
+  bool compressed() const { return message_compressed_; }
 
   // Takes bytes from the front of `input` up to the next event. The views it yields stay valid
   // until the next call.
@@ -150,9 +159,13 @@ class ws_reader {
     const std::uint8_t b0 = head_[0], b1 = head_[1];
     fin_ = (b0 & 0x80) != 0;
     const int op = b0 & 0x0F;
-    if ((b0 & 0x70) != 0) return fail(ws_close::protocol_error, "reserved bits set without an extension that defines them");
     if (op != 0 && op != 1 && op != 2 && op != 8 && op != 9 && op != 10)
       return fail(ws_close::protocol_error, "reserved opcode");
+    rsv1_ = (b0 & 0x40) != 0;
+    if ((b0 & 0x30) != 0 || (rsv1_ && !compression_))
+      return fail(ws_close::protocol_error, "reserved bits set without an extension that defines them");
+    if (rsv1_ && (op == 0 || op >= 8))
+      return fail(ws_close::protocol_error, "RSV1 on a continuation or control frame");
     if ((b1 & 0x80) == 0) return fail(ws_close::protocol_error, "a client frame is not masked");
     opcode_ = static_cast<ws_opcode>(op);
     const std::size_t length_bytes = (b1 & 0x7F) == 126 ? 2 : (b1 & 0x7F) == 127 ? 8 : 0;
@@ -197,6 +210,7 @@ class ws_reader {
   void start_message() {
     in_message_ = true;
     message_opcode_ = opcode_;
+    message_compressed_ = rsv1_;
     if (message_.capacity() > kept_capacity) std::string().swap(message_);
     message_.clear();
     utf8_.reset();
@@ -216,7 +230,7 @@ class ws_reader {
     unmask(input.data(), to, take);
     input.remove_prefix(take);
     remaining_ -= take;
-    if (!control() && message_opcode_ == ws_opcode::text && !utf8_.feed({to, take}))
+    if (!control() && message_opcode_ == ws_opcode::text && !message_compressed_ && !utf8_.feed({to, take}))
       fail(ws_close::invalid_payload, "a text message that is not UTF-8");
   }
 
@@ -246,7 +260,7 @@ class ws_reader {
       default: break;
     }
     if (!fin_) return event::need_more;
-    if (message_opcode_ == ws_opcode::text && !utf8_.complete()) {
+    if (message_opcode_ == ws_opcode::text && !message_compressed_ && !utf8_.complete()) {
       fail(ws_close::invalid_payload, "a text message that ends inside a character");
       return event::failed;
     }
@@ -287,6 +301,9 @@ class ws_reader {
   std::size_t head_filled_ = 0;
   std::size_t head_size_ = 2;
   bool fin_ = false;
+  bool rsv1_ = false;
+  bool compression_ = false;
+  bool message_compressed_ = false;
   ws_opcode opcode_ = ws_opcode::continuation;
   std::uint64_t remaining_ = 0;
   std::array<unsigned char, 4> mask_{};

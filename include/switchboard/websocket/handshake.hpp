@@ -114,13 +114,30 @@ inline void append_ws_accept(std::string_view key, std::string& out) {
 }
 
 // "HTTP/1.1 101 Switching Protocols" with the accept key and the chosen subprotocol.
-inline void append_ws_accepted(const ws_handshake& handshake, std::string& out) {
+// Every Sec-WebSocket-Extensions offer of the handshake, in order, comma-separated.
+inline std::string ws_extension_offers(const http_request_head& head) {
+  std::string offers;
+  detail::any_list_element(head.fields, "Sec-WebSocket-Extensions", [&](std::string_view offer) {
+    if (!offers.empty()) offers += ", ";
+    offers += offer;
+    return false;
+  });
+  return offers;
+}
+
+// `extensions`: the Sec-WebSocket-Extensions answer (empty: none was accepted).
+inline void append_ws_accepted(const ws_handshake& handshake, std::string& out, std::string_view extensions = {}) {
   out += "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ";
   append_ws_accept(handshake.key, out);
   out += "\r\n";
   if (!handshake.protocol.empty()) {
     out += "Sec-WebSocket-Protocol: ";
     out += handshake.protocol;
+    out += "\r\n";
+  }
+  if (!extensions.empty()) {
+    out += "Sec-WebSocket-Extensions: ";
+    out += extensions;
     out += "\r\n";
   }
   out += "\r\n";
