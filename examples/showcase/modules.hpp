@@ -300,9 +300,23 @@ class chat_roster {
   std::vector<std::pair<std::uint64_t, std::string>> people_;
 };
 
+// The room followed over SSE (/sse/chat/feed?count=N): its next `count` events, as they happen.
+inline sb::result<void> chat_feed(int count, sb::bus& bus, sb::stream<sb::json::raw_string> out) {
+  if (count < 1 || count > 1000) return sb::invalid_argument("count must be between 1 and 1000");
+  sb::inbox events(bus, "public_room");
+  for (int seen = 0; seen < count && out.open();) {
+    auto event = events.next(std::chrono::milliseconds(500));
+    if (!event) continue;
+    if (!out.emit({std::move(event->json)})) break;
+    ++seen;
+  }
+  return {};
+}
+
 struct public_room_handler;
 struct chat {
   sb::ws<public_room_handler> public_room;
+  sb::fn<&showcase::chat_feed, sb::args{"count"}> feed;
   std::shared_ptr<chat_roster> roster = std::make_shared<chat_roster>();
 
   static constexpr std::string_view room = "public_room";

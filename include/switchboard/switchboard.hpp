@@ -7,6 +7,7 @@
 #include <switchboard/result.hpp>
 #include <switchboard/bus.hpp>
 #include <switchboard/local_bus.hpp>
+#include <switchboard/inbox.hpp>
 #include <switchboard/context.hpp>
 #include <switchboard/stream.hpp>
 #include <switchboard/task.hpp>

@@ -125,3 +125,32 @@ test('a path without a WebSocket is refused (404)', async () => {
     () => assert.fail('upgraded'), (e) => e);
   assert.match(String(refused.message), /404/);
 });
+
+test('an SSE stream follows the room through the bus', async () => {
+  const ws = await openSocket(room);
+  await ws.next();
+  const res = await fetch(`${base}/sse/chat/feed?count=1000`);
+  assert.equal(res.status, 200);
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  const seen = () => (text.match(/"event":"new_message"/g) || []).length;
+  // The stream subscribes when it starts, a moment after its head: say things until two arrive.
+  const deadline = Date.now() + 20000;
+  let said = 0;
+  let pending = null;  // a read not yet answered is kept, not dropped: its chunk is still to come
+  while (seen() < 2 && Date.now() < deadline) {
+    say(ws, `line ${++said}`);
+    pending ??= reader.read();
+    const chunk = await Promise.race([pending, new Promise((r) => setTimeout(() => r(null), 200))]);
+    if (!chunk) continue;
+    pending = null;
+    if (chunk.done) break;
+    text += decoder.decode(chunk.value, { stream: true });
+  }
+  assert.ok(seen() >= 2, text);
+  assert.match(text, /data: \{"event":"new_message","data":\{"user":"guest-\d+","text":"line \d+"\}\}/);
+  await reader.cancel();  // the client leaves; the stream notices and ends
+  ws.close();
+  await ws.closed;
+});

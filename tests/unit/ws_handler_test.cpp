@@ -1,6 +1,7 @@
-// The bus and WebSocket handler modules, without a socket: ws_api's handler routes driven by a
+// The bus, sb::inbox and WebSocket handler modules, without a socket: ws_api's handler routes driven by a
 // recording connection.
 #include <switchboard/app.hpp>
+#include <switchboard/inbox.hpp>
 #include <switchboard/protocol/ws_api.hpp>
 
 #include <gtest/gtest.h>
@@ -105,6 +106,45 @@ TEST(LocalBus, PublishersAndSubscribersOnManyThreads) {
   done = true;
   churn.join();
   EXPECT_EQ(stays.n.load(), 10000);
+}
+
+TEST(Inbox, TakesWhatWasPublishedInOrderAndWaitsForMore) {
+  sb::local_bus bus;
+  sb::inbox box(bus, "news");
+  EXPECT_FALSE(box.next(std::chrono::milliseconds(10)));  // nothing yet: a timeout
+  bus.publish("news", "1");
+  bus.publish("news", "2");
+  EXPECT_EQ(box.next(std::chrono::milliseconds(0))->json, "1");
+  EXPECT_EQ(box.next(std::chrono::milliseconds(0))->json, "2");
+  std::thread later([&] { bus.publish("news", "3"); });
+  const auto third = box.next(std::chrono::seconds(20));  // woken by the delivery, not the timeout
+  later.join();
+  ASSERT_TRUE(third);
+  EXPECT_EQ(third->channel, "news");
+  EXPECT_EQ(third->json, "3");
+}
+
+TEST(Inbox, IsBoundedAndCountsWhatItDropped) {
+  sb::local_bus bus;
+  sb::inbox box(bus, "flood", 3);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(bus.publish("flood", std::to_string(i)), 1u);
+  EXPECT_EQ(box.dropped(), 7u);
+  EXPECT_EQ(box.next(std::chrono::milliseconds(0))->json, "0");
+}
+
+TEST(Inbox, TheTakerMayUseTheBusAndItLeavesWhenDestroyed) {
+  sb::local_bus bus;
+  {
+    sb::inbox box(bus, "a");
+    bus.publish("a", "x");
+    ASSERT_TRUE(box.next(std::chrono::milliseconds(0)));
+    box.subscribe("b");  // from the taker: no lock of the bus is held here
+    bus.publish("b", "y");
+    EXPECT_EQ(box.next(std::chrono::milliseconds(0))->channel, "b");
+    box.unsubscribe("a");
+    EXPECT_EQ(bus.publish("a", "z"), 0u);
+  }
+  EXPECT_EQ(bus.subscribers("b"), 0u);
 }
 
 // ---- handler modules ----
