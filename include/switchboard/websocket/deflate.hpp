@@ -9,6 +9,7 @@
 // context is taken over: about 2^(bits+2) + 2^(mem_level+9) bytes to deflate (256 KiB at the
 // defaults), 2^bits + 7 KB to inflate.
 
+#include <switchboard/http/request_parser.hpp>  // trim_whitespace
 #include <switchboard/websocket/compression.hpp>
 
 #include <zlib.h>
@@ -32,12 +33,6 @@ struct permessage_deflate_options {
 
 namespace detail {
 
-inline std::string_view trim_space(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // What one offer asks for; nullopt when the server cannot honour it.
 struct deflate_agreement {
   bool server_no_context_takeover = false;
@@ -60,17 +55,17 @@ inline std::optional<int> window_bits(std::string_view value) {
 // One offer: "permessage-deflate; param[=value]; ...".
 inline std::optional<deflate_agreement> read_deflate_offer(std::string_view offer) {
   std::size_t semicolon = offer.find(';');
-  if (trim_space(offer.substr(0, semicolon)) != "permessage-deflate") return std::nullopt;
+  if (trim_whitespace(offer.substr(0, semicolon)) != "permessage-deflate") return std::nullopt;
   deflate_agreement agreed;
   bool seen[4] = {false, false, false, false};
   while (semicolon != std::string_view::npos) {
     offer.remove_prefix(semicolon + 1);
     semicolon = offer.find(';');
-    const std::string_view param = trim_space(offer.substr(0, semicolon));
+    const std::string_view param = trim_whitespace(offer.substr(0, semicolon));
     const std::size_t equals = param.find('=');
-    const std::string_view name = trim_space(param.substr(0, equals));
+    const std::string_view name = trim_whitespace(param.substr(0, equals));
     const bool valued = equals != std::string_view::npos;
-    const std::string_view value = valued ? trim_space(param.substr(equals + 1)) : std::string_view{};
+    const std::string_view value = valued ? trim_whitespace(param.substr(equals + 1)) : std::string_view{};
     int which = -1;
     if (name == "server_no_context_takeover" && !valued) {
       which = 0;
