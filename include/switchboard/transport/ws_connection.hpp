@@ -90,7 +90,7 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
       self->beat_after(self->core_.options.websocket_ping_s * 1000);
       self->opened();
       std::string_view input(early);
-      if (!self->feed(input)) return;
+      if (!self->feed_then_flush(input)) return;
       self->read();
     });
   }
@@ -164,8 +164,30 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
       if (ec) return self->terminate();
       self->client_alive();
       std::string_view input(self->buffer_.data(), n);
-      if (self->feed(input)) self->read();
+      if (self->feed_then_flush(input)) self->read();
     });
+  }
+
+  // What the messages of one read answer goes out in one write, started here rather than posted:
+  // a post per read would wake another I/O thread to take it (a futex call per read, measured).
+  bool feed_then_flush(std::string_view& input) {
+    {
+      std::lock_guard lock(send_mutex_);
+      feeding_ = true;
+    }
+    bool more = false;
+    {
+      const io_monitor::call_scope busy(core_.monitor);  // per read, not per message: its atomics are shared
+      more = feed(input);
+    }
+    bool queued = false;
+    {
+      std::lock_guard lock(send_mutex_);
+      feeding_ = false;
+      queued = flush_posted_;
+    }
+    if (queued) flush();
+    return more;
   }
 
   // False when the connection is done reading. Once the client's close came, or a frame broke the
@@ -284,8 +306,7 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
     if (reader_.compressed() && !inflate(opcode, message)) return;
     if (awaiting_auth_) return authenticate_by(opcode, message);
     if (core_.ws.runs_long(route_, opcode, message)) return start_long_call(opcode, message);
-    const io_monitor::call_scope busy(core_.monitor);
-    core_.ws.on_message(route_, opcode, message, *this, ctx_, reply_);
+    core_.ws.on_message(route_, opcode, message, *this, ctx_, reply_);  // under feed_then_flush's call_scope
     if (reply_.capacity() > (std::size_t{64} << 10)) std::string().swap(reply_);
     if (inflated_.capacity() > (std::size_t{1} << 20)) std::string().swap(inflated_);
   }
@@ -330,6 +351,7 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
   void post_flush_locked() {
     if (flush_posted_) return;
     flush_posted_ = true;
+    if (feeding_) return;  // the strand flushes when the read's messages are done
     asio::post(strand_, [self = this->shared_from_this()] { self->flush(); });
   }
 
@@ -490,6 +512,7 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
   std::size_t close_at_ = 0;  // nonzero: the queue ends with a close frame
   bool close_queued_ = false;
   bool flush_posted_ = false;
+  bool feeding_ = false;  // the strand is in feed_then_flush, which flushes at its end
   bool writing_ = false;
 };
 
