@@ -4156,6 +4156,8 @@ class connection {
   // admits this connection's session, for names starting "private-".
   virtual result<void> subscribe(std::string_view channel) = 0;
   virtual void unsubscribe(std::string_view channel) = 0;
+  // The subprotocol the handshake chose from server::websocket_subprotocols; empty when none.
+  virtual std::string_view subprotocol() const { return {}; }
 };
 
 // The message a WebSocket handler's generic `message` function received, as it came.
@@ -10549,6 +10551,15 @@ inline bool is_ws_upgrade(const http_request_head& head) {
 // would otherwise act with the user's cookies (cross-site WebSocket hijacking). Clients that send
 // no Origin, which are not browsers, are not asked. `protocols`: the subprotocols offered, the
 // server's choice first.
+namespace detail {
+template <class Name>
+std::string_view first_offered(const http_request_head& head, std::span<const Name> ours) {
+  for (const Name& protocol : ours)
+    if (has_token(head.fields, "Sec-WebSocket-Protocol", protocol)) return protocol;
+  return {};
+}
+}  // namespace detail
+
 inline ws_handshake ws_check_handshake(const http_request_head& head, std::span<const std::string> origins = {},
                                        std::span<const std::string_view> protocols = {}) {
   ws_handshake out;
@@ -10573,12 +10584,14 @@ inline ws_handshake ws_check_handshake(const http_request_head& head, std::span<
     if (origins.empty()) allowed = detail::equals_ignoring_case(detail::origin_authority(origin), head.host);
     if (!allowed) return refuse(403, "this page's origin may not open a WebSocket here (the allowed origins)");
   }
-  for (const std::string_view ours : protocols) {
-    if (detail::has_token(head.fields, "Sec-WebSocket-Protocol", ours)) {
-      out.protocol = ours;
-      break;
-    }
-  }
+  out.protocol = detail::first_offered(head, protocols);
+  return out;
+}
+// The same with the subprotocols as strings (server::websocket_subprotocols): the choice views them.
+inline ws_handshake ws_check_handshake(const http_request_head& head, std::span<const std::string> origins,
+                                       std::span<const std::string> protocols) {
+  ws_handshake out = ws_check_handshake(head, origins);
+  if (out.status == 0) out.protocol = detail::first_offered(head, protocols);
   return out;
 }
 
@@ -11876,13 +11889,14 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
 
   // `address` is counted against server::websocket_max_per_ip (empty when that is not set).
   ws_connection(Core& core, asio::ip::tcp::socket socket, asio::any_io_executor strand, route_type route,
-                session who, std::string address, std::unique_ptr<ws_compressor> compressor = nullptr)
+                session who, std::string address, std::unique_ptr<ws_compressor> compressor = nullptr,
+                std::string_view subprotocol = {})
       : core_(core), strand_(std::move(strand)), socket_(std::move(socket)), timer_(strand_),
         deadline_timer_(strand_), route_(route), reader_(core.options.websocket_max_message_bytes),
         id_(core.app.bus().new_connection_id()), buffer_(read_size), session_(std::move(who)),
         address_(std::move(address)), awaiting_auth_(static_cast<bool>(core.options.authenticate_message)),
         tokens_(core.options.websocket_max_messages_per_s), refilled_(coarse_now()), last_message_(refilled_),
-        compressor_(std::move(compressor)) {
+        compressor_(std::move(compressor)), subprotocol_(subprotocol) {
     reader_.allow_compressed(compressor_ != nullptr);
     ++core_.connections;
     ctx_.from = origin::websocket;
@@ -11965,6 +11979,7 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
   }
   ws_running_streams& running() override { return running_; }
   std::uint64_t id() const override { return id_; }
+  std::string_view subprotocol() const override { return subprotocol_; }
   result<void> subscribe(std::string_view channel) override {
     if (auto admitted = core_.app.admits(session_, channel); !admitted.ok()) return admitted;
     if (!open()) return unavailable("the connection is closing");
@@ -12323,6 +12338,7 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
   std::chrono::steady_clock::time_point refilled_;
   std::chrono::steady_clock::time_point last_message_;
   std::unique_ptr<ws_compressor> compressor_;  // null unless the handshake agreed to one
+  std::string_view subprotocol_;               // one of server::websocket_subprotocols, or empty
   std::string inflated_;                       // the message being handled, when it came compressed
   context ctx_;
   std::string reply_;
@@ -12421,6 +12437,10 @@ struct server {
   int websocket_auth_timeout_s = 10;
   // A handler's path ("/ws/<module>/<member>") that also serves every path no other route serves.
   std::string websocket_default_route;
+  // Subprotocols the server speaks, its preference first: the first of them the client offers is
+  // answered in Sec-WebSocket-Protocol and seen by handlers as sb::connection::subprotocol(). A client
+  // that offers none of them is still accepted, without one (RFC 6455 4.2.2); it may then give up.
+  std::vector<std::string> websocket_subprotocols;
   // Message compression, off when null: sb::permessage_deflate() from <switchboard/websocket/deflate.hpp>
   // (which needs zlib).
   std::shared_ptr<const ws_compression> websocket_compression;
@@ -12650,7 +12670,8 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
     if (!route)
       return refuse(404, "no WebSocket is served at " + std::string(head_.path.substr(0, 256)) +
                              " (WebSocket paths: " + core_.ws.paths() + ")");
-    const ws_handshake handshake = ws_check_handshake(head_, core_.options.cors_origins);
+    const ws_handshake handshake =
+        ws_check_handshake(head_, core_.options.cors_origins, core_.options.websocket_subprotocols);
     if (handshake.status != 0) {
       out_.clear();
       detail::refuse(out_, handshake.status, handshake.reason);
@@ -12674,6 +12695,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
       upgrade_compressor_ = core_.options.websocket_compression->accept(ws_extension_offers(head_), extension);
     append_ws_accepted(handshake, upgrade_answer_, extension);
     upgrade_route_ = route;
+    upgrade_protocol_ = handshake.protocol;  // one of the server's own strings
     if (!reading_) return hand_over();
     // A read from an earlier request's call is pending: what it brings belongs to the WebSocket.
     phase_ = phase::upgrading;
@@ -12684,7 +12706,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
     const std::string_view early(buffer_.data() + begin_, end_ - begin_);
     auto ws = std::make_shared<ws_connection<core_type>>(core_, std::move(socket_), strand_, upgrade_route_,
                                                          std::move(upgrade_session_), std::exchange(upgrade_address_, {}),
-                                                         std::move(upgrade_compressor_));
+                                                         std::move(upgrade_compressor_), upgrade_protocol_);
     ws->start(upgrade_answer_, early);
     phase_ = phase::closed;  // the socket is gone; this object ends with its last handler
     disarm();
@@ -13163,6 +13185,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   session upgrade_session_;  // what authenticate and the session cookie made of the handshake
   std::string upgrade_address_;  // counted against websocket_max_per_ip, when that is set
   std::unique_ptr<ws_compressor> upgrade_compressor_;  // what the handshake agreed to, if anything
+  std::string_view upgrade_protocol_;                  // the subprotocol the handshake chose, if any
   int batched_ = 0;
 
   stream_writer stream_output_{*this};

@@ -1,7 +1,7 @@
 // A WebSocket echo server: every text or binary message comes back unchanged, at any path. What the
 // Autobahn|Testsuite fuzzing client drives (cases 1 to 10: framing, pings, fragmentation, UTF-8,
 // close handling, limits; 12 and 13 with --compress: permessage-deflate).
-//   ws_echo [--host H] [--port P] [--compress]
+//   ws_echo [--host H] [--port P] [--compress] [--subprotocol NAME]...  (each NAME offered, the first preferred)
 #include <switchboard/switchboard.hpp>
 #include <switchboard/websocket/deflate.hpp>  // only for --compress; needs zlib
 
@@ -36,8 +36,9 @@ int main(int argc, char** argv) {
     if (arg == "--port" && i + 1 < argc) server.port = std::atoi(argv[++i]);
     else if (arg == "--host" && i + 1 < argc) server.host = argv[++i];
     else if (arg == "--compress") server.websocket_compression = sb::permessage_deflate();
+    else if (arg == "--subprotocol" && i + 1 < argc) server.websocket_subprotocols.emplace_back(argv[++i]);
     else {
-      std::fprintf(stderr, "usage: %s [--host H] [--port P] [--compress]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--host H] [--port P] [--compress] [--subprotocol NAME]...\n", argv[0]);
       return 2;
     }
   }

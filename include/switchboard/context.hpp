@@ -91,6 +91,8 @@ class connection {
   // admits this connection's session, for names starting "private-".
   virtual result<void> subscribe(std::string_view channel) = 0;
   virtual void unsubscribe(std::string_view channel) = 0;
+  // The subprotocol the handshake chose from server::websocket_subprotocols; empty when none.
+  virtual std::string_view subprotocol() const { return {}; }
 };
 
 // The message a WebSocket handler's generic `message` function received, as it came.

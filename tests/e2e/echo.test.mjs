@@ -1,5 +1,6 @@
 // examples/ws_echo with the npm `ws` client: text and binary come back unchanged at any path, up to
-// 16 MiB, whatever the fragmentation, and with --compress compressed (permessage-deflate).
+// 16 MiB, whatever the fragmentation, with --compress compressed (permessage-deflate), and with
+// --subprotocol the subprotocol negotiated.
 // usage: node --test echo.test.mjs   (WS_ECHO=path/to/ws_echo)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -74,4 +75,24 @@ test('without --compress, an offer of compression is declined', async () => {
   assert.deepEqual(await echoed(ws, '[1]'), [1]);
   ws.close();
   await ws.closed;
+});
+
+test('with --subprotocol, the server picks its first choice among those the client offers', async () => {
+  const { server: picking, port: pickingPort } =
+    await startShowcase(['--subprotocol', 'echo.v2', '--subprotocol', 'echo.v1'], process.env.WS_ECHO);
+  try {
+    const ws = await openSocket(`ws://127.0.0.1:${pickingPort}/any`, { protocols: ['echo.v1', 'echo.v2'] });
+    assert.equal(ws.protocol, 'echo.v2');
+    assert.deepEqual(await echoed(ws, JSON.stringify({ v: 2 })), { v: 2 });
+    ws.close();
+    await ws.closed;
+    const older = await openSocket(`ws://127.0.0.1:${pickingPort}/any`, { protocols: ['echo.v1'] });
+    assert.equal(older.protocol, 'echo.v1');
+    older.close();
+    await older.closed;
+    // None in common: the server accepts without one, and this client (as browsers do) gives up.
+    await assert.rejects(openSocket(`ws://127.0.0.1:${pickingPort}/any`, { protocols: ['mqtt'] }), /subprotocol/);
+  } finally {
+    assert.equal(await stopShowcase(picking), 0);
+  }
 });

@@ -32,7 +32,8 @@ export function stopShowcase(server) {
 // An open WebSocket whose messages are read in order with next() (a timeout on each; JSON parsed,
 // binary as it came) and whose end is the promise `closed` ({code, reason}).
 export async function openSocket(url, options = {}) {
-  const ws = new WebSocket(url, options);
+  const { protocols, ...rest } = options;
+  const ws = protocols ? new WebSocket(url, protocols, rest) : new WebSocket(url, rest);
   const queue = [];
   const waiting = [];
   ws.on('message', (data, binary) => {

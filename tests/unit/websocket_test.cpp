@@ -85,16 +85,18 @@ std::string handshake_head(std::string_view extra, std::string_view first_line =
 }
 
 checked check(const std::string& text, std::vector<std::string> origins = {},
-              std::vector<std::string_view> protocols = {}) {
+              std::vector<std::string> protocols = {}) {
   static std::string kept;  // the head's views point into it
+  static std::vector<std::string> kept_protocols;  // and the chosen subprotocol's into these
   kept = text;
+  kept_protocols = std::move(protocols);
   sb::http_request_parser parser;
   sb::http_request_head head;
   checked out;
   out.parsed = parser.parse(kept, head, storage);
   if (out.parsed != sb::http_request_parser::result::complete) return out;
   out.upgrade = sb::is_ws_upgrade(head);
-  out.handshake = sb::ws_check_handshake(head, origins, protocols);
+  out.handshake = sb::ws_check_handshake(head, origins, kept_protocols);
   return out;
 }
 
@@ -163,6 +165,13 @@ TEST(WebSocketHandshake, SubprotocolIsTheServersFirstChoiceAmongTheOffered) {
   sb::append_ws_accepted(c.handshake, answer);
   EXPECT_NE(answer.find("\r\nSec-WebSocket-Protocol: jsonrpc\r\n"), std::string::npos);
   EXPECT_EQ(check(handshake_head("Sec-WebSocket-Protocol: other\r\n"), {}, {"jsonrpc"}).handshake.protocol, "");
+  // The same with the names as views, as code using websocket/handshake.hpp alone may hold them.
+  std::string text = handshake_head("Sec-WebSocket-Protocol: chat, jsonrpc\r\n");
+  sb::http_request_parser parser;
+  sb::http_request_head head;
+  ASSERT_EQ(parser.parse(text, head, storage), sb::http_request_parser::result::complete);
+  const std::string_view views[] = {"jsonrpc", "chat"};
+  EXPECT_EQ(sb::ws_check_handshake(head, {}, views).protocol, "jsonrpc");
 }
 
 // ---- UTF-8 ----

@@ -4,7 +4,8 @@
 //               [--max-connections N] [--max-send-queue N] [--max-body N] [--io-threads N]
 //               [--max-sse-streams N] [--sse-heartbeat-s N] [--ws-max-message N] [--ws-ping-s N]
 //               [--ws-pong-timeout-s N] [--ws-rate N] [--ws-idle-s N] [--ws-per-ip N]
-//               [--ws-auth-message TOKEN] [--ws-auth-timeout-s N] [--ws-compress] [--auth-token T]
+//               [--ws-auth-message TOKEN] [--ws-auth-timeout-s N] [--ws-compress] [--ws-subprotocols A,B]
+//               [--auth-token T]
 //               [--httplib]
 #include <switchboard/switchboard.hpp>
 #include <switchboard/websocket/deflate.hpp>
@@ -68,6 +69,12 @@ struct stream_counts {
 };
 inline stream_counts streams() { return {open_streams.load(), finished_streams.load()}; }
 
+// /ws/probe/who: {"event":"subprotocol"} answers what the handshake chose.
+inline std::string chosen_subprotocol(const sb::connection& c) { return std::string(c.subprotocol()); }
+struct who_handler {
+  sb::fn<&wire::chosen_subprotocol> subprotocol;
+};
+
 struct tools {
   sb::fn<&wire::add, sb::args{"a", "b"}> add;
   sb::fn<&wire::echo, sb::args{"text"}, sb::post> echo;
@@ -78,6 +85,7 @@ struct probe {
   sb::fn<&wire::idle, sb::args{"wait_ms"}> idle;
   sb::fn<&wire::waiting, sb::args{"wait_ms"}> waiting;
   sb::fn<&wire::streams> streams;
+  sb::ws<who_handler> who;
 };
 
 }  // namespace wire
@@ -108,6 +116,13 @@ int main(int argc, char** argv) {
     else if (arg == "--ws-per-ip") server.websocket_max_per_ip = static_cast<std::size_t>(next());
     else if (arg == "--ws-auth-timeout-s") server.websocket_auth_timeout_s = next();
     else if (arg == "--ws-compress") server.websocket_compression = sb::permessage_deflate();
+    else if (arg == "--ws-subprotocols" && i + 1 < argc) {  // comma-separated, the server's preference first
+      for (std::string_view list = argv[++i]; !list.empty();) {
+        const auto comma = list.find(',');
+        server.websocket_subprotocols.emplace_back(list.substr(0, comma));
+        list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+      }
+    }
     else if (arg == "--ws-auth-message" && i + 1 < argc) {
       server.authenticate_message = [token = std::string(argv[++i])](std::string_view given, sb::session& s) -> sb::result<void> {
         if (given != token) return sb::unauthorized("wrong token");

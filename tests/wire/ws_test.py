@@ -575,5 +575,25 @@ check("deflate: an offer it cannot keep is declined", declined.status == 101
       and b"Sec-WebSocket-Extensions" not in declined.head, declined.head)
 check("deflate: server exits 0", s.stop() == 0)
 
+# ---- subprotocols --------------------------------------------------------------------------------
+s = Server("--ws-subprotocols", "chat.v2,chat.v1")
+c = Client(s.port, "/ws/probe/who", extra=b"Sec-WebSocket-Protocol: chat.v1, chat.v2\r\n")
+check("subprotocol: the server's first choice among the offered", c.status == 101
+      and b"\r\nSec-WebSocket-Protocol: chat.v2\r\n" in c.head, c.head)
+c.text({"event": "subprotocol"})
+answer = c.message()
+check("subprotocol: a handler sees it", answer == {"event": "subprotocol", "data": "chat.v2"}, answer)
+c = Client(s.port, "/ws/probe/who", extra=b"Sec-WebSocket-Protocol: other\r\nSec-WebSocket-Protocol: chat.v1\r\n")
+check("subprotocol: offers over several header lines count", b"Sec-WebSocket-Protocol: chat.v1\r\n" in c.head, c.head)
+c = Client(s.port, "/ws/probe/who", extra=b"Sec-WebSocket-Protocol: mqtt\r\n")
+check("subprotocol: none in common: accepted without one", c.status == 101
+      and b"Sec-WebSocket-Protocol" not in c.head, c.head)
+c.text({"event": "subprotocol"})
+answer = c.message()
+check("subprotocol: and the handler sees none", answer == {"event": "subprotocol", "data": ""}, answer)
+c = Client(s.port, "/ws/probe/who")
+check("subprotocol: none offered: none answered", c.status == 101 and b"Sec-WebSocket-Protocol" not in c.head, c.head)
+check("subprotocol: server exits 0", s.stop() == 0)
+
 print(f"ws_test: {passes} passed, {len(failures)} failed")
 sys.exit(1 if failures else 0)

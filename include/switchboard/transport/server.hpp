@@ -95,6 +95,10 @@ struct server {
   int websocket_auth_timeout_s = 10;
   // A handler's path ("/ws/<module>/<member>") that also serves every path no other route serves.
   std::string websocket_default_route;
+  // Subprotocols the server speaks, its preference first: the first of them the client offers is
+  // answered in Sec-WebSocket-Protocol and seen by handlers as sb::connection::subprotocol(). A client
+  // that offers none of them is still accepted, without one (RFC 6455 4.2.2); it may then give up.
+  std::vector<std::string> websocket_subprotocols;
   // Message compression, off when null: sb::permessage_deflate() from <switchboard/websocket/deflate.hpp>
   // (which needs zlib).
   std::shared_ptr<const ws_compression> websocket_compression;
@@ -324,7 +328,8 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
     if (!route)
       return refuse(404, "no WebSocket is served at " + std::string(head_.path.substr(0, 256)) +
                              " (WebSocket paths: " + core_.ws.paths() + ")");
-    const ws_handshake handshake = ws_check_handshake(head_, core_.options.cors_origins);
+    const ws_handshake handshake =
+        ws_check_handshake(head_, core_.options.cors_origins, core_.options.websocket_subprotocols);
     if (handshake.status != 0) {
       out_.clear();
       detail::refuse(out_, handshake.status, handshake.reason);
@@ -348,6 +353,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
       upgrade_compressor_ = core_.options.websocket_compression->accept(ws_extension_offers(head_), extension);
     append_ws_accepted(handshake, upgrade_answer_, extension);
     upgrade_route_ = route;
+    upgrade_protocol_ = handshake.protocol;  // one of the server's own strings
     if (!reading_) return hand_over();
     // A read from an earlier request's call is pending: what it brings belongs to the WebSocket.
     phase_ = phase::upgrading;
@@ -358,7 +364,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
     const std::string_view early(buffer_.data() + begin_, end_ - begin_);
     auto ws = std::make_shared<ws_connection<core_type>>(core_, std::move(socket_), strand_, upgrade_route_,
                                                          std::move(upgrade_session_), std::exchange(upgrade_address_, {}),
-                                                         std::move(upgrade_compressor_));
+                                                         std::move(upgrade_compressor_), upgrade_protocol_);
     ws->start(upgrade_answer_, early);
     phase_ = phase::closed;  // the socket is gone; this object ends with its last handler
     disarm();
@@ -837,6 +843,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   session upgrade_session_;  // what authenticate and the session cookie made of the handshake
   std::string upgrade_address_;  // counted against websocket_max_per_ip, when that is set
   std::unique_ptr<ws_compressor> upgrade_compressor_;  // what the handshake agreed to, if anything
+  std::string_view upgrade_protocol_;                  // the subprotocol the handshake chose, if any
   int batched_ = 0;
 
   stream_writer stream_output_{*this};

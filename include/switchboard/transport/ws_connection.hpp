@@ -51,13 +51,14 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
 
   // `address` is counted against server::websocket_max_per_ip (empty when that is not set).
   ws_connection(Core& core, asio::ip::tcp::socket socket, asio::any_io_executor strand, route_type route,
-                session who, std::string address, std::unique_ptr<ws_compressor> compressor = nullptr)
+                session who, std::string address, std::unique_ptr<ws_compressor> compressor = nullptr,
+                std::string_view subprotocol = {})
       : core_(core), strand_(std::move(strand)), socket_(std::move(socket)), timer_(strand_),
         deadline_timer_(strand_), route_(route), reader_(core.options.websocket_max_message_bytes),
         id_(core.app.bus().new_connection_id()), buffer_(read_size), session_(std::move(who)),
         address_(std::move(address)), awaiting_auth_(static_cast<bool>(core.options.authenticate_message)),
         tokens_(core.options.websocket_max_messages_per_s), refilled_(coarse_now()), last_message_(refilled_),
-        compressor_(std::move(compressor)) {
+        compressor_(std::move(compressor)), subprotocol_(subprotocol) {
     reader_.allow_compressed(compressor_ != nullptr);
     ++core_.connections;
     ctx_.from = origin::websocket;
@@ -140,6 +141,7 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
   }
   ws_running_streams& running() override { return running_; }
   std::uint64_t id() const override { return id_; }
+  std::string_view subprotocol() const override { return subprotocol_; }
   result<void> subscribe(std::string_view channel) override {
     if (auto admitted = core_.app.admits(session_, channel); !admitted.ok()) return admitted;
     if (!open()) return unavailable("the connection is closing");
@@ -498,6 +500,7 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
   std::chrono::steady_clock::time_point refilled_;
   std::chrono::steady_clock::time_point last_message_;
   std::unique_ptr<ws_compressor> compressor_;  // null unless the handshake agreed to one
+  std::string_view subprotocol_;               // one of server::websocket_subprotocols, or empty
   std::string inflated_;                       // the message being handled, when it came compressed
   context ctx_;
   std::string reply_;

@@ -71,6 +71,15 @@ inline bool is_ws_upgrade(const http_request_head& head) {
 // would otherwise act with the user's cookies (cross-site WebSocket hijacking). Clients that send
 // no Origin, which are not browsers, are not asked. `protocols`: the subprotocols offered, the
 // server's choice first.
+namespace detail {
+template <class Name>
+std::string_view first_offered(const http_request_head& head, std::span<const Name> ours) {
+  for (const Name& protocol : ours)
+    if (has_token(head.fields, "Sec-WebSocket-Protocol", protocol)) return protocol;
+  return {};
+}
+}  // namespace detail
+
 inline ws_handshake ws_check_handshake(const http_request_head& head, std::span<const std::string> origins = {},
                                        std::span<const std::string_view> protocols = {}) {
   ws_handshake out;
@@ -95,12 +104,14 @@ inline ws_handshake ws_check_handshake(const http_request_head& head, std::span<
     if (origins.empty()) allowed = detail::equals_ignoring_case(detail::origin_authority(origin), head.host);
     if (!allowed) return refuse(403, "this page's origin may not open a WebSocket here (the allowed origins)");
   }
-  for (const std::string_view ours : protocols) {
-    if (detail::has_token(head.fields, "Sec-WebSocket-Protocol", ours)) {
-      out.protocol = ours;
-      break;
-    }
-  }
+  out.protocol = detail::first_offered(head, protocols);
+  return out;
+}
+// The same with the subprotocols as strings (server::websocket_subprotocols): the choice views them.
+inline ws_handshake ws_check_handshake(const http_request_head& head, std::span<const std::string> origins,
+                                       std::span<const std::string> protocols) {
+  ws_handshake out = ws_check_handshake(head, origins);
+  if (out.status == 0) out.protocol = detail::first_offered(head, protocols);
   return out;
 }
 
