@@ -10,8 +10,8 @@ const freePort = () => new Promise((resolve) => {
   const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
 });
 
-export async function startShowcase(flags = [], program = process.env.SHOWCASE) {
-  const port = await freePort();
+export async function startShowcase(flags = [], program = process.env.SHOWCASE, fixedPort = 0) {
+  const port = fixedPort || await freePort();
   const server = spawn(program, ['--port', String(port), ...flags], { stdio: ['ignore', 'ignore', 'pipe'] });
   server.stderr.resume();
   const base = `http://127.0.0.1:${port}`;

@@ -4,6 +4,7 @@
 //   /api/<module>/<endpoint>   query string, JSON body (array or object), urlencoded or multipart form
 //   /sse/<module>/<endpoint>   the endpoint's stream as server-sent events
 //   /api/_describe             modules, endpoints, methods and JSON Schemas
+//   /_sb/switchboard.js        the browser client (and /_sb/switchboard.d.ts, its declarations)
 //   everything else            static files, when a directory is configured
 // with CORS and preflight, sessions and the authenticate hook, error bodies and statuses. Both
 // servers (the Asio one and the cpp-httplib policy) are adapters over it, so they answer alike.
@@ -12,6 +13,7 @@
 #include <switchboard/app.hpp>
 #include <switchboard/bind.hpp>
 #include <switchboard/context.hpp>
+#include <switchboard/http/client_files.hpp>
 #include <switchboard/http/file_cache.hpp>
 #include <switchboard/http/multipart.hpp>
 #include <switchboard/http/request_parser.hpp>
@@ -543,6 +545,7 @@ class http_api {
     if (!detail::decode_path(in.path, decoded))
       return detail::fail(out, error_kind::invalid_argument, "the path has a malformed percent escape or an encoded NUL");
     if (in.path == "/api/_describe") return describe(in, out);
+    if (in.path.starts_with(client_prefix)) return serve_client(in, out, decoded);
     std::string_view module, endpoint;
     const bool api = detail::is_api_path(in.path), sse = detail::is_sse_path(in.path);
     if ((api || sse) && detail::split_route(decoded, module, endpoint)) {
@@ -562,6 +565,22 @@ class http_api {
     if (in.method != "GET" && in.method != "HEAD") return method_not_allowed(in, out, "GET", "/api/_describe");
     out.body = app_.describe();
     out.content_type = "application/json";
+  }
+
+  // The browser client ships in the library (http/client_files.hpp), so every app serves the
+  // version that matches it, with no file to deploy.
+  static constexpr std::string_view client_prefix = "/_sb/";
+  void serve_client(const http_input& in, http_output& out, const std::string& decoded) {
+    const std::string_view name = in.path.substr(client_prefix.size());
+    std::string_view content, type;
+    if (name == "switchboard.js") content = detail::client_script, type = "text/javascript; charset=utf-8";
+    else if (name == "switchboard.d.ts") content = detail::client_declarations, type = "application/typescript; charset=utf-8";
+    else return detail::fail(out, error_kind::not_found, "no such file: " + decoded.substr(0, 200) +
+                                                             " (/_sb/ serves switchboard.js and switchboard.d.ts)");
+    if (in.method != "GET" && in.method != "HEAD") return method_not_allowed(in, out, "GET, HEAD", decoded.substr(0, 200));
+    out.body.assign(content);
+    out.content_type = type;
+    out.add_field("Cache-Control", "no-cache");
   }
 
   void method_not_allowed(const http_input& in, http_output& out, std::string_view allowed, std::string_view what) {

@@ -1,0 +1,104 @@
+// Declarations for switchboard.js (served at /_sb/switchboard.d.ts).
+
+/** What the server said went wrong: its error kind ("invalid_argument", "not_found", "timeout",
+ * "unauthorized", "internal", ...), message, and where (the parameter or field), when known. */
+export declare class SwitchboardError extends Error {
+  readonly kind: string;
+  readonly where: string;
+  readonly details?: unknown;
+  constructor(kind: string, message: string, where?: string, details?: unknown);
+}
+
+export interface ReconnectOptions {
+  /** ms before the first retry (default 250) */
+  initialDelay?: number;
+  /** the longest wait between retries (default 10000) */
+  maxDelay?: number;
+  /** growth per attempt (default 2) */
+  factor?: number;
+  /** ± this fraction of each wait, at random (default 0.3) */
+  jitter?: number;
+  /** give up after this many attempts in a row (default Infinity) */
+  maxAttempts?: number;
+}
+
+export interface ClientOptions {
+  /** the server's base URL (default: the page's origin) */
+  url?: string;
+  /** ms before invoke() rejects with kind "timeout" (default 30000; 0: none) */
+  timeout?: number;
+  /** use the /rpc WebSocket while it is open (default true) */
+  websocket?: boolean;
+  rpcPath?: string;
+  /** messages a connection keeps while it is disconnected (default 256) */
+  queueLimit?: number;
+  reconnect?: ReconnectOptions;
+  /** ms of silence on a handler connection before a JSON ping (default 25000; 0: none) */
+  heartbeat?: number;
+  /** ms to wait for the pong before reconnecting (default 10000) */
+  heartbeatTimeout?: number;
+  /** a bearer token: the Authorization header over HTTP; on WebSockets and SSE as `auth` says */
+  token?: string;
+  /** "query": ?token=... on the URL (default); "message": a first {"type":"auth","token":...} */
+  auth?: "query" | "message";
+  tokenParam?: string;
+  /** implementations for environments without globals (Node: the ws and eventsource packages) */
+  WebSocket?: unknown;
+  EventSource?: unknown;
+  fetch?: typeof fetch;
+}
+
+export interface InvokeOptions {
+  timeout?: number;
+  signal?: AbortSignal;
+  /** when the WebSocket drops before the answer, call again over HTTP instead of rejecting */
+  idempotent?: boolean;
+}
+
+export interface StreamHandle<R = unknown> {
+  /** ends the stream, and the call on the server */
+  stop(): void;
+  /** the stream's final value; rejects with kind "cancelled" after stop() */
+  result: Promise<R>;
+}
+
+export interface ConnectionHandlers {
+  onOpen?: () => void;
+  onMessage?: (message: unknown) => void;
+  onClose?: (close: { code: number; reason: string; wasClean: boolean }) => void;
+  onError?: (error: Error) => void;
+}
+
+export declare class Connection {
+  readonly connected: boolean;
+  /** messages waiting for the connection */
+  readonly queued: number;
+  /** objects go as JSON; false when the message was dropped (queue full, or disconnected for good) */
+  send(payload: unknown): boolean;
+  disconnect(code?: number, reason?: string): void;
+  /** "ws:open", "ws:close", "ws:error", "ws:message", "ws:reconnecting", or "ws:event:<name>"
+   * for messages shaped {"event": name, "data": ...} (the listener gets data, then the message) */
+  on(name: string, listener: (...args: any[]) => void): this;
+  off(name: string, listener: (...args: any[]) => void): this;
+  once(name: string, listener: (...args: any[]) => void): this;
+}
+
+export declare class Client {
+  constructor(options?: ClientOptions);
+  readonly options: Required<ClientOptions>;
+  /** opens /rpc; resolves once it is open */
+  ready(timeout?: number): Promise<Client>;
+  invoke<R = unknown>(method: string, args?: unknown, options?: InvokeOptions): Promise<R>;
+  stream<T = unknown, R = unknown>(method: string, args: unknown, onValue: (value: T, event: string) => void,
+                                   options?: { signal?: AbortSignal }): StreamHandle<R>;
+  connect(path: string, handlers?: ConnectionHandlers, options?: ClientOptions): Connection;
+  close(): void;
+}
+
+/** The shared client of the module-level functions; with options, replaces it. */
+export declare function client(options?: ClientOptions): Client;
+export declare function invoke<R = unknown>(method: string, args?: unknown, options?: InvokeOptions): Promise<R>;
+export declare function stream<T = unknown, R = unknown>(method: string, args: unknown,
+                                                         onValue: (value: T, event: string) => void,
+                                                         options?: { signal?: AbortSignal }): StreamHandle<R>;
+export declare function connect(path: string, handlers?: ConnectionHandlers, options?: ClientOptions): Connection;
