@@ -24,6 +24,10 @@ check "greet.hello nickname"   200 '"Hello, Ada (Countess)!"' "$base/api/greet/h
 check "greet.hello positional" 200 '"Hello, Ada (Countess)!"' "${json[@]}" -d '["Ada","Countess"]' "$base/api/greet/hello"
 check "progress.count as array" 200 '[{"step":1,"of":3,"percent":33.' "$base/api/progress/count?n=3&delay_ms=0"
 check "describe"               200 '"name":"progress"' "$base/api/_describe"
+check "the browser client"     200 'export function invoke' "$base/_sb/switchboard.js"
+check_header "its type"        'Content-Type: text/javascript' "$base/_sb/switchboard.js"
+check "its declarations"       200 'export declare function invoke' "$base/_sb/switchboard.d.ts"
+check "nothing else at /_sb/"  404 '"kind":"not_found"' "$base/_sb/other.js"
 
 check "400 bad json"           400 '"where":"params' "${json[@]}" -d '{"a":2,' "$base/api/tools/add"
 check "400 bad argument"       400 '"where":"params[1] (\"b\")"' "${json[@]}" -d '{"a":2,"b":"x"}' "$base/api/tools/add"
