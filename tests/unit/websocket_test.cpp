@@ -154,7 +154,10 @@ TEST(WebSocketHandshake, OriginsAreChecked) {
   EXPECT_EQ(check(handshake_head("")).handshake.status, 0);
   const std::vector<std::string> listed{"https://app.example"};
   EXPECT_EQ(check(handshake_head("Origin: https://app.example\r\n"), listed).handshake.status, 0);
-  EXPECT_EQ(check(handshake_head("Origin: http://example.org:8080\r\n"), listed).handshake.status, 403);
+  // Listing other origins (a dev server's, say) must not lock out the server's own pages.
+  EXPECT_EQ(check(handshake_head("Origin: http://example.org:8080\r\n"), listed).handshake.status, 0);
+  EXPECT_EQ(check(handshake_head("Origin: http://evil.example\r\n"), listed).handshake.status, 403);
+  EXPECT_EQ(check(handshake_head("Origin: http://example.org:9090\r\n"), listed).handshake.status, 403);
   EXPECT_EQ(check(handshake_head("Origin: http://anyone.example\r\n"), {"*"}).handshake.status, 0);
 }
 

@@ -66,9 +66,9 @@ inline bool is_ws_upgrade(const http_request_head& head) {
   return detail::has_token(head.fields, "Upgrade", "websocket");
 }
 
-// `origins`: the Origin values allowed ("*": any). With none listed, a browser page may connect
-// only from the server's own origin (its Origin names the Host it connects to): a page elsewhere
-// would otherwise act with the user's cookies (cross-site WebSocket hijacking). Clients that send
+// `origins`: the Origin values allowed ("*": any) besides the server's own (an Origin naming the Host
+// it connects to). A page elsewhere would otherwise act with the user's cookies (cross-site
+// WebSocket hijacking). Clients that send
 // no Origin, which are not browsers, are not asked. `protocols`: the subprotocols offered, the
 // server's choice first.
 namespace detail {
@@ -99,9 +99,9 @@ inline ws_handshake ws_check_handshake(const http_request_head& head, std::span<
   if (detail::count_fields(head.fields, "Sec-WebSocket-Key") != 1 || detail::base64_decoded_size(out.key) != 16)
     return refuse(400, "Sec-WebSocket-Key must be 16 bytes in base64, sent once");
   if (const std::string_view origin = head.field("Origin"); !origin.empty()) {
-    bool allowed = false;
+    // The server's own pages are never cross-site, whatever else is listed.
+    bool allowed = detail::equals_ignoring_case(detail::origin_authority(origin), head.host);
     for (const auto& o : origins) allowed = allowed || o == "*" || detail::equals_ignoring_case(o, origin);
-    if (origins.empty()) allowed = detail::equals_ignoring_case(detail::origin_authority(origin), head.host);
     if (!allowed) return refuse(403, "this page's origin may not open a WebSocket here (the allowed origins)");
   }
   out.protocol = detail::first_offered(head, protocols);
