@@ -4,7 +4,8 @@
 //   /api/<module>/<endpoint>   query string, JSON body (array or object), urlencoded or multipart form
 //   /sse/<module>/<endpoint>   the endpoint's stream as server-sent events
 //   /api/_describe             modules, endpoints, methods and JSON Schemas
-//   /_sb/switchboard.js        the browser client (and /_sb/switchboard.d.ts, its declarations)
+//   /_sb/switchboard.js        the browser client (/_sb/switchboard.d.ts: its declarations; /_sb/explorer:
+//                              a page that calls every endpoint from forms built from their schemas)
 //   everything else            static files, when a directory is configured
 // with CORS and preflight, sessions and the authenticate hook, error bodies and statuses. Both
 // servers (the Asio one and the cpp-httplib policy) are adapters over it, so they answer alike.
@@ -575,8 +576,9 @@ class http_api {
     std::string_view content, type;
     if (name == "switchboard.js") content = detail::client_script, type = "text/javascript; charset=utf-8";
     else if (name == "switchboard.d.ts") content = detail::client_declarations, type = "application/typescript; charset=utf-8";
+    else if (name == "explorer") content = detail::client_explorer, type = "text/html; charset=utf-8";
     else return detail::fail(out, error_kind::not_found, "no such file: " + decoded.substr(0, 200) +
-                                                             " (/_sb/ serves switchboard.js and switchboard.d.ts)");
+                                                             " (/_sb/ serves switchboard.js, switchboard.d.ts and explorer)");
     if (in.method != "GET" && in.method != "HEAD") return method_not_allowed(in, out, "GET, HEAD", decoded.substr(0, 200));
     out.body.assign(content);
     out.content_type = type;
