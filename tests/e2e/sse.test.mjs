@@ -30,7 +30,8 @@ function collect(url, options = {}) {
     es.addEventListener('error', (e) => {
       if (e.data) { es.close(); resolve({ events, error: JSON.parse(e.data) }); }
     });
-    setTimeout(() => { es.close(); reject(new Error(`timed out; got ${JSON.stringify(events)}`)); }, 10000);
+    // unref: a guard that must not keep node running for its 10 s once the events came.
+    setTimeout(() => { es.close(); reject(new Error(`timed out; got ${JSON.stringify(events)}`)); }, 10000).unref();
   });
 }
 
@@ -66,7 +67,7 @@ test('a reconnecting client sends Last-Event-ID and the endpoint resumes after i
     let ends = 0;
     // After the first `end` the server closes; EventSource reconnects by itself with Last-Event-ID: 3.
     es.addEventListener('end', () => { if (++ends === 2) { es.close(); resolve(); } });
-    setTimeout(() => { es.close(); reject(new Error(`no reconnect; headers ${JSON.stringify(sent)}`)); }, 10000);
+    setTimeout(() => { es.close(); reject(new Error(`no reconnect; headers ${JSON.stringify(sent)}`)); }, 10000).unref();
   });
   assert.deepEqual(sent.slice(0, 2), [null, '3']);
   assert.deepEqual(steps, [1, 2, 3], 'nothing is sent twice after the reconnect');
