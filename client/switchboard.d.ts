@@ -102,3 +102,24 @@ export declare function stream<T = unknown, R = unknown>(method: string, args: u
                                                          onValue: (value: T, event: string) => void,
                                                          options?: { signal?: AbortSignal }): StreamHandle<R>;
 export declare function connect(path: string, handlers?: ConnectionHandlers, options?: ClientOptions): Connection;
+
+/** One endpoint in an app's declarations (served at /api/_types.d.ts, from its C++ signatures). */
+export interface EndpointShape {
+  params: unknown;
+  result: unknown;
+  stream?: unknown;
+}
+type StreamValue<E> = E extends { stream: infer S } ? S : never;
+
+/** invoke() and stream() checked against an app's declarations: method names, arguments, results.
+ *    import type { Api } from "./api";            // saved from /api/_types.d.ts
+ *    const api = typed<Api>();
+ *    const sum = await api.invoke("tools.add", { a: 2, b: 3 });   // number */
+export interface TypedClient<A extends { [M in keyof A]: EndpointShape }> {
+  invoke<M extends keyof A & string>(method: M, args: A[M]["params"], options?: InvokeOptions): Promise<A[M]["result"]>;
+  stream<M extends keyof A & string>(method: M, args: A[M]["params"],
+                                     onValue: (value: StreamValue<A[M]>, event: string) => void,
+                                     options?: { signal?: AbortSignal }): StreamHandle<A[M]["result"]>;
+}
+/** The client (by default the shared one), typed by an app's declarations; the same object at run time. */
+export declare function typed<A extends { [M in keyof A]: EndpointShape }>(client?: Client): TypedClient<A>;

@@ -533,4 +533,6 @@ export function client(options) {
 
 export function invoke(method, args, options) { return client().invoke(method, args, options); }
 export function stream(method, args, onValue, options) { return client().stream(method, args, onValue, options); }
+// The same client seen through an app's TypeScript declarations (switchboard.d.ts: TypedClient).
+export function typed(c = client()) { return c; }
 export function connect(path, handlers, options) { return client().connect(path, handlers, options); }

@@ -4637,6 +4637,7 @@ T run_to_end(task<T>& t) {
 // Everything about an endpoint is known at compile time: its signature, names and options.
 
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -4645,17 +4646,19 @@ T run_to_end(task<T>& t) {
 
 namespace sb {
 
-// Parameter names, for binding JSON objects and query strings by name: sb::args{"a", "b"}.
+namespace detail {
+// Strings given as a literal list to an endpoint option, stored inline so that the option can be a
+// template argument.
 template <std::size_t... N>
-struct args {
+struct text_list {
   char text[(N + ... + 1)]{};
   static constexpr std::size_t count = sizeof...(N);
 
-  constexpr args(const char (&... names)[N]) {  // NOLINT: implicit, it is spelled as a literal list
+  constexpr text_list(const char (&... items)[N]) {  // NOLINT: implicit, it is spelled as a literal list
     std::size_t at = 0;
-    (append(names, N, at), ...);
+    (append(items, N, at), ...);
   }
-  constexpr std::string_view name(std::size_t index) const {
+  constexpr std::string_view item(std::size_t index) const {
     constexpr std::size_t sizes[] = {N..., 0};
     std::size_t at = 0;
     for (std::size_t i = 0; i < index; ++i) at += sizes[i];
@@ -4663,12 +4666,36 @@ struct args {
   }
 
  private:
-  constexpr void append(const char* name, std::size_t size, std::size_t& at) {
-    for (std::size_t i = 0; i < size; ++i) text[at++] = name[i];
+  constexpr void append(const char* item, std::size_t size, std::size_t& at) {
+    for (std::size_t i = 0; i < size; ++i) text[at++] = item[i];
   }
+};
+}  // namespace detail
+
+// Parameter names, for binding JSON objects and query strings by name: sb::args{"a", "b"}.
+template <std::size_t... N>
+struct args : detail::text_list<N...> {
+  using detail::text_list<N...>::text_list;
+  constexpr std::string_view name(std::size_t index) const { return this->item(index); }
 };
 template <std::size_t... N>
 args(const char (&... names)[N]) -> args<N...>;
+
+// What an endpoint does in one line, then optionally what each parameter bound from the wire is, in
+// order: sb::doc{"Adds two numbers", "the first addend", "the second addend"}. Shown by describe(),
+// MCP's tools/list, OpenAPI and the TypeScript declarations.
+template <std::size_t... N>
+struct doc : detail::text_list<N...> {
+  static_assert(sizeof...(N) > 0, "switchboard: sb::doc needs at least the endpoint's description");
+  using detail::text_list<N...>::text_list;
+  constexpr std::string_view summary() const { return this->item(0); }
+  // The description of bound parameter `index`; empty when none was given.
+  constexpr std::string_view parameter(std::size_t index) const {
+    return index + 1 < sizeof...(N) ? this->item(index + 1) : std::string_view{};
+  }
+};
+template <std::size_t... N>
+doc(const char (&... texts)[N]) -> doc<N...>;
 
 // HTTP methods an endpoint answers to (default: GET and POST). Combine with |.
 struct methods {
@@ -4746,6 +4773,11 @@ template <class T>
 inline constexpr bool is_args = false;
 template <std::size_t... N>
 inline constexpr bool is_args<args<N...>> = true;
+
+template <class T>
+inline constexpr bool is_doc = false;
+template <std::size_t... N>
+inline constexpr bool is_doc<doc<N...>> = true;
 
 template <class T>
 inline constexpr bool is_before = false;
@@ -4849,6 +4881,28 @@ constexpr auto find_names() {
   else if constexpr (sizeof...(Rest) > 0) return find_names<Rest...>();
   else return no_names{};
 }
+// The texts of an endpoint's sb::doc option: its description, then its parameters'.
+template <auto... Options>
+constexpr auto doc_texts() {
+  constexpr std::size_t count = [] {
+    std::size_t n = 0;
+    (
+        [&] {
+          if constexpr (is_doc<std::remove_cv_t<decltype(Options)>>) n = decltype(Options)::count;
+        }(),
+        ...);
+    return n;
+  }();
+  std::array<std::string_view, count> texts{};
+  (
+      [&] {
+        if constexpr (is_doc<std::remove_cv_t<decltype(Options)>>)
+          for (std::size_t i = 0; i < count; ++i) texts[i] = Options.item(i);
+      }(),
+      ...);
+  return texts;
+}
+
 template <auto... Options>
 constexpr auto names_option() {
   if constexpr (sizeof...(Options) == 0) return no_names{};
@@ -4874,6 +4928,8 @@ struct endpoint_traits<fn<F, Options...>> {
   static constexpr bool is_internal = has_option<internal_t, Options...>;
   static constexpr bool is_raw = has_option<raw_t, Options...>;
   static constexpr auto names = names_option<Options...>();
+  static constexpr auto docs = doc_texts<Options...>();  // [0] the endpoint's, then its parameters'
+  static constexpr std::size_t doc_options = (std::size_t{is_doc<std::remove_cv_t<decltype(Options)>>} + ... + 0);
   static constexpr std::size_t named_args = [] {
     std::size_t n = 0;
     (
@@ -6453,6 +6509,9 @@ struct endpoint_invoker {
     }(std::make_index_sequence<std::tuple_size_v<params>>{});
     static_assert(traits::named_args == 0 || traits::named_args == std::tuple_size_v<bound_tuple>,
                   "switchboard: sb::args must list exactly one name per parameter that is not injected");
+    static_assert(traits::doc_options <= 1, "switchboard: give an endpoint one sb::doc");
+    static_assert(traits::docs.size() <= 1 + std::tuple_size_v<bound_tuple>,
+                  "switchboard: sb::doc describes more parameters than the endpoint binds from the wire");
     static_assert(!traits::has_timeout || traits::timeout.ms > 0,
                   "switchboard: sb::timeout_ms needs a positive number of milliseconds");
     static_assert(!traits::has_timeout || !uses_context(),
@@ -6618,17 +6677,25 @@ struct streamed<std::tuple<P...>> : first_non_void<typename stream_value_or_void
 // Everything but the name and methods depends only on what these template arguments say, so
 // endpoints with the same parameter types, names and result share one instantiation.
 template <auto Names, class Bound, class R, bool Raw, class Streamed>
-void describe_signature(json::schema_builder& schemas, std::string& out, std::string_view name, methods allowed) {
+void describe_signature(json::schema_builder& schemas, std::string& out, std::string_view name, methods allowed,
+                        std::span<const std::string_view> docs) {
   using names = naming<Names, Bound>;
+  const auto doc = [&](std::size_t i) { return i < docs.size() ? docs[i] : std::string_view{}; };
+  const auto write_description = [&](std::string_view text) {
+    if (text.empty()) return;
+    out += R"(,"description":)";
+    json::write_text(text, out);
+  };
   out += R"({"name":)";
   json::write(name, out);
+  write_description(doc(0));
   out += R"(,"methods":)";
   write_methods(allowed, out);
   out += R"(,"binding":")";
   out += names::named ? "named" : names::single_aggregate ? "object" : "positional";
   out += R"(","params":[)";
   [&]<std::size_t... I>(std::index_sequence<I...>) {
-    ((out += (I == 0 ? "" : ","), out += R"({"name":)", json::write(names::name(I), out),
+    ((out += (I == 0 ? "" : ","), out += R"({"name":)", json::write(names::name(I), out), write_description(doc(I + 1)),
       out += R"(,"required":)", out += optional_param<std::tuple_element_t<I, Bound>> ? "false" : "true",
       out += R"(,"schema":)", schemas.add<std::tuple_element_t<I, Bound>>(out), out += '}'),
      ...);
@@ -6653,7 +6720,7 @@ void describe_endpoint(json::schema_builder& schemas, std::string& out) {
   using R = typename result_value<typename task_value<std::remove_cvref_t<typename traits::result_type>>::type>::type;
   describe_signature<traits::names, typename Invoker::bound_tuple, R, traits::is_raw,
                      typename streamed<typename traits::params>::type>(
-      schemas, out, Invoker::full_name.substr(Invoker::full_name.find('.') + 1), traits::allowed);
+      schemas, out, Invoker::full_name.substr(Invoker::full_name.find('.') + 1), traits::allowed, traits::docs);
 }
 
 }  // namespace sb::detail
@@ -7161,14 +7228,26 @@ class rpc_stream_notifier {
   bool probed_ = false;
 };
 
+// Methods a transport answers beside the endpoints (MCP's, over stdio). Asked only about a method
+// that names no endpoint, so calls to endpoints pay nothing for it.
+class rpc_extension {
+ public:
+  virtual bool owns(std::string_view method) const = 0;
+  // Answers in `out` (nothing for a notification); the parameters are valid JSON.
+  virtual void handle(const jsonrpc_envelope& call, std::string& out, context& ctx) = 0;
+
+ protected:
+  ~rpc_extension() = default;
+};
+
 template <class App>
 struct jsonrpc_handler {
-  static void handle(App& app, std::string_view request, std::string& out, context& ctx) {
+  static void handle(App& app, std::string_view request, std::string& out, context& ctx, rpc_extension* extra = nullptr) {
     out.clear();
     const char* it = request.data();
     const char* end = it + request.size();
     json::detail::skip_whitespace(it, end);
-    if (it == end || *it != '[') return single(app, request, out, ctx);
+    if (it == end || *it != '[') return single(app, request, out, ctx, extra);
     // A batch: valid JSON first (otherwise one parse error), then each element on its own.
     json::detail::read_context ctx_check(request.data(), end, false, {});
     const char* check = it;
@@ -7184,7 +7263,7 @@ struct jsonrpc_handler {
       const char* start = it;
       json::detail::skip_value(it, walk);
       one->clear();
-      single(app, {start, static_cast<std::size_t>(it - start)}, *one, ctx);
+      single(app, {start, static_cast<std::size_t>(it - start)}, *one, ctx, extra);
       ++elements;
       if (!one->empty()) {
         if (answered++ != 0) out += ',';
@@ -7200,7 +7279,7 @@ struct jsonrpc_handler {
     if (answered == 0) out.clear();  // a batch of notifications gets no response at all
   }
 
-  static void single(App& app, std::string_view text, std::string& out, context& ctx) {
+  static void single(App& app, std::string_view text, std::string& out, context& ctx, rpc_extension* extra) {
     jsonrpc_envelope envelope;
     const char* open = nullptr;
     int code = scan_envelope(text, envelope, app.has_global_hooks() ? nullptr : &open);
@@ -7216,6 +7295,10 @@ struct jsonrpc_handler {
     if (!valid_id(envelope)) return fail(out, params, invalid_request, "Invalid Request", {});
     if (!well_formed_call(envelope)) return fail(out, params, invalid_request, "Invalid Request", envelope.id);
     const std::size_t index = App::find(envelope.method);
+    if (index == App::npos && extra && extra->owns(envelope.method)) {
+      if (!params_valid(params)) return write_rpc_error(out, parse_error, "Parse error", {});
+      return extra->handle(envelope, out, ctx);
+    }
     if (index == App::npos || App::table[index].internal) {
       if (envelope.has_id || !params_valid(params)) fail(out, params, method_not_found, "Method not found", envelope.id);
       return;
@@ -7291,6 +7374,610 @@ struct jsonrpc_handler {
 
 }  // namespace sb::detail
 // end switchboard/protocol/jsonrpc.hpp
+// begin switchboard/protocol/openapi.hpp
+// OpenAPI 3.1 from an app's description: every /api route with the methods it allows (GET takes
+// the parameters in the query, POST/PUT/PATCH/DELETE as a JSON body), every stream's /sse route as
+// text/event-stream, the error body and the statuses of the error table, and the structs as
+// components named as describe() names them ("<namespace>.<type>", not a compiler's spelling). The
+// schema of a stream's values is under the extension x-switchboard-values of its event stream.
+// Served at /api/_openapi.json; also sb::openapi_document(app.describe()).
+
+// begin switchboard/protocol/description.hpp
+// The app's description (sb::app::describe()) read back as data. MCP's tools, OpenAPI and the
+// TypeScript declarations are derived from it at start-up rather than from the signatures again, so
+// that none of them costs template instantiations: describe() is the one place where signatures
+// become schemas.
+
+
+#include <algorithm>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace sb::detail {
+
+struct described_parameter {
+  std::string name;  // empty when the endpoint binds by position without names
+  std::string description;
+  bool required = true;
+  json::value schema;
+};
+
+struct described_endpoint {
+  std::string module;
+  std::string name;
+  std::string full_name;  // "<module>.<name>"
+  std::string description;
+  std::string binding;  // "named", "object" (one struct whose members are the arguments) or "positional"
+  std::vector<std::string> methods;
+  std::vector<described_parameter> params;
+  json::value result;
+  json::value stream;  // the schema of a stream's values; null when the endpoint does not stream
+  bool streams = false;
+
+  // Its result is bytes with a media type (html, text, a download, a redirect), not JSON.
+  bool opaque_result() const { return result.find("contentMediaType") != nullptr; }
+  // Arguments can be given as one object: by name, or as the members of the one struct it takes.
+  bool takes_object() const { return binding != "positional" || params.empty(); }
+};
+
+struct api_description {
+  std::string name;
+  std::string version;
+  std::vector<described_endpoint> endpoints;
+  json::value defs = json::value::object{};  // definition name -> schema
+};
+
+inline std::string text_member(const json::value& object, std::string_view key) {
+  const json::value* found = object.find(key);
+  const std::string* text = found ? found->get_if<std::string>() : nullptr;
+  return text ? *text : std::string();
+}
+
+// Reads describe()'s document; the app wrote it, so a shape it does not have is a bug, not input.
+inline api_description read_description(std::string_view describe_json) {
+  api_description out;
+  json::value document;
+  if (json::parse(describe_json, document)) return out;
+  out.name = text_member(document, "name");
+  out.version = text_member(document, "version");
+  if (const json::value* defs = document.find("$defs")) out.defs = *defs;
+  const auto* modules = document.find("modules");
+  if (!modules || !modules->is_array()) return out;
+  for (const auto& module : *modules->get_if<json::value::array>()) {
+    const auto* endpoints = module.find("endpoints");
+    if (!endpoints || !endpoints->is_array()) continue;
+    for (const auto& e : *endpoints->get_if<json::value::array>()) {
+      described_endpoint d;
+      d.module = text_member(module, "name");
+      d.name = text_member(e, "name");
+      d.full_name = d.module + "." + d.name;
+      d.description = text_member(e, "description");
+      d.binding = text_member(e, "binding");
+      if (const auto* methods = e.find("methods"); methods && methods->is_array())
+        for (const auto& m : *methods->get_if<json::value::array>())
+          if (const auto* text = m.get_if<std::string>()) d.methods.push_back(*text);
+      if (const auto* params = e.find("params"); params && params->is_array())
+        for (const auto& p : *params->get_if<json::value::array>()) {
+          const json::value* required = p.find("required");
+          const json::value* schema = p.find("schema");
+          d.params.push_back({text_member(p, "name"), text_member(p, "description"),
+                              !required || !required->is_bool() || *required->get_if<bool>(),
+                              schema ? *schema : json::value::object{}});
+        }
+      if (const auto* result = e.find("result")) d.result = *result;
+      if (const auto* stream = e.find("stream")) {
+        d.stream = *stream;
+        d.streams = true;
+      }
+      out.endpoints.push_back(std::move(d));
+    }
+  }
+  return out;
+}
+
+// The definition a "$ref" names ("#/$defs/<name>"), or empty.
+inline std::string_view ref_target(const json::value& schema) {
+  const json::value* ref = schema.find("$ref");
+  const std::string* text = ref ? ref->get_if<std::string>() : nullptr;
+  constexpr std::string_view prefix = "#/$defs/";
+  if (!text || !text->starts_with(prefix)) return {};
+  return std::string_view(*text).substr(prefix.size());
+}
+
+// Adds to `names` the definitions `schema` refers to, and those they refer to, each once.
+inline void collect_definitions(const json::value& schema, const json::value& defs, std::vector<std::string>& names) {
+  if (const auto target = ref_target(schema); !target.empty()) {
+    if (std::find(names.begin(), names.end(), target) != names.end()) return;
+    names.emplace_back(target);
+    if (const json::value* def = defs.find(target)) collect_definitions(*def, defs, names);
+    return;
+  }
+  if (const auto* members = schema.get_if<json::value::object>())
+    for (const auto& [key, member] : *members) collect_definitions(member, defs, names);
+  else if (const auto* elements = schema.get_if<json::value::array>())
+    for (const auto& element : *elements) collect_definitions(element, defs, names);
+}
+
+// `schema` made standalone: the definitions it uses travel with it under "$defs", so its
+// "#/$defs/..." references resolve within it.
+inline json::value with_definitions(json::value schema, const json::value& defs) {
+  std::vector<std::string> names;
+  collect_definitions(schema, defs, names);
+  if (names.empty() || !schema.is_object()) return schema;
+  std::sort(names.begin(), names.end());
+  json::value::object used;
+  for (const auto& name : names)
+    if (const json::value* def = defs.find(name)) used.emplace_back(name, *def);
+  schema["$defs"] = json::value(std::move(used));
+  return schema;
+}
+
+// A reference followed to its definition (once; definitions of structs are objects themselves).
+inline const json::value& resolved(const json::value& schema, const json::value& defs) {
+  const auto target = ref_target(schema);
+  if (target.empty()) return schema;
+  const json::value* def = defs.find(target);
+  return def ? *def : schema;
+}
+
+inline bool is_object_schema(const json::value& schema) {
+  const json::value* type = schema.find("type");
+  const std::string* text = type ? type->get_if<std::string>() : nullptr;
+  return text && *text == "object";
+}
+
+// The schema of a parameter with its description, when it has one.
+inline json::value described_schema(const described_parameter& p) {
+  json::value schema = p.schema;
+  if (!p.description.empty() && schema.is_object()) schema["description"] = p.description;
+  return schema;
+}
+
+// The arguments as one object schema, references unresolved: by name, the members of the one struct
+// the endpoint takes, or no members. Null for parameters bound by position without names.
+inline json::value arguments_schema(const described_endpoint& e, const json::value& defs) {
+  if (!e.takes_object()) return nullptr;
+  if (e.binding == "object") {
+    json::value schema = resolved(e.params.front().schema, defs);
+    if (!e.params.front().description.empty()) schema["description"] = e.params.front().description;
+    return schema;
+  }
+  json::value::object properties;
+  json::value::array required;
+  for (const auto& p : e.params) {
+    properties.emplace_back(p.name, described_schema(p));
+    if (p.required) required.emplace_back(p.name);
+  }
+  json::value schema = json::value::object{};
+  schema["type"] = "object";
+  schema["properties"] = json::value(std::move(properties));
+  if (!required.empty()) schema["required"] = json::value(std::move(required));
+  return schema;
+}
+
+// What a call answers, as JSON: the result, or for a stream the array of its values (what every
+// transport that cannot stream returns). Null when the result is not JSON.
+inline json::value answer_schema(const described_endpoint& e) {
+  if (e.opaque_result()) return nullptr;
+  if (!e.streams) return e.result;
+  json::value schema = json::value::object{};
+  schema["type"] = "array";
+  schema["items"] = e.stream;
+  return schema;
+}
+
+}  // namespace sb::detail
+// end switchboard/protocol/description.hpp
+
+#include <algorithm>
+#include <cctype>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace sb::detail {
+
+// "#/$defs/x" -> "#/components/schemas/x", everywhere in the schema.
+inline void point_refs_at_components(json::value& schema) {
+  if (auto* members = schema.get_if<json::value::object>()) {
+    for (auto& [key, member] : *members) {
+      auto* text = member.get_if<std::string>();
+      if (key == "$ref" && text && text->starts_with("#/$defs/")) text->replace(0, 8, "#/components/schemas/");
+      else point_refs_at_components(member);
+    }
+  } else if (auto* elements = schema.get_if<json::value::array>()) {
+    for (auto& element : *elements) point_refs_at_components(element);
+  }
+}
+
+inline json::value component_schema(json::value schema) {
+  point_refs_at_components(schema);
+  return schema;
+}
+
+inline json::value json_content(json::value schema) {
+  json::value content = json::value::object{};
+  content["application/json"]["schema"] = std::move(schema);
+  return content;
+}
+
+class openapi_writer {
+ public:
+  explicit openapi_writer(const api_description& d) : d_(d) {}
+
+  json::value document() {
+    json::value doc = json::value::object{};
+    doc["openapi"] = "3.1.0";
+    doc["info"]["title"] = d_.name;
+    doc["info"]["version"] = d_.version;
+    doc["jsonSchemaDialect"] = "https://json-schema.org/draft/2020-12/schema";
+    json::value& paths = doc["paths"];
+    paths = json::value::object{};
+    for (const auto& e : d_.endpoints) {
+      json::value& api = paths["/api/" + e.module + "/" + e.name];
+      for (const auto& method : e.methods) api[lower(method)] = operation(e, method);
+      if (e.streams) paths["/sse/" + e.module + "/" + e.name]["get"] = stream_operation(e);
+    }
+    json::value& components = doc["components"];
+    components["schemas"] = json::value::object{};
+    if (const auto* defs = d_.defs.get_if<json::value::object>())
+      for (const auto& [name, schema] : *defs) components["schemas"][name] = component_schema(schema);
+    components["schemas"]["switchboard.error"] = error_schema();
+    components["responses"] = json::value::object{};
+    json::value responses = error_responses();
+    for (auto& [status, response] : *responses.get_if<json::value::object>())
+      components["responses"]["switchboard." + status] = std::move(response);
+    return doc;
+  }
+
+ private:
+  static std::string lower(std::string text) {
+    for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return text;
+  }
+
+  json::value operation(const described_endpoint& e, const std::string& method) {
+    json::value op = json::value::object{};
+    op["operationId"] = e.full_name + (method == "GET" ? "" : "." + lower(method));
+    op["tags"] = json::value::array{e.module};
+    if (!e.description.empty()) op["summary"] = e.description;
+    if (method == "GET") {
+      if (json::value parameters = query_parameters(e); parameters.size() != 0) op["parameters"] = std::move(parameters);
+    } else if (!e.params.empty()) {
+      op["requestBody"]["required"] = std::any_of(e.params.begin(), e.params.end(), [](const auto& p) { return p.required; });
+      op["requestBody"]["content"] = json_content(component_schema(body_schema(e)));
+    }
+    op["responses"] = responses(e);
+    return op;
+  }
+
+  json::value stream_operation(const described_endpoint& e) {
+    json::value op = json::value::object{};
+    op["operationId"] = e.full_name + ".sse";
+    op["tags"] = json::value::array{e.module};
+    op["summary"] = (e.description.empty() ? e.full_name : e.description) + " (as server-sent events)";
+    if (json::value parameters = query_parameters(e); parameters.size() != 0) op["parameters"] = std::move(parameters);
+    json::value ok = json::value::object{};
+    ok["description"] = "one event per value (data: the value as JSON), then an \"end\" event with the result, "
+                        "or an \"error\" event with the error body";
+    ok["content"]["text/event-stream"]["schema"]["type"] = "string";
+    ok["content"]["text/event-stream"]["x-switchboard-values"] = component_schema(e.stream);
+    op["responses"] = errors();
+    op["responses"]["200"] = std::move(ok);
+    return op;
+  }
+
+  // The parameters in the query: by name, or the members of the one struct taken; a struct or an
+  // array parameter is JSON text.
+  json::value query_parameters(const described_endpoint& e) {
+    json::value parameters = json::value::array{};
+    const auto add = [&](const std::string& name, const json::value& schema, bool required, const std::string& description) {
+      json::value p = json::value::object{};
+      p["name"] = name;
+      p["in"] = "query";
+      p["required"] = required;
+      if (!description.empty()) p["description"] = description;
+      const json::value& shape = resolved(schema, d_.defs);
+      const std::string type = text_member(shape, "type");
+      if (type == "object" || type == "array" || shape.find("anyOf")) p["content"] = json_content(component_schema(schema));
+      else p["schema"] = component_schema(schema);
+      parameters.get_if<json::value::array>()->push_back(std::move(p));
+    };
+    if (e.binding == "named") {
+      for (const auto& p : e.params) add(p.name, p.schema, p.required, p.description);
+    } else if (e.binding == "object") {
+      const json::value arguments = arguments_schema(e, d_.defs);
+      const json::value* required = arguments.find("required");
+      const auto is_required = [&](const std::string& name) {
+        if (!required || !required->is_array()) return false;
+        for (const auto& r : *required->get_if<json::value::array>())
+          if (const auto* text = r.get_if<std::string>(); text && *text == name) return true;
+        return false;
+      };
+      if (const auto* properties = arguments.find("properties"); properties && properties->is_object())
+        for (const auto& [name, schema] : *properties->get_if<json::value::object>()) add(name, schema, is_required(name), {});
+    }
+    return parameters;
+  }
+
+  // The JSON body: an object by name, the one struct, or an array by position.
+  json::value body_schema(const described_endpoint& e) {
+    if (e.binding != "positional") return e.binding == "object" ? e.params.front().schema : arguments_schema(e, d_.defs);
+    json::value schema = json::value::object{};
+    schema["type"] = "array";
+    json::value::array items;
+    for (const auto& p : e.params) items.push_back(described_schema(p));
+    schema["prefixItems"] = json::value(std::move(items));
+    schema["items"] = false;
+    return schema;
+  }
+
+  json::value responses(const described_endpoint& e) {
+    json::value out = errors();
+    json::value ok = json::value::object{};
+    if (e.opaque_result()) {
+      ok["description"] = "the endpoint's bytes (HTML, text, a download or a redirect), with their own Content-Type";
+      ok["content"]["*/*"]["schema"] = json::value::object{};
+      out["200"] = std::move(ok);
+      return out;
+    }
+    ok["description"] = e.streams ? "the stream's values, collected" : "the result";
+    ok["content"] = json_content(component_schema(answer_schema(e)));
+    out["200"] = std::move(ok);
+    return out;
+  }
+
+  // Every status of the error table, by reference to its response in the components.
+  static json::value errors() {
+    const json::value responses = error_responses();
+    json::value out = json::value::object{};
+    for (const auto& entry : *responses.get_if<json::value::object>())
+      out[entry.first]["$ref"] = "#/components/responses/switchboard." + entry.first;
+    return out;
+  }
+
+  // The error table's statuses, each with the kinds behind it and the error body.
+  static json::value error_responses() {
+    json::value out = json::value::object{};
+    for (int k = static_cast<int>(error_kind::invalid_argument); k <= static_cast<int>(error_kind::internal); ++k) {
+      const auto info = describe(static_cast<error_kind>(k));
+      json::value& response = out[std::to_string(info.http_status)];
+      const std::string* earlier = response.find("description") ? response.find("description")->get_if<std::string>() : nullptr;
+      response["description"] = (earlier ? *earlier + ", " : std::string("error: ")) + std::string(info.name);
+      json::value ref = json::value::object{};
+      ref["$ref"] = "#/components/schemas/switchboard.error";
+      response["content"] = json_content(std::move(ref));
+    }
+    return out;
+  }
+
+  static json::value error_schema() {
+    json::value detail = json::value::object{};
+    detail["type"] = "object";
+    detail["properties"]["kind"]["type"] = "string";
+    detail["properties"]["message"]["type"] = "string";
+    detail["properties"]["where"]["type"] = "string";
+    detail["properties"]["details"] = json::value::object{};
+    detail["required"] = json::value::array{"kind", "message"};
+    json::value body = json::value::object{};
+    body["type"] = "object";
+    body["properties"]["error"] = std::move(detail);
+    body["required"] = json::value::array{"error"};
+    return body;
+  }
+
+  const api_description& d_;
+};
+
+}  // namespace sb::detail
+
+namespace sb {
+
+// The OpenAPI 3.1 document of the endpoints describe() lists (see the top of this file).
+inline std::string openapi_document(std::string_view describe_json) {
+  const detail::api_description description = detail::read_description(describe_json);
+  std::string out;
+  json::write(detail::openapi_writer(description).document(), out);
+  return out;
+}
+
+}  // namespace sb
+// end switchboard/protocol/openapi.hpp
+// begin switchboard/protocol/typescript.hpp
+// TypeScript declarations of an app's endpoints, from its description: an interface `Api` mapping
+// each "<module>.<endpoint>" to its params, its result (what a call returns over /rpc and what
+// stream() resolves with) and, for a stream, its values; and one interface per struct it uses, so
+// that a typed invoke checks method names, arguments and results:
+//
+//   export interface Api {
+//     "tools.add": { params: { a: number; b: number }; result: number };
+//   }
+//
+// switchboard.d.ts's `TypedClient<Api>` (the browser client's declarations) takes it. Served at
+// /api/_types.d.ts; also sb::typescript_declarations(app.describe()).
+
+
+#include <algorithm>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sb::detail {
+
+// "showcase.system_info" -> "SystemInfo"; the namespaces too ("ShowcaseSystemInfo") when two
+// definitions would otherwise share a name.
+inline std::string pascal_case(std::string_view name) {
+  std::string out;
+  bool upper = true;
+  for (char c : name) {
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (!alnum) {
+      upper = true;
+      continue;
+    }
+    out += upper && c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
+    upper = false;
+  }
+  if (out.empty() || (out[0] >= '0' && out[0] <= '9')) out.insert(0, "T");
+  return out;
+}
+
+class typescript_writer {
+ public:
+  explicit typescript_writer(const api_description& d) : d_(d) {
+    std::vector<std::string> short_names;
+    if (const auto* defs = d.defs.get_if<json::value::object>())
+      for (const auto& [name, schema] : *defs) {
+        const std::size_t dot = name.rfind('.');
+        names_.push_back({name, pascal_case(dot == std::string::npos ? name : name.substr(dot + 1))});
+      }
+    for (auto& [definition, type] : names_) {
+      const auto clashes = std::count_if(names_.begin(), names_.end(), [&](const auto& n) { return n.second == type; });
+      if (clashes > 1) type = pascal_case(definition);
+    }
+  }
+
+  std::string write() {
+    std::string out = "// The endpoints of " + d_.name + " " + d_.version +
+                      ", generated by switchboard from their C++ signatures: do not edit.\n\n";
+    out += "export interface Api {\n";
+    for (const auto& e : d_.endpoints) {
+      if (!e.description.empty()) out += "  /** " + comment(e.description) + " */\n";
+      out += "  " + quoted(e.full_name) + ": { params: " + params(e) + "; result: ";
+      out += e.opaque_result() ? "string" : type(e.result, 0);
+      if (e.streams) out += "; stream: " + type(e.stream, 0);
+      out += " };\n";
+    }
+    out += "}\n";
+    for (const auto& [definition, name] : names_) {
+      const json::value* schema = d_.defs.find(definition);
+      if (!schema) continue;
+      out += "\nexport ";
+      if (is_object_schema(*schema) && schema->find("properties")) out += "interface " + name + " " + object(*schema, "") + "\n";
+      else out += "type " + name + " = " + type(*schema, 0) + ";\n";
+    }
+    return out;
+  }
+
+ private:
+  static std::string quoted(std::string_view text) {
+    std::string out;
+    json::write_text(text, out);
+    return out;
+  }
+  static std::string comment(std::string_view text) {
+    std::string out(text);
+    for (std::size_t at; (at = out.find("*/")) != std::string::npos;) out.replace(at, 2, "* /");
+    return out;
+  }
+  static bool identifier(std::string_view name) {
+    if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
+    return std::all_of(name.begin(), name.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '$';
+    });
+  }
+  static std::string key(std::string_view name) { return identifier(name) ? std::string(name) : quoted(name); }
+
+  // The arguments: an object by name (or the one struct's members), a tuple by position.
+  std::string params(const described_endpoint& e) {
+    if (e.binding == "object") return type(e.params.front().schema, 0);
+    if (e.binding == "positional") {
+      if (e.params.empty()) return "Record<string, never>";
+      std::string out = "[";
+      for (std::size_t i = 0; i < e.params.size(); ++i) out += (i ? ", " : "") + type(e.params[i].schema, 0);
+      return out + "]";
+    }
+    std::string out = "{ ";
+    for (const auto& p : e.params) out += key(p.name) + (p.required ? ": " : "?: ") + type(p.schema, 0) + "; ";
+    return out + "}";
+  }
+
+  std::string object(const json::value& schema, std::string_view indent) {
+    const auto* properties = schema.find("properties")->get_if<json::value::object>();
+    const json::value* required = schema.find("required");
+    const auto is_required = [&](const std::string& name) {
+      if (!required || !required->is_array()) return false;
+      const auto& list = *required->get_if<json::value::array>();
+      return std::any_of(list.begin(), list.end(), [&](const json::value& v) {
+        const auto* text = v.get_if<std::string>();
+        return text && *text == name;
+      });
+    };
+    std::string out = "{\n";
+    for (const auto& [name, member] : *properties) {
+      const std::string description = text_member(member, "description");
+      if (!description.empty()) out += std::string(indent) + "  /** " + comment(description) + " */\n";
+      out += std::string(indent) + "  " + key(name) + (is_required(name) ? ": " : "?: ") + type(member, 0) + ";\n";
+    }
+    return out + std::string(indent) + "}";
+  }
+
+  // `precedence` 1: the type is an array's element, so a union needs parentheses.
+  std::string type(const json::value& schema, int precedence) {
+    if (const auto target = ref_target(schema); !target.empty()) {
+      for (const auto& [definition, name] : names_)
+        if (definition == target) return name;
+      return "unknown";
+    }
+    if (const auto* any = schema.find("anyOf"); any && any->is_array()) {
+      std::string out;
+      for (const auto& alternative : *any->get_if<json::value::array>()) out += (out.empty() ? "" : " | ") + type(alternative, 1);
+      return precedence ? "(" + out + ")" : out;
+    }
+    if (const auto* values = schema.find("enum"); values && values->is_array()) {
+      std::string out;
+      for (const auto& v : *values->get_if<json::value::array>()) {
+        std::string literal;
+        json::write(v, literal);
+        out += (out.empty() ? "" : " | ") + literal;
+      }
+      return precedence && values->size() > 1 ? "(" + out + ")" : out;
+    }
+    const std::string kind = text_member(schema, "type");
+    if (kind == "number" || kind == "integer") return "number";
+    if (kind == "string") return "string";
+    if (kind == "boolean") return "boolean";
+    if (kind == "null") return "null";
+    if (kind == "array") {
+      if (const auto* items = schema.find("prefixItems"); items && items->is_array()) {
+        std::string out = "[";
+        bool first = true;
+        for (const auto& item : *items->get_if<json::value::array>()) out += (std::exchange(first, false) ? "" : ", ") + type(item, 0);
+        return out + "]";
+      }
+      const json::value* items = schema.find("items");
+      return (items ? type(*items, 1) : std::string("unknown")) + "[]";
+    }
+    if (kind == "object") {
+      if (schema.find("properties")) return object(schema, "  ");
+      const json::value* values = schema.find("additionalProperties");
+      return "Record<string, " + (values && values->is_object() ? type(*values, 0) : std::string("unknown")) + ">";
+    }
+    if (schema.find("contentMediaType")) return "string";
+    return "unknown";
+  }
+
+  const api_description& d_;
+  std::vector<std::pair<std::string, std::string>> names_;  // definition -> TypeScript name
+};
+
+}  // namespace sb::detail
+
+namespace sb {
+
+// TypeScript declarations of the endpoints describe() lists (see the top of this file).
+inline std::string typescript_declarations(std::string_view describe_json) {
+  const detail::api_description description = detail::read_description(describe_json);
+  return detail::typescript_writer(description).write();
+}
+
+}  // namespace sb
+// end switchboard/protocol/typescript.hpp
 // begin switchboard/serve.hpp
 // Running transports side by side until SIGINT/SIGTERM, or until one of them ends on its own.
 // A transport is any type with `template <class App> void run(App&, sb::shutdown&)` that returns once
@@ -7791,8 +8478,9 @@ class app final {
   }
 
   // JSON-RPC 2.0: request bytes in, response bytes out (left empty when no response is due).
-  void handle_jsonrpc(std::string_view request, std::string& out, context& ctx) {
-    detail::jsonrpc_handler<app>::handle(*this, request, out, ctx);
+  // `extra`: methods the transport answers beside the endpoints (MCP's, on stdio).
+  void handle_jsonrpc(std::string_view request, std::string& out, context& ctx, detail::rpc_extension* extra = nullptr) {
+    detail::jsonrpc_handler<app>::handle(*this, request, out, ctx, extra);
   }
   void handle_jsonrpc(std::string_view request, std::string& out) {
     context ctx;
@@ -7840,6 +8528,11 @@ class app final {
     out += '}';
     return out;
   }
+
+  // OpenAPI 3.1 (protocol/openapi.hpp) and TypeScript declarations (protocol/typescript.hpp) of the
+  // same endpoints, derived from describe().
+  std::string openapi() const { return openapi_document(describe()); }
+  std::string typescript() const { return typescript_declarations(describe()); }
 
   // ---- hooks ----
 
@@ -8086,6 +8779,22 @@ inline bool equals_ignoring_case(std::string_view a, std::string_view b) {
   for (std::size_t i = 0; i < a.size(); ++i)
     if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
   return true;
+}
+
+// The Origin's authority ("http://a.example:8080" -> "a.example:8080").
+inline std::string_view origin_authority(std::string_view origin) {
+  const std::size_t scheme = origin.find("://");
+  return scheme == std::string_view::npos ? std::string_view{} : origin.substr(scheme + 3);
+}
+
+// Whether a page of `origin` may act here (a WebSocket, MCP): the server's own pages (an Origin
+// naming the Host asked) always, whatever else is listed; then the listed origins, "*" any.
+template <class Origins>
+bool origin_allowed(std::string_view origin, std::string_view host, const Origins& allowed) {
+  if (equals_ignoring_case(origin_authority(origin), host)) return true;
+  for (const auto& o : allowed)
+    if (o == "*" || equals_ignoring_case(o, origin)) return true;
+  return false;
 }
 
 inline std::string_view trim_whitespace(std::string_view text) {
@@ -8900,12 +9609,548 @@ class sse_registry {
 
 }  // namespace sb::detail
 // end switchboard/protocol/sse.hpp
+// begin switchboard/protocol/mcp.hpp
+// MCP (the Model Context Protocol) from the same modules: every endpoint that is neither hidden nor
+// internal is a tool named "<module>.<endpoint>", its inputSchema the parameters' JSON Schemas under
+// their real names and its outputSchema the result's. Transport-neutral: stdio answers these methods
+// beside the endpoints' own (so one binary is a JSON-RPC tool and an MCP server, with nothing to
+// select), and the HTTP layer serves them at /mcp (Streamable HTTP).
+//
+// Revisions: 2025-11-25 (what the official SDK 1.x, the Inspector and desktop clients speak) and the
+// earlier ones they may ask for (2025-06-18, 2025-03-26, 2024-11-05): initialize echoes a version
+// it supports, else answers the latest. Methods: initialize, ping, tools/list (pages of
+// mcp_options::page_size, the cursor is opaque), tools/call, notifications/initialized and
+// notifications/cancelled; anything else with an id gets -32601.
+//
+// tools/call: a result is structuredContent (a result that is not an object is wrapped as
+// {"result": value}, as outputSchema says) plus the same JSON as a text block. Errors of the call,
+// a bad argument included, are results with isError (the text is the error body {"error":{kind,
+// message, where}}); an unknown tool is -32602. A streaming endpoint's result is the array of its
+// values; with _meta.progressToken each value is also sent at once as notifications/progress
+// (progress: the count so far, message: the value as JSON text). notifications/cancelled stops a
+// call: its stream's emit() returns false and its sb::context reports cancelled(); it is then not
+// answered (an HTTP transport, which must answer the request, sends error -32800).
+//
+// Parameters bound by position without names cannot be named in an inputSchema: such endpoints are
+// not offered as tools, and the log says which when a client first lists the tools (give them
+// sb::args or one struct).
+
+// begin switchboard/websocket/sha1.hpp
+// SHA-1 (FIPS 180-4) and base64 (RFC 4648), as much as the WebSocket handshake needs: the accept
+// key is base64(SHA-1(key + GUID)). Neither is used for anything secret; a cryptographic library
+// would be a dependency for sixty lines.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace sb::detail {
+
+class sha1 {
+ public:
+  void update(std::string_view bytes) {
+    for (const char c : bytes) {
+      block_[filled_++] = static_cast<std::uint8_t>(c);
+      if (filled_ == block_.size()) compress();
+    }
+    length_ += bytes.size();
+  }
+
+  std::array<std::uint8_t, 20> finish() {
+    const std::uint64_t bits = length_ * 8;
+    block_[filled_++] = 0x80;
+    if (filled_ > 56) {
+      while (filled_ < 64) block_[filled_++] = 0;
+      compress();
+    }
+    while (filled_ < 56) block_[filled_++] = 0;
+    for (int i = 7; i >= 0; --i) block_[filled_++] = static_cast<std::uint8_t>(bits >> (i * 8));
+    compress();
+    std::array<std::uint8_t, 20> digest{};
+    for (std::size_t i = 0; i < 20; ++i) digest[i] = static_cast<std::uint8_t>(state_[i / 4] >> (24 - 8 * (i % 4)));
+    return digest;
+  }
+
+ private:
+  static std::uint32_t rotate(std::uint32_t x, int n) { return (x << n) | (x >> (32 - n)); }
+
+  void compress() {
+    std::array<std::uint32_t, 80> w{};
+    for (std::size_t i = 0; i < 16; ++i)
+      w[i] = std::uint32_t{block_[4 * i]} << 24 | std::uint32_t{block_[4 * i + 1]} << 16 |
+             std::uint32_t{block_[4 * i + 2]} << 8 | std::uint32_t{block_[4 * i + 3]};
+    for (std::size_t i = 16; i < 80; ++i) w[i] = rotate(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
+    std::uint32_t a = state_[0], b = state_[1], c = state_[2], d = state_[3], e = state_[4];
+    for (std::size_t i = 0; i < 80; ++i) {
+      std::uint32_t f, k;
+      if (i < 20) f = (b & c) | (~b & d), k = 0x5A827999;
+      else if (i < 40) f = b ^ c ^ d, k = 0x6ED9EBA1;
+      else if (i < 60) f = (b & c) | (b & d) | (c & d), k = 0x8F1BBCDC;
+      else f = b ^ c ^ d, k = 0xCA62C1D6;
+      const std::uint32_t next = rotate(a, 5) + f + e + k + w[i];
+      e = d, d = c, c = rotate(b, 30), b = a, a = next;
+    }
+    state_[0] += a, state_[1] += b, state_[2] += c, state_[3] += d, state_[4] += e;
+    filled_ = 0;
+  }
+
+  std::array<std::uint32_t, 5> state_{0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0};
+  std::array<std::uint8_t, 64> block_{};
+  std::size_t filled_ = 0;
+  std::uint64_t length_ = 0;
+};
+
+inline constexpr std::string_view base64_alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+inline void base64_encode(const std::uint8_t* bytes, std::size_t size, std::string& out) {
+  std::size_t i = 0;
+  for (; i + 3 <= size; i += 3) {
+    const std::uint32_t v = std::uint32_t{bytes[i]} << 16 | std::uint32_t{bytes[i + 1]} << 8 | bytes[i + 2];
+    for (int shift = 18; shift >= 0; shift -= 6) out += base64_alphabet[(v >> shift) & 63];
+  }
+  if (const std::size_t left = size - i; left != 0) {
+    const std::uint32_t v = std::uint32_t{bytes[i]} << 16 | (left == 2 ? std::uint32_t{bytes[i + 1]} << 8 : 0);
+    out += base64_alphabet[(v >> 18) & 63];
+    out += base64_alphabet[(v >> 12) & 63];
+    out += left == 2 ? base64_alphabet[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+}
+
+// How many bytes a canonical base64 text decodes to; -1 when it is not base64.
+inline int base64_decoded_size(std::string_view text) {
+  if (text.empty() || text.size() % 4 != 0) return -1;
+  std::size_t padding = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '=') {
+      if (i + 2 < text.size()) return -1;  // padding only in the last two places
+      ++padding;
+      continue;
+    }
+    if (padding != 0 || base64_alphabet.find(c) == std::string_view::npos) return -1;
+  }
+  return static_cast<int>(text.size() / 4 * 3 - padding);
+}
+
+}  // namespace sb::detail
+// end switchboard/websocket/sha1.hpp
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <cstddef>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace sb {
+
+struct mcp_options {
+  std::string name = "switchboard";  // serverInfo.name
+  std::string version = std::string(version_string);
+  std::string instructions{};        // how to use the tools, for the model; left out when empty
+  std::size_t page_size = 100;       // tools per tools/list page
+};
+
+}  // namespace sb
+
+namespace sb::detail {
+
+inline constexpr std::string_view mcp_latest_version = "2025-11-25";
+inline constexpr std::string_view mcp_versions[] = {"2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"};
+inline constexpr int mcp_request_cancelled = -32800;
+
+inline bool mcp_supports(std::string_view version) {
+  return std::find(std::begin(mcp_versions), std::end(mcp_versions), version) != std::end(mcp_versions);
+}
+
+// Where the messages a call sends before its answer go (progress), over the transport it came by.
+class mcp_channel {
+ public:
+  virtual bool notify(std::string_view message) = 0;  // false once the client is gone
+
+ protected:
+  ~mcp_channel() = default;
+};
+
+// The parameters MCP's methods take (what else a client sends is skipped).
+struct mcp_initialize_params {
+  std::optional<std::string> protocolVersion;
+};
+struct mcp_list_params {
+  std::optional<std::string> cursor;
+};
+struct mcp_call_meta {
+  std::optional<json::raw> progressToken;
+};
+struct mcp_call_params {
+  std::string name;
+  std::optional<json::raw> arguments;
+  std::optional<mcp_call_meta> _meta;
+};
+struct mcp_cancel_params {
+  json::raw requestId;
+};
+
+// A call that notifications/cancelled can reach: it reports the cancellation as a hang-up, which
+// streams and sb::context already watch, on top of whatever the transport can tell.
+class mcp_cancellation final : public hangup_probe {
+ public:
+  explicit mcp_cancellation(const hangup_probe* transport) : transport_(transport) {}
+  bool hung_up() const override { return cancelled_.load() || (transport_ && transport_->hung_up()); }
+  void cancel() { cancelled_ = true; }
+  bool cancelled() const { return cancelled_.load(); }
+
+ private:
+  const hangup_probe* transport_;
+  std::atomic<bool> cancelled_{false};
+};
+
+// Running calls by scope (an HTTP session's id; empty for a stdio client) and request id.
+class mcp_running_calls {
+ public:
+  static std::string key(std::string_view scope, std::string_view id) {
+    std::string k(scope);
+    k += '\n';
+    k += id;
+    return k;
+  }
+  // False when a call with that key is already running (a client reusing an id: only the first
+  // can be cancelled).
+  bool add(const std::string& k, mcp_cancellation* call) {
+    std::lock_guard lock(mutex_);
+    return calls_.emplace(k, call).second;
+  }
+  void remove(const std::string& k, mcp_cancellation* call) {
+    std::lock_guard lock(mutex_);
+    if (auto it = calls_.find(k); it != calls_.end() && it->second == call) calls_.erase(it);
+  }
+  void cancel(const std::string& k) {
+    std::lock_guard lock(mutex_);
+    if (auto it = calls_.find(k); it != calls_.end()) it->second->cancel();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::unordered_map<std::string, mcp_cancellation*> calls_;
+};
+
+// A streaming tool's values: gathered for the result (bounded, and ending with the call), and each
+// sent as notifications/progress when the client asked for progress.
+class mcp_stream_sink final : public stream_sink {
+ public:
+  mcp_stream_sink(std::string& collected, std::size_t max_bytes, const context& ctx, const std::atomic<bool>& stopping,
+                  mcp_channel* channel, std::string_view token)
+      : values_(collected, max_bytes, ctx, stopping), channel_(channel), token_(token) {}
+  bool send(std::string_view json_text, std::string_view event) override {
+    if (!values_.send(json_text, event)) return false;
+    ++count_;
+    if (channel_ && !token_.empty()) {
+      thread_local std::string message;
+      message.assign(R"({"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":)");
+      message += token_;
+      message += R"(,"progress":)";
+      json::write(count_, message);
+      message += R"(,"message":)";
+      json::write_text(json_text, message);
+      message += "}}";
+      if (!channel_->notify(message)) return false;
+    }
+    return values_.open();
+  }
+  bool open() const override { return values_.open(); }
+  bool wait_for(std::chrono::milliseconds duration) override { return values_.wait_for(duration); }
+  array_sink& values() { return values_; }
+
+ private:
+  array_sink values_;
+  mcp_channel* channel_;
+  std::string_view token_;
+  std::size_t count_ = 0;
+};
+
+// One tool: the endpoint it calls, and how its answer becomes structuredContent.
+struct mcp_tool {
+  std::string name;
+  std::size_t index = 0;    // in the app's table
+  bool structured = false;  // has an outputSchema (its answer is JSON)
+  bool wrapped = false;     // the answer is not an object: structuredContent is {"result": answer}
+  bool streams = false;
+  std::string json;         // its entry in tools/list
+};
+
+inline void append_tool_json(std::string& out, const described_endpoint& e, const json::value& defs, mcp_tool& tool) {
+  json::value entry = json::value::object{};
+  entry["name"] = e.full_name;
+  if (!e.description.empty()) entry["description"] = e.description;
+  entry["inputSchema"] = with_definitions(arguments_schema(e, defs), defs);
+  json::value answer = answer_schema(e);
+  tool.structured = !answer.is_null();
+  if (tool.structured) {
+    tool.wrapped = !is_object_schema(resolved(answer, defs));
+    json::value output = tool.wrapped ? json::value::object{} : resolved(answer, defs);
+    if (tool.wrapped) {
+      output["type"] = "object";
+      output["properties"]["result"] = std::move(answer);
+      output["required"] = json::value::array{"result"};
+    }
+    entry["outputSchema"] = with_definitions(std::move(output), defs);
+  }
+  json::write(entry, out);
+}
+
+template <class App>
+class mcp_server {
+ public:
+  mcp_server(App& app, mcp_options options) : app_(app), options_(std::move(options)) {
+    const api_description description = read_description(app.describe());
+    for (const auto& e : description.endpoints) {
+      if (!e.takes_object()) {
+        unnamed_ += unnamed_.empty() ? "" : ", ";
+        unnamed_ += e.full_name;
+        continue;
+      }
+      mcp_tool tool;
+      tool.name = e.full_name;
+      tool.index = App::find(e.full_name);
+      tool.streams = e.streams;
+      append_tool_json(tool.json, e, description.defs, tool);
+      tools_.push_back(std::move(tool));
+    }
+    if (options_.page_size == 0) options_.page_size = 1;
+  }
+
+  // MCP's own methods: none of them can be an endpoint's "<module>.<endpoint>".
+  static bool owns(std::string_view method) {
+    return method == "initialize" || method == "ping" || method.find('/') != std::string_view::npos;
+  }
+
+  const std::vector<mcp_tool>& tools() const { return tools_; }
+
+  // Whether this tools/call sends values before its answer (a stream with a progress token): an
+  // HTTP transport then answers with an event stream instead of one JSON body.
+  bool sends_progress(const jsonrpc_envelope& envelope) const {
+    if (envelope.method != "tools/call" || !envelope.has_id) return false;
+    mcp_call_params params;
+    if (json::read(params, envelope.params)) return false;
+    const mcp_tool* tool = find(params.name);
+    return tool && tool->streams && params._meta && params._meta->progressToken;
+  }
+
+  // Answers one message in `out` (nothing for a notification or a response). `scope` keeps one
+  // client's request ids apart from another's (an HTTP session); `channel` carries progress.
+  void handle(const jsonrpc_envelope& envelope, std::string& out, context& ctx, mcp_channel* channel,
+              std::string_view scope = {}) {
+    out.clear();
+    const std::string_view method = envelope.method;
+    if (!envelope.has_id) {
+      if (method == "notifications/cancelled") cancel(envelope, scope);
+      return;  // notifications/initialized and the rest need nothing
+    }
+    if (method == "initialize") return initialize(envelope, out);
+    if (method == "ping") return result(out, "{}", envelope.id);
+    if (method == "tools/list") return list_tools(envelope, out);
+    if (method == "tools/call") return call_tool(envelope, out, ctx, channel, scope);
+    write_rpc_error(out, method_not_found, "Method not found: " + std::string(method.substr(0, 100)), envelope.id);
+  }
+
+ private:
+  static void result(std::string& out, std::string_view json_text, std::string_view id) {
+    out += R"({"jsonrpc":"2.0","result":)";
+    out += json_text;
+    out += R"(,"id":)";
+    out += id;
+    out += '}';
+  }
+
+  const mcp_tool* find(std::string_view name) const {
+    for (const auto& tool : tools_)
+      if (tool.name == name) return &tool;
+    return nullptr;
+  }
+
+  void initialize(const jsonrpc_envelope& envelope, std::string& out) {
+    mcp_initialize_params params;
+    const bool readable = envelope.params.empty() || !json::read(params, envelope.params);
+    if (!readable) return write_rpc_error(out, -32602, "initialize takes {protocolVersion, capabilities, clientInfo}", envelope.id);
+    const std::string_view asked = params.protocolVersion ? std::string_view(*params.protocolVersion) : "";
+    std::string answer = R"({"protocolVersion":)";
+    json::write(mcp_supports(asked) ? asked : mcp_latest_version, answer);
+    answer += R"(,"capabilities":{"tools":{"listChanged":false}},"serverInfo":{"name":)";
+    json::write_text(options_.name, answer);
+    answer += R"(,"version":)";
+    json::write_text(options_.version, answer);
+    answer += '}';
+    if (!options_.instructions.empty()) {
+      answer += R"(,"instructions":)";
+      json::write_text(options_.instructions, answer);
+    }
+    answer += '}';
+    result(out, answer, envelope.id);
+  }
+
+  void list_tools(const jsonrpc_envelope& envelope, std::string& out) {
+    // Said once an MCP client asks, not at start-up: an app that is never an MCP server is not warned.
+    std::call_once(unnamed_reported_, [this] {
+      if (!unnamed_.empty())
+        log().write(log_level::warning, "mcp: not offered as tools, their parameters have no names (give them "
+                                        "sb::args{...} or one struct): " + unnamed_);
+    });
+    mcp_list_params params;
+    if (!envelope.params.empty() && json::read(params, envelope.params))
+      return write_rpc_error(out, -32602, "tools/list takes {cursor}", envelope.id);
+    std::size_t first = 0;
+    if (params.cursor) {
+      const std::string& cursor = *params.cursor;
+      const auto [end, ec] = std::from_chars(cursor.data(), cursor.data() + cursor.size(), first);
+      if (ec != std::errc{} || end != cursor.data() + cursor.size() || first > tools_.size())
+        return write_rpc_error(out, -32602, "tools/list: this cursor was not given by this server", envelope.id);
+    }
+    const std::size_t last = std::min(tools_.size(), first + options_.page_size);
+    std::string answer = R"({"tools":[)";
+    for (std::size_t i = first; i < last; ++i) {
+      if (i != first) answer += ',';
+      answer += tools_[i].json;
+    }
+    answer += ']';
+    if (last < tools_.size()) {
+      answer += R"(,"nextCursor":")";
+      answer += std::to_string(last);
+      answer += '"';
+    }
+    answer += '}';
+    result(out, answer, envelope.id);
+  }
+
+  void cancel(const jsonrpc_envelope& envelope, std::string_view scope) {
+    mcp_cancel_params params;
+    if (json::read(params, envelope.params)) return;  // a notification: nobody to tell
+    running_.cancel(mcp_running_calls::key(scope, params.requestId.json));
+  }
+
+  void call_tool(const jsonrpc_envelope& envelope, std::string& out, context& caller, mcp_channel* channel,
+                 std::string_view scope) {
+    mcp_call_params params;
+    if (const json::error e = json::read(params, envelope.params))
+      return write_rpc_error(out, -32602, "tools/call takes {name, arguments}: " + std::string(e.message()), envelope.id);
+    const mcp_tool* tool = find(params.name);
+    if (!tool) return write_rpc_error(out, -32602, "Unknown tool: " + params.name.substr(0, 200), envelope.id);
+    const std::string_view token =
+        params._meta && params._meta->progressToken ? params._meta->progressToken->json : std::string_view{};
+
+    mcp_cancellation cancellation(caller.hangup);
+    const std::string key = mcp_running_calls::key(scope, envelope.id);
+    const bool registered = running_.add(key, &cancellation);
+    context ctx = caller;
+    ctx.hangup = &cancellation;
+    ctx.sink = nullptr;  // the app collects a stream's values itself, unless progress is wanted
+    std::string collected;
+    std::optional<mcp_stream_sink> progress;
+    if (tool->streams && !token.empty()) {
+      progress.emplace(collected, app_.max_collected_bytes(), ctx, app_.stopping_flag(), channel, token);
+      ctx.sink = &*progress;
+    }
+    thread_local response answer;
+    answer.clear();
+    const std::string_view arguments = params.arguments ? params.arguments->json : std::string_view("{}");
+    app_.call_at(tool->index, {arguments, {}, false}, answer, ctx);
+    if (registered) running_.remove(key, &cancellation);
+    if (progress && answer.ok()) finish_collection(*progress, collected, answer);
+    app_.run_tasks(answer);
+    if (cancellation.cancelled()) return;  // the client asked for no answer
+    std::string content;
+    write_tool_result(content, *tool, answer);
+    result(out, content, envelope.id);
+  }
+
+  // The values a progress-reporting stream gathered become its answer, as they would have without.
+  void finish_collection(mcp_stream_sink& sink, std::string& collected, response& answer) {
+    switch (sink.values().stopped()) {
+      case array_sink::stop_reason::too_large:
+        return answer.fail(error_kind::payload_too_large,
+                           "the stream's values exceeded " + std::to_string(app_.max_collected_bytes()) + " bytes");
+      case array_sink::stop_reason::stopping:
+        return answer.fail(error_kind::unavailable, "the server is stopping");
+      default:
+        sink.values().finish();
+        answer.body = std::move(collected);
+        answer.form = body_form::json;
+    }
+  }
+
+  static void write_tool_result(std::string& out, const mcp_tool& tool, const response& answer) {
+    thread_local std::string text;
+    text.clear();
+    if (!answer.ok()) {
+      answer.write_error_body(text);
+      out += R"({"content":[{"type":"text","text":)";
+      json::write_text(text, out);
+      out += R"(}],"isError":true})";
+      return;
+    }
+    if (answer.form == body_form::json) {
+      if (tool.wrapped) {
+        text += R"({"result":)";
+        text += answer.body;
+        text += '}';
+      } else {
+        text += answer.body;
+      }
+      out += R"({"content":[{"type":"text","text":)";
+      json::write_text(text, out);
+      out += '}', out += ']';
+      if (tool.structured) {
+        out += R"(,"structuredContent":)";
+        out += text;
+      }
+      out += '}';
+      return;
+    }
+    if (answer.form == body_form::binary || (answer.form == body_form::raw && !textual(answer.content_type))) {
+      out += R"({"content":[{"type":"resource","resource":{"uri":)";
+      json::write_text("switchboard:///" + tool.name + (answer.filename.empty() ? "" : "/" + answer.filename), out);
+      out += R"(,"mimeType":)";
+      json::write_text(answer.content_type.empty() ? "application/octet-stream" : answer.content_type, out);
+      out += R"(,"blob":")";
+      base64_encode(reinterpret_cast<const std::uint8_t*>(answer.body.data()), answer.body.size(), out);
+      out += R"("}}]})";
+      return;
+    }
+    // html, text, a redirect (its location) and textual raw bodies
+    out += R"({"content":[{"type":"text","text":)";
+    json::write_text(answer.body, out);
+    out += "}]}";
+  }
+
+  static bool textual(std::string_view content_type) {
+    return content_type.starts_with("text/") || content_type.find("json") != std::string_view::npos ||
+           content_type.find("xml") != std::string_view::npos || content_type.find("javascript") != std::string_view::npos;
+  }
+
+  App& app_;
+  mcp_options options_;
+  std::vector<mcp_tool> tools_;
+  std::string unnamed_;  // endpoints that cannot be tools
+  std::once_flag unnamed_reported_;
+  mcp_running_calls running_;
+};
+
+}  // namespace sb::detail
+// end switchboard/protocol/mcp.hpp
 // begin switchboard/protocol/http_api.hpp
 // The HTTP API: everything switchboard means by HTTP, apart from sockets. A server reads a request
 // (head and complete body) into an http_input, and this layer answers it in an http_output:
 //   /api/<module>/<endpoint>   query string, JSON body (array or object), urlencoded or multipart form
 //   /sse/<module>/<endpoint>   the endpoint's stream as server-sent events
 //   /api/_describe             modules, endpoints, methods and JSON Schemas
+//   /api/_openapi.json         the same as OpenAPI 3.1; /api/_types.d.ts: as TypeScript declarations
+//   /mcp                       MCP over Streamable HTTP (protocol/mcp.hpp; options.mcp_path, "" for none)
 //   /_sb/switchboard.js        the browser client (/_sb/switchboard.d.ts: its declarations; /_sb/explorer:
 //                              a page that calls every endpoint from forms built from their schemas)
 //   everything else            static files, when a directory is configured
@@ -9458,6 +10703,8 @@ export function client(options) {
 
 export function invoke(method, args, options) { return client().invoke(method, args, options); }
 export function stream(method, args, onValue, options) { return client().stream(method, args, onValue, options); }
+// The same client seen through an app's TypeScript declarations (switchboard.d.ts: TypedClient).
+export function typed(c = client()) { return c; }
 export function connect(path, handlers, options) { return client().connect(path, handlers, options); }
 )sbjs";
 
@@ -9566,6 +10813,27 @@ export declare function stream<T = unknown, R = unknown>(method: string, args: u
                                                          onValue: (value: T, event: string) => void,
                                                          options?: { signal?: AbortSignal }): StreamHandle<R>;
 export declare function connect(path: string, handlers?: ConnectionHandlers, options?: ClientOptions): Connection;
+
+/** One endpoint in an app's declarations (served at /api/_types.d.ts, from its C++ signatures). */
+export interface EndpointShape {
+  params: unknown;
+  result: unknown;
+  stream?: unknown;
+}
+type StreamValue<E> = E extends { stream: infer S } ? S : never;
+
+/** invoke() and stream() checked against an app's declarations: method names, arguments, results.
+ *    import type { Api } from "./api";            // saved from /api/_types.d.ts
+ *    const api = typed<Api>();
+ *    const sum = await api.invoke("tools.add", { a: 2, b: 3 });   // number */
+export interface TypedClient<A extends { [M in keyof A]: EndpointShape }> {
+  invoke<M extends keyof A & string>(method: M, args: A[M]["params"], options?: InvokeOptions): Promise<A[M]["result"]>;
+  stream<M extends keyof A & string>(method: M, args: A[M]["params"],
+                                     onValue: (value: StreamValue<A[M]>, event: string) => void,
+                                     options?: { signal?: AbortSignal }): StreamHandle<A[M]["result"]>;
+}
+/** The client (by default the shared one), typed by an app's declarations; the same object at run time. */
+export declare function typed<A extends { [M in keyof A]: EndpointShape }>(client?: Client): TypedClient<A>;
 )sbjs";
 
 inline constexpr std::string_view client_explorer =
@@ -9933,6 +11201,13 @@ class static_file_cache {
 
 }  // namespace sb::detail
 // end switchboard/http/file_cache.hpp
+// begin switchboard/protocol/mcp_sessions.hpp
+// MCP sessions over HTTP (Mcp-Session-Id). The protocol needs no state between requests here; the
+// one thing a session is for is naming the call a notifications/cancelled means, since request
+// ids are only unique per client. An id is handed out at initialize; a request that carries one the
+// server does not know (expired, deleted, another instance's) gets 404, which tells the client to
+// initialize again; a request without one is served, and can be cancelled only by hanging up.
+
 // begin switchboard/session_store.hpp
 // Where sessions live between requests, and the rules for when one is created, saved or renamed.
 // The store interface copies sessions in and out, so a store in another process (Redis, a
@@ -9954,6 +11229,19 @@ class static_file_cache {
 
 namespace sb {
 
+namespace detail {
+// 128 bits from `entropy` (the OS's source), as 32 hex digits: ids nobody can guess.
+inline std::string random_id(std::random_device& entropy) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string id;
+  for (int word = 0; word < 2; ++word) {
+    std::uint64_t bits = (static_cast<std::uint64_t>(entropy()) << 32) | entropy();
+    for (int i = 0; i < 16; ++i, bits >>= 4) id += digits[bits & 15];
+  }
+  return id;
+}
+}  // namespace detail
+
 class session_store {
  public:
   virtual ~session_store() = default;
@@ -9973,14 +11261,8 @@ class session_store {
 
   // A fresh unguessable id: 128 bits from the OS entropy source, as 32 hex digits.
   virtual std::string new_id() {
-    static constexpr char digits[] = "0123456789abcdef";
     std::lock_guard lock(entropy_mutex_);
-    std::string id;
-    for (int word = 0; word < 2; ++word) {
-      std::uint64_t bits = (static_cast<std::uint64_t>(entropy_()) << 32) | entropy_();
-      for (int i = 0; i < 16; ++i, bits >>= 4) id += digits[bits & 15];
-    }
-    return id;
+    return detail::random_id(entropy_);
   }
 
  private:
@@ -10131,6 +11413,77 @@ class session_scope {
 
 }  // namespace sb::detail
 // end switchboard/session_store.hpp
+
+#include <chrono>
+#include <cstddef>
+#include <mutex>
+#include <random>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace sb::detail {
+
+class mcp_sessions {
+ public:
+  using clock = std::chrono::steady_clock;
+  explicit mcp_sessions(std::size_t max_sessions = 10000, clock::duration idle = std::chrono::hours(1))
+      : max_(max_sessions), idle_(idle) {}
+
+  std::string open() {
+    std::lock_guard lock(mutex_);
+    const auto now = clock::now();
+    if (last_.size() >= max_) forget_oldest(now);
+    std::string id = random_id(entropy_);
+    last_[id] = now;
+    return id;
+  }
+  // Known and not idle too long (and now used again).
+  bool touch(std::string_view id) {
+    std::lock_guard lock(mutex_);
+    const auto it = last_.find(std::string(id));
+    if (it == last_.end()) return false;
+    const auto now = clock::now();
+    if (now - it->second > idle_) {
+      last_.erase(it);
+      return false;
+    }
+    it->second = now;
+    return true;
+  }
+  bool close(std::string_view id) {
+    std::lock_guard lock(mutex_);
+    return last_.erase(std::string(id)) != 0;
+  }
+  std::size_t size() {
+    std::lock_guard lock(mutex_);
+    return last_.size();
+  }
+
+ private:
+  // Full: the idle ones go, and if none is, the least recently used (a flood of initializes cannot
+  // grow the table, only shorten how long an unused session lasts).
+  void forget_oldest(clock::time_point now) {
+    auto oldest = last_.end();
+    for (auto it = last_.begin(); it != last_.end();) {
+      if (now - it->second > idle_) {
+        it = last_.erase(it);
+        continue;
+      }
+      if (oldest == last_.end() || it->second < oldest->second) oldest = it;
+      ++it;
+    }
+    if (last_.size() >= max_ && oldest != last_.end()) last_.erase(oldest);
+  }
+  std::mutex mutex_;
+  std::unordered_map<std::string, clock::time_point> last_;
+  std::size_t max_;
+  clock::duration idle_;
+  std::random_device entropy_;
+};
+
+}  // namespace sb::detail
+// end switchboard/protocol/mcp_sessions.hpp
 
 #include <atomic>
 #include <charconv>
@@ -10519,10 +11872,18 @@ class http_api {
   struct stream_call {
     stream_call(const Options& options, detail::sse_output& output, std::size_t index)
         : index(index), session(options), stream(output, 1) {}
-    std::size_t index;
+    std::size_t index;  // App::npos for an MCP call
+    std::string mcp_message;  // an MCP tools/call answered as an event stream, with its progress
+    std::string mcp_scope;    // its session
     detail::request_view view;
     http_session<Options> session;
     detail::sse_stream stream;
+    // An MCP call sees the stream's end (the client went away) as its caller hanging up.
+    struct closed_probe final : hangup_probe {
+      explicit closed_probe(const detail::sse_stream& s) : watched(s) {}
+      bool hung_up() const override { return !watched.open(); }
+      const detail::sse_stream& watched;
+    } stream_gone{stream};
     context ctx;
     response result;
 
@@ -10544,7 +11905,14 @@ class http_api {
     } end;  // last: destroyed first
   };
 
-  http_api(App& app, const Options& options) : app_(app), options_(options) {}
+  http_api(App& app, const Options& options)
+      : app_(app), options_(options), mcp_(app, options.mcp), openapi_(app.openapi()), typescript_(app.typescript()) {}
+
+  // Whether a request to `path` may be answered with a stream (the adapter then keeps what the
+  // request views alive for it).
+  bool may_stream(std::string_view path) const {
+    return detail::is_sse_path(path) || (!options_.mcp_path.empty() && path == options_.mcp_path);
+  }
 
   // A WebSocket handshake, once its form is valid: the authenticate hook decides with the
   // handshake's request (its headers, cookies, query) as it does for each HTTP call, since the
@@ -10596,7 +11964,7 @@ class http_api {
 
   // A stream whose endpoint is a coroutine that can pause without a thread: start it where the
   // server's I/O runs (start_stream with a listener). Any other blocks the thread it runs on.
-  static bool suspends(const stream_call& call) { return App::table[call.index].suspends; }
+  static bool suspends(const stream_call& call) { return call.mcp_message.empty() && App::table[call.index].suspends; }
 
   // Starts an accepted stream. True when it has ended here (its final event written). False when
   // it went on as a coroutine, with `listener` (required for that) told when it ends; the sink's
@@ -10608,6 +11976,10 @@ class http_api {
       return true;
     }
     stream.write("retry: " + std::to_string(options_.sse_retry_ms) + "\n\n");
+    if (!call.mcp_message.empty()) {
+      run_mcp_stream(call);
+      return true;
+    }
     context& ctx = call.ctx;
     ctx.from = origin::sse;
     ctx.http = &call.view.info;
@@ -10656,6 +12028,9 @@ class http_api {
     if (!detail::decode_path(in.path, decoded))
       return detail::fail(out, error_kind::invalid_argument, "the path has a malformed percent escape or an encoded NUL");
     if (in.path == "/api/_describe") return describe(in, out);
+    if (in.path == "/api/_openapi.json") return serve_text(in, out, openapi_, "application/json");
+    if (in.path == "/api/_types.d.ts") return serve_text(in, out, typescript_, "application/typescript; charset=utf-8");
+    if (!options_.mcp_path.empty() && in.path == options_.mcp_path) return mcp(in, out, stream_output, call);
     if (in.path.starts_with(client_prefix)) return serve_client(in, out, decoded);
     std::string_view module, endpoint;
     const bool api = detail::is_api_path(in.path), sse = detail::is_sse_path(in.path);
@@ -10670,6 +12045,13 @@ class http_api {
     }
     if (!api && !sse && !options_.static_dir.empty()) return serve_static(in, out, decoded);
     detail::fail(out, error_kind::not_found, "no route for " + std::string(in.method) + " " + decoded.substr(0, 200));
+  }
+
+  // The descriptions derived from describe() (which does not change while the app runs).
+  void serve_text(const http_input& in, http_output& out, const std::string& text, std::string_view type) {
+    if (in.method != "GET" && in.method != "HEAD") return method_not_allowed(in, out, "GET", in.path);
+    out.body = text;
+    out.content_type = type;
   }
 
   void describe(const http_input& in, http_output& out) {
@@ -10868,8 +12250,133 @@ class http_api {
     return file_range{first, last - first + 1};
   }
 
+  // ---- MCP over Streamable HTTP ----
+
+  static void mcp_refuse(http_output& out, int status, int code, std::string_view message) {
+    out.status = status;
+    out.content_type = "application/json";
+    out.body.clear();
+    detail::write_rpc_error(out.body, code, message, {});
+  }
+
+  void mcp(const http_input& in, http_output& out, detail::sse_output& stream_output, std::unique_ptr<stream_call>& call) {
+    // A page elsewhere must not reach local tools through the browser (DNS rebinding included).
+    if (const auto origin = in.field("Origin"); !origin.empty() && !detail::origin_allowed(origin, in.field("Host"), options_.cors_origins))
+      return mcp_refuse(out, 403, -32000, "Forbidden: this Origin may not use /mcp (see cors_origins)");
+    if (in.method == "OPTIONS") return mcp_preflight(in, out);
+    if (!in.field("Origin").empty()) out.add_field("Access-Control-Expose-Headers", "Mcp-Session-Id");
+    const std::string_view session = in.field("Mcp-Session-Id");
+    if (in.method == "DELETE") {
+      if (session.empty()) return mcp_refuse(out, 400, -32000, "Bad Request: DELETE needs the Mcp-Session-Id to end");
+      if (!mcp_sessions_.close(session)) return mcp_refuse(out, 404, -32001, "Session not found");
+      out.status = 204;
+      return;
+    }
+    if (in.method != "POST") {  // GET would open a stream for messages the server starts: it has none
+      out.add_field("Allow", "POST, DELETE");
+      return mcp_refuse(out, 405, -32000, "Method Not Allowed: /mcp takes POST (and DELETE to end a session)");
+    }
+    if (const auto version = in.field("MCP-Protocol-Version"); !version.empty() && !detail::mcp_supports(version))
+      return mcp_refuse(out, 400, -32000, "Bad Request: unsupported MCP-Protocol-Version " + std::string(version.substr(0, 40)));
+    if (!session.empty() && !mcp_sessions_.touch(session)) return mcp_refuse(out, 404, -32001, "Session not found");
+    thread_local std::string media_buffer;
+    if (detail::media_type_of(in.field("Content-Type"), media_buffer) != "application/json")
+      return mcp_refuse(out, 415, -32000, "Unsupported Media Type: send one JSON-RPC message as application/json");
+    detail::jsonrpc_envelope envelope;
+    const int scanned = detail::scan_envelope(in.body, envelope);
+    if (scanned == detail::parse_error || (scanned == 0 && !detail::params_valid(envelope.params)))
+      return mcp_refuse(out, 400, detail::parse_error, "Parse error");
+    if (scanned != 0) return mcp_refuse(out, 400, detail::invalid_request, "Invalid Request: one JSON-RPC message object (no batches)");
+    if (!envelope.has_method) {  // a response: the server never asks anything
+      out.status = 202;
+      return;
+    }
+    if (!detail::well_formed_call(envelope) || !detail::valid_id(envelope))
+      return mcp_refuse(out, 400, detail::invalid_request, "Invalid Request");
+    if (!envelope.has_id) {
+      context none;
+      mcp_.handle(envelope, out.body, none, nullptr, session);
+      out.body.clear();
+      out.status = 202;
+      return;
+    }
+    if (mcp_.sends_progress(envelope)) return open_mcp_stream(in, out, stream_output, call, session);
+    thread_local detail::request_view view;
+    if (!view.load(in, out)) return;
+    http_session<Options> opened(options_);
+    if (!opened.open(in, view.info, true, out)) return;
+    context ctx;
+    ctx.from = origin::http;
+    ctx.http = &view.info;
+    ctx.session = &opened.scope.current;
+    ctx.bus = &app_.bus();
+    ctx.hangup = in.hangup;
+    mcp_.handle(envelope, out.body, ctx, nullptr, session);
+    opened.close(out);
+    if (out.body.empty()) detail::write_rpc_error(out.body, detail::mcp_request_cancelled, "cancelled by notifications/cancelled", envelope.id);
+    if (envelope.method == "initialize") out.add_field("Mcp-Session-Id", mcp_sessions_.open());
+    out.status = 200;
+    out.content_type = "application/json";
+  }
+
+  void open_mcp_stream(const http_input& in, http_output& out, detail::sse_output& output, std::unique_ptr<stream_call>& call,
+                       std::string_view session) {
+    auto accepted = std::make_unique<stream_call>(options_, output, App::npos);
+    if (!accepted->view.load(in, out)) return;
+    if (!accepted->session.open(in, accepted->view.info, true, out)) return;
+    accepted->session.close(out);
+    accepted->mcp_message.assign(in.body);
+    accepted->mcp_scope.assign(session);
+    accepted->view.info.body = accepted->mcp_message;
+    out.status = 200;
+    out.content_type = "text/event-stream";
+    out.add_field("Cache-Control", "no-cache");
+    out.add_field("X-Accel-Buffering", "no");
+    call = std::move(accepted);
+  }
+
+  // The call's progress and then its answer, each a message event; nothing after a cancellation.
+  void run_mcp_stream(stream_call& call) {
+    struct channel final : detail::mcp_channel {
+      explicit channel(detail::sse_stream& s) : stream(s) {}
+      bool notify(std::string_view message) override {
+        thread_local std::string event;
+        event.clear();
+        detail::format_sse_event(event, 0, {}, message);
+        return stream.write(event);
+      }
+      detail::sse_stream& stream;
+    } progress(call.stream);
+    detail::jsonrpc_envelope envelope;
+    detail::scan_envelope(call.mcp_message, envelope);
+    context& ctx = call.ctx;
+    ctx.from = origin::http;
+    ctx.http = &call.view.info;
+    ctx.session = &call.session.scope.current;
+    ctx.bus = &app_.bus();
+    ctx.hangup = &call.stream_gone;
+    std::string answer;
+    mcp_.handle(envelope, answer, ctx, &progress, call.mcp_scope);
+    streams_.remove(&call.stream);
+    if (!answer.empty()) call.stream.final_event({}, answer);
+  }
+
+  void mcp_preflight(const http_input& in, http_output& out) {
+    out.status = 204;
+    out.add_field("Access-Control-Allow-Methods", "POST, DELETE, OPTIONS");
+    const std::string_view requested = in.field("Access-Control-Request-Headers");
+    out.add_field("Access-Control-Allow-Headers",
+                  requested.empty() ? "Content-Type, Authorization, Mcp-Session-Id, MCP-Protocol-Version" : requested);
+    out.add_field("Access-Control-Expose-Headers", "Mcp-Session-Id");
+    out.add_field("Access-Control-Max-Age", "600");
+  }
+
   App& app_;
   const Options& options_;
+  detail::mcp_server<App> mcp_;
+  detail::mcp_sessions mcp_sessions_;
+  const std::string openapi_;
+  const std::string typescript_;
   detail::sse_registry streams_;
   detail::static_file_cache files_;
 };
@@ -11284,108 +12791,6 @@ class ws_reader {
 // the HTTP layer: what makes a request an upgrade, whether it is a valid one (and the status that
 // says why not), and the 101 answer.
 
-// begin switchboard/websocket/sha1.hpp
-// SHA-1 (FIPS 180-4) and base64 (RFC 4648), as much as the WebSocket handshake needs: the accept
-// key is base64(SHA-1(key + GUID)). Neither is used for anything secret; a cryptographic library
-// would be a dependency for sixty lines.
-
-#include <array>
-#include <cstddef>
-#include <cstdint>
-#include <string>
-#include <string_view>
-
-namespace sb::detail {
-
-class sha1 {
- public:
-  void update(std::string_view bytes) {
-    for (const char c : bytes) {
-      block_[filled_++] = static_cast<std::uint8_t>(c);
-      if (filled_ == block_.size()) compress();
-    }
-    length_ += bytes.size();
-  }
-
-  std::array<std::uint8_t, 20> finish() {
-    const std::uint64_t bits = length_ * 8;
-    block_[filled_++] = 0x80;
-    if (filled_ > 56) {
-      while (filled_ < 64) block_[filled_++] = 0;
-      compress();
-    }
-    while (filled_ < 56) block_[filled_++] = 0;
-    for (int i = 7; i >= 0; --i) block_[filled_++] = static_cast<std::uint8_t>(bits >> (i * 8));
-    compress();
-    std::array<std::uint8_t, 20> digest{};
-    for (std::size_t i = 0; i < 20; ++i) digest[i] = static_cast<std::uint8_t>(state_[i / 4] >> (24 - 8 * (i % 4)));
-    return digest;
-  }
-
- private:
-  static std::uint32_t rotate(std::uint32_t x, int n) { return (x << n) | (x >> (32 - n)); }
-
-  void compress() {
-    std::array<std::uint32_t, 80> w{};
-    for (std::size_t i = 0; i < 16; ++i)
-      w[i] = std::uint32_t{block_[4 * i]} << 24 | std::uint32_t{block_[4 * i + 1]} << 16 |
-             std::uint32_t{block_[4 * i + 2]} << 8 | std::uint32_t{block_[4 * i + 3]};
-    for (std::size_t i = 16; i < 80; ++i) w[i] = rotate(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
-    std::uint32_t a = state_[0], b = state_[1], c = state_[2], d = state_[3], e = state_[4];
-    for (std::size_t i = 0; i < 80; ++i) {
-      std::uint32_t f, k;
-      if (i < 20) f = (b & c) | (~b & d), k = 0x5A827999;
-      else if (i < 40) f = b ^ c ^ d, k = 0x6ED9EBA1;
-      else if (i < 60) f = (b & c) | (b & d) | (c & d), k = 0x8F1BBCDC;
-      else f = b ^ c ^ d, k = 0xCA62C1D6;
-      const std::uint32_t next = rotate(a, 5) + f + e + k + w[i];
-      e = d, d = c, c = rotate(b, 30), b = a, a = next;
-    }
-    state_[0] += a, state_[1] += b, state_[2] += c, state_[3] += d, state_[4] += e;
-    filled_ = 0;
-  }
-
-  std::array<std::uint32_t, 5> state_{0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0};
-  std::array<std::uint8_t, 64> block_{};
-  std::size_t filled_ = 0;
-  std::uint64_t length_ = 0;
-};
-
-inline constexpr std::string_view base64_alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-inline void base64_encode(const std::uint8_t* bytes, std::size_t size, std::string& out) {
-  std::size_t i = 0;
-  for (; i + 3 <= size; i += 3) {
-    const std::uint32_t v = std::uint32_t{bytes[i]} << 16 | std::uint32_t{bytes[i + 1]} << 8 | bytes[i + 2];
-    for (int shift = 18; shift >= 0; shift -= 6) out += base64_alphabet[(v >> shift) & 63];
-  }
-  if (const std::size_t left = size - i; left != 0) {
-    const std::uint32_t v = std::uint32_t{bytes[i]} << 16 | (left == 2 ? std::uint32_t{bytes[i + 1]} << 8 : 0);
-    out += base64_alphabet[(v >> 18) & 63];
-    out += base64_alphabet[(v >> 12) & 63];
-    out += left == 2 ? base64_alphabet[(v >> 6) & 63] : '=';
-    out += '=';
-  }
-}
-
-// How many bytes a canonical base64 text decodes to; -1 when it is not base64.
-inline int base64_decoded_size(std::string_view text) {
-  if (text.empty() || text.size() % 4 != 0) return -1;
-  std::size_t padding = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '=') {
-      if (i + 2 < text.size()) return -1;  // padding only in the last two places
-      ++padding;
-      continue;
-    }
-    if (padding != 0 || base64_alphabet.find(c) == std::string_view::npos) return -1;
-  }
-  return static_cast<int>(text.size() / 4 * 3 - padding);
-}
-
-}  // namespace sb::detail
-// end switchboard/websocket/sha1.hpp
 
 #include <cstddef>
 #include <span>
@@ -11431,12 +12836,6 @@ inline std::size_t count_fields(std::span<const http_field> fields, std::string_
   return n;
 }
 
-// The Origin's authority ("http://a.example:8080" -> "a.example:8080").
-inline std::string_view origin_authority(std::string_view origin) {
-  const std::size_t scheme = origin.find("://");
-  return scheme == std::string_view::npos ? std::string_view{} : origin.substr(scheme + 3);
-}
-
 }  // namespace sb::detail
 
 namespace sb {
@@ -11480,10 +12879,7 @@ inline ws_handshake ws_check_handshake(const http_request_head& head, std::span<
   if (detail::count_fields(head.fields, "Sec-WebSocket-Key") != 1 || detail::base64_decoded_size(out.key) != 16)
     return refuse(400, "Sec-WebSocket-Key must be 16 bytes in base64, sent once");
   if (const std::string_view origin = head.field("Origin"); !origin.empty()) {
-    // The server's own pages are never cross-site, whatever else is listed.
-    bool allowed = detail::equals_ignoring_case(detail::origin_authority(origin), head.host);
-    for (const auto& o : origins) allowed = allowed || o == "*" || detail::equals_ignoring_case(o, origin);
-    if (!allowed) return refuse(403, "this page's origin may not open a WebSocket here (the allowed origins)");
+    if (!detail::origin_allowed(origin, head.host, origins)) return refuse(403, "this page's origin may not open a WebSocket here (the allowed origins)");
   }
   out.protocol = detail::first_offered(head, protocols);
   return out;
@@ -11956,6 +13352,8 @@ struct http {
   // origin call without credentials (Access-Control-Allow-Origin: *).
   std::vector<std::string> cors_origins;
   std::string static_dir;                 // served for paths outside /api and /sse when set
+  std::string mcp_path = "/mcp";          // MCP over Streamable HTTP (protocol/mcp.hpp); empty: not served
+  mcp_options mcp{};                      // its server name, version, instructions, page size
   int sse_heartbeat_s = 15;               // comment lines that keep proxies open and notice gone clients
   int sse_retry_ms = 3000;                // the client's reconnection delay
   sb::session_cookie session_cookie;      // name, Secure, SameSite, Path
@@ -12254,7 +13652,7 @@ httplib::Server::HandlerResponse screen_request(const http& options, const Api& 
 template <class Api>
 void handle(Api& api, const httplib::Request& req, httplib::Response& res, std::string_view body) {
   const httplib_hangup hangup(req);
-  if (!is_sse_path(req.path)) {
+  if (!api.may_stream(req.path)) {
     thread_local std::vector<header> headers;
     thread_local http_output out;
     header_views(req, headers);
@@ -12271,7 +13669,7 @@ void handle(Api& api, const httplib::Request& req, httplib::Response& res, std::
   auto state = std::make_shared<held>();
   header_views(req, state->headers);
   std::shared_ptr<typename Api::stream_call> call =
-      api.handle(input_of(req, state->headers, {}, nullptr), state->out, state->output);
+      api.handle(input_of(req, state->headers, body, &hangup), state->out, state->output);
   if (!call) return send_output(state->out, res);
   state->out.content_type.clear();  // the provider sends the stream instead of a body
   send_output(state->out, res);
@@ -13320,6 +14718,8 @@ struct server {
   // origin call without credentials (Access-Control-Allow-Origin: *).
   std::vector<std::string> cors_origins;
   std::string static_dir;                 // served for paths outside /api and /sse when set
+  std::string mcp_path = "/mcp";          // MCP over Streamable HTTP (protocol/mcp.hpp); empty: not served
+  mcp_options mcp{};                      // its server name, version, instructions, page size
   int sse_heartbeat_s = 15;               // comment lines that keep proxies open and notice gone clients
   int sse_retry_ms = 3000;                // the client's reconnection delay
   std::size_t websocket_max_message_bytes = std::size_t{16} << 20;  // larger: closed with 1009
@@ -14268,6 +15668,9 @@ void server::run(App& app, shutdown& stop) const {
 //       {"jsonrpc":"2.0","method":"stream","params":{"id":<request id>,"value":<value>}}
 //     (with "event":"<name>" added for emit_event). Inside a batch, or for a notification, values
 //     are collected into the result array as on transports that cannot stream.
+//   - MCP's methods (initialize, tools/list, tools/call, ...: protocol/mcp.hpp) are answered too, so
+//     the same binary is an MCP server over stdio with nothing to select; notifications/cancelled
+//     is taken as soon as it is read (with workers = 0, only between calls).
 //   - End of input: the calls already read are finished and answered, then run() returns (sb::app's
 //     serve() then runs the modules' on_stop() and returns 0). SIGINT/SIGTERM: calls in flight
 //     finish, requests not yet started are dropped.
@@ -14559,6 +15962,7 @@ struct stdio {
   std::size_t workers = 2;         // threads running calls; 0 = one at a time on the reading thread
   std::size_t queue_lines = 1024;  // lines read ahead of the workers before reading pauses
   bool guard_stdout = true;        // see above; only applies when output_fd is 1
+  mcp_options mcp{};               // JSON-RPC mode answers MCP's methods too (protocol/mcp.hpp)
   int input_fd = STDIN_FILENO;
   int output_fd = STDOUT_FILENO;
 
@@ -14903,6 +16307,7 @@ class stdio_session {
         for (std::size_t i = 0; i < options_.workers; ++i) workers.emplace_back([&] { work(queue); });
         read_loop(
             [&](std::string_view line) {
+              if (mcp_.takes_now(line)) return;
               if (!queue.push(line, [&] { return stop_.requested() || output.broken(); })) stopping_ = true;
             },
             [] {});
@@ -14984,12 +16389,45 @@ class stdio_session {
     if (first == line.size()) return;
     rpc_sink sink(*this, line);
     ctx.sink = line[first] == '{' ? &sink : nullptr;
-    app_.handle_jsonrpc(line, scratch, ctx);
+    app_.handle_jsonrpc(line, scratch, ctx, &mcp_);
     ctx.sink = nullptr;
     if (scratch.empty()) return;
     out += scratch;
     out += '\n';
   }
+
+  // MCP's methods, answered beside the endpoints: a client that starts with initialize is an MCP
+  // client, and nothing needs to be switched on for it.
+  class mcp_methods final : public rpc_extension, public mcp_channel {
+   public:
+    mcp_methods(stdio_session& session, App& app, const mcp_options& options)
+        : session_(session), server_(app, options) {}
+    bool owns(std::string_view method) const override { return mcp_server<App>::owns(method); }
+    void handle(const jsonrpc_envelope& call, std::string& out, context& ctx) override {
+      server_.handle(call, out, ctx, this);
+    }
+    bool notify(std::string_view message) override {
+      thread_local std::string line;
+      line.assign(message);
+      line += '\n';
+      session_.emit(line);
+      return !session_.stop_.requested() && !session_.output_->broken();
+    }
+    // A cancellation is taken as the line is read, not queued behind the calls it may stop.
+    bool takes_now(std::string_view line) {
+      if (line.find("notifications/cancelled") == std::string_view::npos) return false;
+      jsonrpc_envelope envelope;
+      if (scan_envelope(line, envelope) != 0 || envelope.has_id || envelope.method != "notifications/cancelled") return false;
+      std::string none;
+      context ctx;
+      server_.handle(envelope, none, ctx, nullptr);
+      return true;
+    }
+
+   private:
+    stdio_session& session_;
+    mcp_server<App> server_;
+  };
 
   // Stream values of one JSON-RPC request, as notifications carrying its id.
   class rpc_sink final : public stream_sink {
@@ -15189,6 +16627,7 @@ class stdio_session {
   std::string inline_scratch_;
   context inline_ctx_ = make_context();
   bool stopping_ = false;
+  mcp_methods mcp_{*this, app_, options_.mcp};
 };
 
 }  // namespace sb::detail

@@ -98,13 +98,13 @@ inline system_info get_system_info() {
 }
 
 struct tools {
-  sb::fn<&showcase::add, sb::args{"a", "b"}> add;
-  sb::fn<&showcase::multiply, sb::args{"a", "b"}> multiply;
-  sb::fn<&showcase::to_upper_case, sb::args{"text"}> toUpperCase;
-  sb::fn<&showcase::to_lower_case, sb::args{"text"}> toLowerCase;
-  sb::fn<&showcase::reverse_array, sb::args{"items"}> reverseArray;
-  sb::fn<&showcase::get_system_info> getSystemInfo;
-  sb::fn<&showcase::echo, sb::args{"value"}> echo;
+  sb::fn<&showcase::add, sb::args{"a", "b"}, sb::doc{"Adds two numbers", "the first addend", "the second addend"}> add;
+  sb::fn<&showcase::multiply, sb::args{"a", "b"}, sb::doc{"Multiplies two numbers"}> multiply;
+  sb::fn<&showcase::to_upper_case, sb::args{"text"}, sb::doc{"The text in upper case"}> toUpperCase;
+  sb::fn<&showcase::to_lower_case, sb::args{"text"}, sb::doc{"The text in lower case"}> toLowerCase;
+  sb::fn<&showcase::reverse_array, sb::args{"items"}, sb::doc{"The array in reverse order", "any JSON array"}> reverseArray;
+  sb::fn<&showcase::get_system_info, sb::doc{"The operating system, CPU count, host name and uptime of the server"}> getSystemInfo;
+  sb::fn<&showcase::echo, sb::args{"value"}, sb::doc{"Returns any JSON value unchanged"}> echo;
 };
 
 inline std::string hello(std::string_view name, std::optional<std::string_view> nickname) {
@@ -114,7 +114,7 @@ inline std::string hello(std::string_view name, std::optional<std::string_view> 
 }
 
 struct greet {
-  sb::fn<&showcase::hello, sb::args{"name", "nickname"}> hello;
+  sb::fn<&showcase::hello, sb::args{"name", "nickname"}, sb::doc{"A greeting", "who to greet", "what to call them instead"}> hello;
 };
 
 struct step {
@@ -161,7 +161,7 @@ inline sb::task<sb::result<void>> count(int n, std::optional<int> delay_ms, cons
 }
 
 struct progress {
-  sb::fn<&showcase::count, sb::args{"n", "delay_ms"}> count;
+  sb::fn<&showcase::count, sb::args{"n", "delay_ms"}, sb::doc{"Counts to n, one step every delay_ms milliseconds, streaming each step"}> count;
 };
 
 // Beyond the pinned three: every response form, uploads, sessions and error statuses.

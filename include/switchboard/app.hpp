@@ -10,6 +10,8 @@
 #include <switchboard/json/schema.hpp>
 #include <switchboard/local_bus.hpp>
 #include <switchboard/protocol/jsonrpc.hpp>
+#include <switchboard/protocol/openapi.hpp>
+#include <switchboard/protocol/typescript.hpp>
 #include <switchboard/log.hpp>
 #include <switchboard/module.hpp>
 #include <switchboard/serve.hpp>
@@ -353,8 +355,9 @@ class app final {
   }
 
   // JSON-RPC 2.0: request bytes in, response bytes out (left empty when no response is due).
-  void handle_jsonrpc(std::string_view request, std::string& out, context& ctx) {
-    detail::jsonrpc_handler<app>::handle(*this, request, out, ctx);
+  // `extra`: methods the transport answers beside the endpoints (MCP's, on stdio).
+  void handle_jsonrpc(std::string_view request, std::string& out, context& ctx, detail::rpc_extension* extra = nullptr) {
+    detail::jsonrpc_handler<app>::handle(*this, request, out, ctx, extra);
   }
   void handle_jsonrpc(std::string_view request, std::string& out) {
     context ctx;
@@ -402,6 +405,11 @@ class app final {
     out += '}';
     return out;
   }
+
+  // OpenAPI 3.1 (protocol/openapi.hpp) and TypeScript declarations (protocol/typescript.hpp) of the
+  // same endpoints, derived from describe().
+  std::string openapi() const { return openapi_document(describe()); }
+  std::string typescript() const { return typescript_declarations(describe()); }
 
   // ---- hooks ----
 

@@ -7,6 +7,7 @@
 #include <switchboard/result.hpp>
 #include <switchboard/stream.hpp>
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -15,17 +16,19 @@
 
 namespace sb {
 
-// Parameter names, for binding JSON objects and query strings by name: sb::args{"a", "b"}.
+namespace detail {
+// Strings given as a literal list to an endpoint option, stored inline so that the option can be a
+// template argument.
 template <std::size_t... N>
-struct args {
+struct text_list {
   char text[(N + ... + 1)]{};
   static constexpr std::size_t count = sizeof...(N);
 
-  constexpr args(const char (&... names)[N]) {  // NOLINT: implicit, it is spelled as a literal list
+  constexpr text_list(const char (&... items)[N]) {  // NOLINT: implicit, it is spelled as a literal list
     std::size_t at = 0;
-    (append(names, N, at), ...);
+    (append(items, N, at), ...);
   }
-  constexpr std::string_view name(std::size_t index) const {
+  constexpr std::string_view item(std::size_t index) const {
     constexpr std::size_t sizes[] = {N..., 0};
     std::size_t at = 0;
     for (std::size_t i = 0; i < index; ++i) at += sizes[i];
@@ -33,12 +36,36 @@ struct args {
   }
 
  private:
-  constexpr void append(const char* name, std::size_t size, std::size_t& at) {
-    for (std::size_t i = 0; i < size; ++i) text[at++] = name[i];
+  constexpr void append(const char* item, std::size_t size, std::size_t& at) {
+    for (std::size_t i = 0; i < size; ++i) text[at++] = item[i];
   }
+};
+}  // namespace detail
+
+// Parameter names, for binding JSON objects and query strings by name: sb::args{"a", "b"}.
+template <std::size_t... N>
+struct args : detail::text_list<N...> {
+  using detail::text_list<N...>::text_list;
+  constexpr std::string_view name(std::size_t index) const { return this->item(index); }
 };
 template <std::size_t... N>
 args(const char (&... names)[N]) -> args<N...>;
+
+// What an endpoint does in one line, then optionally what each parameter bound from the wire is, in
+// order: sb::doc{"Adds two numbers", "the first addend", "the second addend"}. Shown by describe(),
+// MCP's tools/list, OpenAPI and the TypeScript declarations.
+template <std::size_t... N>
+struct doc : detail::text_list<N...> {
+  static_assert(sizeof...(N) > 0, "switchboard: sb::doc needs at least the endpoint's description");
+  using detail::text_list<N...>::text_list;
+  constexpr std::string_view summary() const { return this->item(0); }
+  // The description of bound parameter `index`; empty when none was given.
+  constexpr std::string_view parameter(std::size_t index) const {
+    return index + 1 < sizeof...(N) ? this->item(index + 1) : std::string_view{};
+  }
+};
+template <std::size_t... N>
+doc(const char (&... texts)[N]) -> doc<N...>;
 
 // HTTP methods an endpoint answers to (default: GET and POST). Combine with |.
 struct methods {
@@ -116,6 +143,11 @@ template <class T>
 inline constexpr bool is_args = false;
 template <std::size_t... N>
 inline constexpr bool is_args<args<N...>> = true;
+
+template <class T>
+inline constexpr bool is_doc = false;
+template <std::size_t... N>
+inline constexpr bool is_doc<doc<N...>> = true;
 
 template <class T>
 inline constexpr bool is_before = false;
@@ -219,6 +251,28 @@ constexpr auto find_names() {
   else if constexpr (sizeof...(Rest) > 0) return find_names<Rest...>();
   else return no_names{};
 }
+// The texts of an endpoint's sb::doc option: its description, then its parameters'.
+template <auto... Options>
+constexpr auto doc_texts() {
+  constexpr std::size_t count = [] {
+    std::size_t n = 0;
+    (
+        [&] {
+          if constexpr (is_doc<std::remove_cv_t<decltype(Options)>>) n = decltype(Options)::count;
+        }(),
+        ...);
+    return n;
+  }();
+  std::array<std::string_view, count> texts{};
+  (
+      [&] {
+        if constexpr (is_doc<std::remove_cv_t<decltype(Options)>>)
+          for (std::size_t i = 0; i < count; ++i) texts[i] = Options.item(i);
+      }(),
+      ...);
+  return texts;
+}
+
 template <auto... Options>
 constexpr auto names_option() {
   if constexpr (sizeof...(Options) == 0) return no_names{};
@@ -244,6 +298,8 @@ struct endpoint_traits<fn<F, Options...>> {
   static constexpr bool is_internal = has_option<internal_t, Options...>;
   static constexpr bool is_raw = has_option<raw_t, Options...>;
   static constexpr auto names = names_option<Options...>();
+  static constexpr auto docs = doc_texts<Options...>();  // [0] the endpoint's, then its parameters'
+  static constexpr std::size_t doc_options = (std::size_t{is_doc<std::remove_cv_t<decltype(Options)>>} + ... + 0);
   static constexpr std::size_t named_args = [] {
     std::size_t n = 0;
     (

@@ -604,6 +604,9 @@ struct endpoint_invoker {
     }(std::make_index_sequence<std::tuple_size_v<params>>{});
     static_assert(traits::named_args == 0 || traits::named_args == std::tuple_size_v<bound_tuple>,
                   "switchboard: sb::args must list exactly one name per parameter that is not injected");
+    static_assert(traits::doc_options <= 1, "switchboard: give an endpoint one sb::doc");
+    static_assert(traits::docs.size() <= 1 + std::tuple_size_v<bound_tuple>,
+                  "switchboard: sb::doc describes more parameters than the endpoint binds from the wire");
     static_assert(!traits::has_timeout || traits::timeout.ms > 0,
                   "switchboard: sb::timeout_ms needs a positive number of milliseconds");
     static_assert(!traits::has_timeout || !uses_context(),
@@ -769,17 +772,25 @@ struct streamed<std::tuple<P...>> : first_non_void<typename stream_value_or_void
 // Everything but the name and methods depends only on what these template arguments say, so
 // endpoints with the same parameter types, names and result share one instantiation.
 template <auto Names, class Bound, class R, bool Raw, class Streamed>
-void describe_signature(json::schema_builder& schemas, std::string& out, std::string_view name, methods allowed) {
+void describe_signature(json::schema_builder& schemas, std::string& out, std::string_view name, methods allowed,
+                        std::span<const std::string_view> docs) {
   using names = naming<Names, Bound>;
+  const auto doc = [&](std::size_t i) { return i < docs.size() ? docs[i] : std::string_view{}; };
+  const auto write_description = [&](std::string_view text) {
+    if (text.empty()) return;
+    out += R"(,"description":)";
+    json::write_text(text, out);
+  };
   out += R"({"name":)";
   json::write(name, out);
+  write_description(doc(0));
   out += R"(,"methods":)";
   write_methods(allowed, out);
   out += R"(,"binding":")";
   out += names::named ? "named" : names::single_aggregate ? "object" : "positional";
   out += R"(","params":[)";
   [&]<std::size_t... I>(std::index_sequence<I...>) {
-    ((out += (I == 0 ? "" : ","), out += R"({"name":)", json::write(names::name(I), out),
+    ((out += (I == 0 ? "" : ","), out += R"({"name":)", json::write(names::name(I), out), write_description(doc(I + 1)),
       out += R"(,"required":)", out += optional_param<std::tuple_element_t<I, Bound>> ? "false" : "true",
       out += R"(,"schema":)", schemas.add<std::tuple_element_t<I, Bound>>(out), out += '}'),
      ...);
@@ -804,7 +815,7 @@ void describe_endpoint(json::schema_builder& schemas, std::string& out) {
   using R = typename result_value<typename task_value<std::remove_cvref_t<typename traits::result_type>>::type>::type;
   describe_signature<traits::names, typename Invoker::bound_tuple, R, traits::is_raw,
                      typename streamed<typename traits::params>::type>(
-      schemas, out, Invoker::full_name.substr(Invoker::full_name.find('.') + 1), traits::allowed);
+      schemas, out, Invoker::full_name.substr(Invoker::full_name.find('.') + 1), traits::allowed, traits::docs);
 }
 
 }  // namespace sb::detail

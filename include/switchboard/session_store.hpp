@@ -20,6 +20,19 @@
 
 namespace sb {
 
+namespace detail {
+// 128 bits from `entropy` (the OS's source), as 32 hex digits: ids nobody can guess.
+inline std::string random_id(std::random_device& entropy) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string id;
+  for (int word = 0; word < 2; ++word) {
+    std::uint64_t bits = (static_cast<std::uint64_t>(entropy()) << 32) | entropy();
+    for (int i = 0; i < 16; ++i, bits >>= 4) id += digits[bits & 15];
+  }
+  return id;
+}
+}  // namespace detail
+
 class session_store {
  public:
   virtual ~session_store() = default;
@@ -39,14 +52,8 @@ class session_store {
 
   // A fresh unguessable id: 128 bits from the OS entropy source, as 32 hex digits.
   virtual std::string new_id() {
-    static constexpr char digits[] = "0123456789abcdef";
     std::lock_guard lock(entropy_mutex_);
-    std::string id;
-    for (int word = 0; word < 2; ++word) {
-      std::uint64_t bits = (static_cast<std::uint64_t>(entropy_()) << 32) | entropy_();
-      for (int i = 0; i < 16; ++i, bits >>= 4) id += digits[bits & 15];
-    }
-    return id;
+    return detail::random_id(entropy_);
   }
 
  private:

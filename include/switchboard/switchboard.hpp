@@ -19,6 +19,10 @@
 #include <switchboard/http/chunked.hpp>
 #include <switchboard/http/multipart.hpp>
 #include <switchboard/protocol/sse.hpp>
+#include <switchboard/protocol/description.hpp>
+#include <switchboard/protocol/mcp.hpp>
+#include <switchboard/protocol/openapi.hpp>
+#include <switchboard/protocol/typescript.hpp>
 #include <switchboard/protocol/http_api.hpp>
 #include <switchboard/websocket/frame.hpp>
 #include <switchboard/websocket/handshake.hpp>

@@ -24,6 +24,12 @@ check "greet.hello nickname"   200 '"Hello, Ada (Countess)!"' "$base/api/greet/h
 check "greet.hello positional" 200 '"Hello, Ada (Countess)!"' "${json[@]}" -d '["Ada","Countess"]' "$base/api/greet/hello"
 check "progress.count as array" 200 '[{"step":1,"of":3,"percent":33.' "$base/api/progress/count?n=3&delay_ms=0"
 check "describe"               200 '"name":"progress"' "$base/api/_describe"
+check "OpenAPI"                200 '"openapi":"3.1.0"' "$base/api/_openapi.json"
+check "OpenAPI, GET only"      405 '"kind":"method_not_allowed"' -X POST "$base/api/_openapi.json"
+check "TypeScript"             200 '"tools.add": { params: { a: number; b: number; }; result: number }' "$base/api/_types.d.ts"
+check "MCP over HTTP"          200 '"structuredContent":{"result":5.0}' "${json[@]}" \
+  -d '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"tools.add","arguments":{"a":2,"b":3}}}' "$base/mcp"
+check "MCP, GET"               405 '"code":-32000' "$base/mcp"
 check "the browser client"     200 'export function invoke' "$base/_sb/switchboard.js"
 check_header "its type"        'Content-Type: text/javascript' "$base/_sb/switchboard.js"
 check "its declarations"       200 'export declare function invoke' "$base/_sb/switchboard.d.ts"

@@ -82,6 +82,22 @@ inline bool equals_ignoring_case(std::string_view a, std::string_view b) {
   return true;
 }
 
+// The Origin's authority ("http://a.example:8080" -> "a.example:8080").
+inline std::string_view origin_authority(std::string_view origin) {
+  const std::size_t scheme = origin.find("://");
+  return scheme == std::string_view::npos ? std::string_view{} : origin.substr(scheme + 3);
+}
+
+// Whether a page of `origin` may act here (a WebSocket, MCP): the server's own pages (an Origin
+// naming the Host asked) always, whatever else is listed; then the listed origins, "*" any.
+template <class Origins>
+bool origin_allowed(std::string_view origin, std::string_view host, const Origins& allowed) {
+  if (equals_ignoring_case(origin_authority(origin), host)) return true;
+  for (const auto& o : allowed)
+    if (o == "*" || equals_ignoring_case(o, origin)) return true;
+  return false;
+}
+
 inline std::string_view trim_whitespace(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
   while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);

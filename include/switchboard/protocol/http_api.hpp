@@ -4,6 +4,8 @@
 //   /api/<module>/<endpoint>   query string, JSON body (array or object), urlencoded or multipart form
 //   /sse/<module>/<endpoint>   the endpoint's stream as server-sent events
 //   /api/_describe             modules, endpoints, methods and JSON Schemas
+//   /api/_openapi.json         the same as OpenAPI 3.1; /api/_types.d.ts: as TypeScript declarations
+//   /mcp                       MCP over Streamable HTTP (protocol/mcp.hpp; options.mcp_path, "" for none)
 //   /_sb/switchboard.js        the browser client (/_sb/switchboard.d.ts: its declarations; /_sb/explorer:
 //                              a page that calls every endpoint from forms built from their schemas)
 //   everything else            static files, when a directory is configured
@@ -19,6 +21,8 @@
 #include <switchboard/http/multipart.hpp>
 #include <switchboard/http/request_parser.hpp>
 #include <switchboard/http/static_files.hpp>
+#include <switchboard/protocol/mcp.hpp>
+#include <switchboard/protocol/mcp_sessions.hpp>
 #include <switchboard/protocol/sse.hpp>
 #include <switchboard/session_store.hpp>
 
@@ -409,10 +413,18 @@ class http_api {
   struct stream_call {
     stream_call(const Options& options, detail::sse_output& output, std::size_t index)
         : index(index), session(options), stream(output, 1) {}
-    std::size_t index;
+    std::size_t index;  // App::npos for an MCP call
+    std::string mcp_message;  // an MCP tools/call answered as an event stream, with its progress
+    std::string mcp_scope;    // its session
     detail::request_view view;
     http_session<Options> session;
     detail::sse_stream stream;
+    // An MCP call sees the stream's end (the client went away) as its caller hanging up.
+    struct closed_probe final : hangup_probe {
+      explicit closed_probe(const detail::sse_stream& s) : watched(s) {}
+      bool hung_up() const override { return !watched.open(); }
+      const detail::sse_stream& watched;
+    } stream_gone{stream};
     context ctx;
     response result;
 
@@ -434,7 +446,14 @@ class http_api {
     } end;  // last: destroyed first
   };
 
-  http_api(App& app, const Options& options) : app_(app), options_(options) {}
+  http_api(App& app, const Options& options)
+      : app_(app), options_(options), mcp_(app, options.mcp), openapi_(app.openapi()), typescript_(app.typescript()) {}
+
+  // Whether a request to `path` may be answered with a stream (the adapter then keeps what the
+  // request views alive for it).
+  bool may_stream(std::string_view path) const {
+    return detail::is_sse_path(path) || (!options_.mcp_path.empty() && path == options_.mcp_path);
+  }
 
   // A WebSocket handshake, once its form is valid: the authenticate hook decides with the
   // handshake's request (its headers, cookies, query) as it does for each HTTP call, since the
@@ -486,7 +505,7 @@ class http_api {
 
   // A stream whose endpoint is a coroutine that can pause without a thread: start it where the
   // server's I/O runs (start_stream with a listener). Any other blocks the thread it runs on.
-  static bool suspends(const stream_call& call) { return App::table[call.index].suspends; }
+  static bool suspends(const stream_call& call) { return call.mcp_message.empty() && App::table[call.index].suspends; }
 
   // Starts an accepted stream. True when it has ended here (its final event written). False when
   // it went on as a coroutine, with `listener` (required for that) told when it ends; the sink's
@@ -498,6 +517,10 @@ class http_api {
       return true;
     }
     stream.write("retry: " + std::to_string(options_.sse_retry_ms) + "\n\n");
+    if (!call.mcp_message.empty()) {
+      run_mcp_stream(call);
+      return true;
+    }
     context& ctx = call.ctx;
     ctx.from = origin::sse;
     ctx.http = &call.view.info;
@@ -546,6 +569,9 @@ class http_api {
     if (!detail::decode_path(in.path, decoded))
       return detail::fail(out, error_kind::invalid_argument, "the path has a malformed percent escape or an encoded NUL");
     if (in.path == "/api/_describe") return describe(in, out);
+    if (in.path == "/api/_openapi.json") return serve_text(in, out, openapi_, "application/json");
+    if (in.path == "/api/_types.d.ts") return serve_text(in, out, typescript_, "application/typescript; charset=utf-8");
+    if (!options_.mcp_path.empty() && in.path == options_.mcp_path) return mcp(in, out, stream_output, call);
     if (in.path.starts_with(client_prefix)) return serve_client(in, out, decoded);
     std::string_view module, endpoint;
     const bool api = detail::is_api_path(in.path), sse = detail::is_sse_path(in.path);
@@ -560,6 +586,13 @@ class http_api {
     }
     if (!api && !sse && !options_.static_dir.empty()) return serve_static(in, out, decoded);
     detail::fail(out, error_kind::not_found, "no route for " + std::string(in.method) + " " + decoded.substr(0, 200));
+  }
+
+  // The descriptions derived from describe() (which does not change while the app runs).
+  void serve_text(const http_input& in, http_output& out, const std::string& text, std::string_view type) {
+    if (in.method != "GET" && in.method != "HEAD") return method_not_allowed(in, out, "GET", in.path);
+    out.body = text;
+    out.content_type = type;
   }
 
   void describe(const http_input& in, http_output& out) {
@@ -758,8 +791,133 @@ class http_api {
     return file_range{first, last - first + 1};
   }
 
+  // ---- MCP over Streamable HTTP ----
+
+  static void mcp_refuse(http_output& out, int status, int code, std::string_view message) {
+    out.status = status;
+    out.content_type = "application/json";
+    out.body.clear();
+    detail::write_rpc_error(out.body, code, message, {});
+  }
+
+  void mcp(const http_input& in, http_output& out, detail::sse_output& stream_output, std::unique_ptr<stream_call>& call) {
+    // A page elsewhere must not reach local tools through the browser (DNS rebinding included).
+    if (const auto origin = in.field("Origin"); !origin.empty() && !detail::origin_allowed(origin, in.field("Host"), options_.cors_origins))
+      return mcp_refuse(out, 403, -32000, "Forbidden: this Origin may not use /mcp (see cors_origins)");
+    if (in.method == "OPTIONS") return mcp_preflight(in, out);
+    if (!in.field("Origin").empty()) out.add_field("Access-Control-Expose-Headers", "Mcp-Session-Id");
+    const std::string_view session = in.field("Mcp-Session-Id");
+    if (in.method == "DELETE") {
+      if (session.empty()) return mcp_refuse(out, 400, -32000, "Bad Request: DELETE needs the Mcp-Session-Id to end");
+      if (!mcp_sessions_.close(session)) return mcp_refuse(out, 404, -32001, "Session not found");
+      out.status = 204;
+      return;
+    }
+    if (in.method != "POST") {  // GET would open a stream for messages the server starts: it has none
+      out.add_field("Allow", "POST, DELETE");
+      return mcp_refuse(out, 405, -32000, "Method Not Allowed: /mcp takes POST (and DELETE to end a session)");
+    }
+    if (const auto version = in.field("MCP-Protocol-Version"); !version.empty() && !detail::mcp_supports(version))
+      return mcp_refuse(out, 400, -32000, "Bad Request: unsupported MCP-Protocol-Version " + std::string(version.substr(0, 40)));
+    if (!session.empty() && !mcp_sessions_.touch(session)) return mcp_refuse(out, 404, -32001, "Session not found");
+    thread_local std::string media_buffer;
+    if (detail::media_type_of(in.field("Content-Type"), media_buffer) != "application/json")
+      return mcp_refuse(out, 415, -32000, "Unsupported Media Type: send one JSON-RPC message as application/json");
+    detail::jsonrpc_envelope envelope;
+    const int scanned = detail::scan_envelope(in.body, envelope);
+    if (scanned == detail::parse_error || (scanned == 0 && !detail::params_valid(envelope.params)))
+      return mcp_refuse(out, 400, detail::parse_error, "Parse error");
+    if (scanned != 0) return mcp_refuse(out, 400, detail::invalid_request, "Invalid Request: one JSON-RPC message object (no batches)");
+    if (!envelope.has_method) {  // a response: the server never asks anything
+      out.status = 202;
+      return;
+    }
+    if (!detail::well_formed_call(envelope) || !detail::valid_id(envelope))
+      return mcp_refuse(out, 400, detail::invalid_request, "Invalid Request");
+    if (!envelope.has_id) {
+      context none;
+      mcp_.handle(envelope, out.body, none, nullptr, session);
+      out.body.clear();
+      out.status = 202;
+      return;
+    }
+    if (mcp_.sends_progress(envelope)) return open_mcp_stream(in, out, stream_output, call, session);
+    thread_local detail::request_view view;
+    if (!view.load(in, out)) return;
+    http_session<Options> opened(options_);
+    if (!opened.open(in, view.info, true, out)) return;
+    context ctx;
+    ctx.from = origin::http;
+    ctx.http = &view.info;
+    ctx.session = &opened.scope.current;
+    ctx.bus = &app_.bus();
+    ctx.hangup = in.hangup;
+    mcp_.handle(envelope, out.body, ctx, nullptr, session);
+    opened.close(out);
+    if (out.body.empty()) detail::write_rpc_error(out.body, detail::mcp_request_cancelled, "cancelled by notifications/cancelled", envelope.id);
+    if (envelope.method == "initialize") out.add_field("Mcp-Session-Id", mcp_sessions_.open());
+    out.status = 200;
+    out.content_type = "application/json";
+  }
+
+  void open_mcp_stream(const http_input& in, http_output& out, detail::sse_output& output, std::unique_ptr<stream_call>& call,
+                       std::string_view session) {
+    auto accepted = std::make_unique<stream_call>(options_, output, App::npos);
+    if (!accepted->view.load(in, out)) return;
+    if (!accepted->session.open(in, accepted->view.info, true, out)) return;
+    accepted->session.close(out);
+    accepted->mcp_message.assign(in.body);
+    accepted->mcp_scope.assign(session);
+    accepted->view.info.body = accepted->mcp_message;
+    out.status = 200;
+    out.content_type = "text/event-stream";
+    out.add_field("Cache-Control", "no-cache");
+    out.add_field("X-Accel-Buffering", "no");
+    call = std::move(accepted);
+  }
+
+  // The call's progress and then its answer, each a message event; nothing after a cancellation.
+  void run_mcp_stream(stream_call& call) {
+    struct channel final : detail::mcp_channel {
+      explicit channel(detail::sse_stream& s) : stream(s) {}
+      bool notify(std::string_view message) override {
+        thread_local std::string event;
+        event.clear();
+        detail::format_sse_event(event, 0, {}, message);
+        return stream.write(event);
+      }
+      detail::sse_stream& stream;
+    } progress(call.stream);
+    detail::jsonrpc_envelope envelope;
+    detail::scan_envelope(call.mcp_message, envelope);
+    context& ctx = call.ctx;
+    ctx.from = origin::http;
+    ctx.http = &call.view.info;
+    ctx.session = &call.session.scope.current;
+    ctx.bus = &app_.bus();
+    ctx.hangup = &call.stream_gone;
+    std::string answer;
+    mcp_.handle(envelope, answer, ctx, &progress, call.mcp_scope);
+    streams_.remove(&call.stream);
+    if (!answer.empty()) call.stream.final_event({}, answer);
+  }
+
+  void mcp_preflight(const http_input& in, http_output& out) {
+    out.status = 204;
+    out.add_field("Access-Control-Allow-Methods", "POST, DELETE, OPTIONS");
+    const std::string_view requested = in.field("Access-Control-Request-Headers");
+    out.add_field("Access-Control-Allow-Headers",
+                  requested.empty() ? "Content-Type, Authorization, Mcp-Session-Id, MCP-Protocol-Version" : requested);
+    out.add_field("Access-Control-Expose-Headers", "Mcp-Session-Id");
+    out.add_field("Access-Control-Max-Age", "600");
+  }
+
   App& app_;
   const Options& options_;
+  detail::mcp_server<App> mcp_;
+  detail::mcp_sessions mcp_sessions_;
+  const std::string openapi_;
+  const std::string typescript_;
   detail::sse_registry streams_;
   detail::static_file_cache files_;
 };

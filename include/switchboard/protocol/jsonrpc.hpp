@@ -347,14 +347,26 @@ class rpc_stream_notifier {
   bool probed_ = false;
 };
 
+// Methods a transport answers beside the endpoints (MCP's, over stdio). Asked only about a method
+// that names no endpoint, so calls to endpoints pay nothing for it.
+class rpc_extension {
+ public:
+  virtual bool owns(std::string_view method) const = 0;
+  // Answers in `out` (nothing for a notification); the parameters are valid JSON.
+  virtual void handle(const jsonrpc_envelope& call, std::string& out, context& ctx) = 0;
+
+ protected:
+  ~rpc_extension() = default;
+};
+
 template <class App>
 struct jsonrpc_handler {
-  static void handle(App& app, std::string_view request, std::string& out, context& ctx) {
+  static void handle(App& app, std::string_view request, std::string& out, context& ctx, rpc_extension* extra = nullptr) {
     out.clear();
     const char* it = request.data();
     const char* end = it + request.size();
     json::detail::skip_whitespace(it, end);
-    if (it == end || *it != '[') return single(app, request, out, ctx);
+    if (it == end || *it != '[') return single(app, request, out, ctx, extra);
     // A batch: valid JSON first (otherwise one parse error), then each element on its own.
     json::detail::read_context ctx_check(request.data(), end, false, {});
     const char* check = it;
@@ -370,7 +382,7 @@ struct jsonrpc_handler {
       const char* start = it;
       json::detail::skip_value(it, walk);
       one->clear();
-      single(app, {start, static_cast<std::size_t>(it - start)}, *one, ctx);
+      single(app, {start, static_cast<std::size_t>(it - start)}, *one, ctx, extra);
       ++elements;
       if (!one->empty()) {
         if (answered++ != 0) out += ',';
@@ -386,7 +398,7 @@ struct jsonrpc_handler {
     if (answered == 0) out.clear();  // a batch of notifications gets no response at all
   }
 
-  static void single(App& app, std::string_view text, std::string& out, context& ctx) {
+  static void single(App& app, std::string_view text, std::string& out, context& ctx, rpc_extension* extra) {
     jsonrpc_envelope envelope;
     const char* open = nullptr;
     int code = scan_envelope(text, envelope, app.has_global_hooks() ? nullptr : &open);
@@ -402,6 +414,10 @@ struct jsonrpc_handler {
     if (!valid_id(envelope)) return fail(out, params, invalid_request, "Invalid Request", {});
     if (!well_formed_call(envelope)) return fail(out, params, invalid_request, "Invalid Request", envelope.id);
     const std::size_t index = App::find(envelope.method);
+    if (index == App::npos && extra && extra->owns(envelope.method)) {
+      if (!params_valid(params)) return write_rpc_error(out, parse_error, "Parse error", {});
+      return extra->handle(envelope, out, ctx);
+    }
     if (index == App::npos || App::table[index].internal) {
       if (envelope.has_id || !params_valid(params)) fail(out, params, method_not_found, "Method not found", envelope.id);
       return;

@@ -60,6 +60,8 @@ struct http {
   // origin call without credentials (Access-Control-Allow-Origin: *).
   std::vector<std::string> cors_origins;
   std::string static_dir;                 // served for paths outside /api and /sse when set
+  std::string mcp_path = "/mcp";          // MCP over Streamable HTTP (protocol/mcp.hpp); empty: not served
+  mcp_options mcp{};                      // its server name, version, instructions, page size
   int sse_heartbeat_s = 15;               // comment lines that keep proxies open and notice gone clients
   int sse_retry_ms = 3000;                // the client's reconnection delay
   sb::session_cookie session_cookie;      // name, Secure, SameSite, Path
@@ -358,7 +360,7 @@ httplib::Server::HandlerResponse screen_request(const http& options, const Api& 
 template <class Api>
 void handle(Api& api, const httplib::Request& req, httplib::Response& res, std::string_view body) {
   const httplib_hangup hangup(req);
-  if (!is_sse_path(req.path)) {
+  if (!api.may_stream(req.path)) {
     thread_local std::vector<header> headers;
     thread_local http_output out;
     header_views(req, headers);
@@ -375,7 +377,7 @@ void handle(Api& api, const httplib::Request& req, httplib::Response& res, std::
   auto state = std::make_shared<held>();
   header_views(req, state->headers);
   std::shared_ptr<typename Api::stream_call> call =
-      api.handle(input_of(req, state->headers, {}, nullptr), state->out, state->output);
+      api.handle(input_of(req, state->headers, body, &hangup), state->out, state->output);
   if (!call) return send_output(state->out, res);
   state->out.content_type.clear();  // the provider sends the stream instead of a body
   send_output(state->out, res);

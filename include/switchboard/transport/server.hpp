@@ -77,6 +77,8 @@ struct server {
   // origin call without credentials (Access-Control-Allow-Origin: *).
   std::vector<std::string> cors_origins;
   std::string static_dir;                 // served for paths outside /api and /sse when set
+  std::string mcp_path = "/mcp";          // MCP over Streamable HTTP (protocol/mcp.hpp); empty: not served
+  mcp_options mcp{};                      // its server name, version, instructions, page size
   int sse_heartbeat_s = 15;               // comment lines that keep proxies open and notice gone clients
   int sse_retry_ms = 3000;                // the client's reconnection delay
   std::size_t websocket_max_message_bytes = std::size_t{16} << 20;  // larger: closed with 1009

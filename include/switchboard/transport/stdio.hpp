@@ -14,6 +14,9 @@
 //       {"jsonrpc":"2.0","method":"stream","params":{"id":<request id>,"value":<value>}}
 //     (with "event":"<name>" added for emit_event). Inside a batch, or for a notification, values
 //     are collected into the result array as on transports that cannot stream.
+//   - MCP's methods (initialize, tools/list, tools/call, ...: protocol/mcp.hpp) are answered too, so
+//     the same binary is an MCP server over stdio with nothing to select; notifications/cancelled
+//     is taken as soon as it is read (with workers = 0, only between calls).
 //   - End of input: the calls already read are finished and answered, then run() returns (sb::app's
 //     serve() then runs the modules' on_stop() and returns 0). SIGINT/SIGTERM: calls in flight
 //     finish, requests not yet started are dropped.
@@ -54,6 +57,7 @@
 #include <switchboard/module.hpp>
 #include <switchboard/protocol/event_lines.hpp>
 #include <switchboard/protocol/lines.hpp>
+#include <switchboard/protocol/mcp.hpp>
 #include <switchboard/serve.hpp>
 
 #include <fcntl.h>
@@ -110,6 +114,7 @@ struct stdio {
   std::size_t workers = 2;         // threads running calls; 0 = one at a time on the reading thread
   std::size_t queue_lines = 1024;  // lines read ahead of the workers before reading pauses
   bool guard_stdout = true;        // see above; only applies when output_fd is 1
+  mcp_options mcp{};               // JSON-RPC mode answers MCP's methods too (protocol/mcp.hpp)
   int input_fd = STDIN_FILENO;
   int output_fd = STDOUT_FILENO;
 
@@ -454,6 +459,7 @@ class stdio_session {
         for (std::size_t i = 0; i < options_.workers; ++i) workers.emplace_back([&] { work(queue); });
         read_loop(
             [&](std::string_view line) {
+              if (mcp_.takes_now(line)) return;
               if (!queue.push(line, [&] { return stop_.requested() || output.broken(); })) stopping_ = true;
             },
             [] {});
@@ -535,12 +541,45 @@ class stdio_session {
     if (first == line.size()) return;
     rpc_sink sink(*this, line);
     ctx.sink = line[first] == '{' ? &sink : nullptr;
-    app_.handle_jsonrpc(line, scratch, ctx);
+    app_.handle_jsonrpc(line, scratch, ctx, &mcp_);
     ctx.sink = nullptr;
     if (scratch.empty()) return;
     out += scratch;
     out += '\n';
   }
+
+  // MCP's methods, answered beside the endpoints: a client that starts with initialize is an MCP
+  // client, and nothing needs to be switched on for it.
+  class mcp_methods final : public rpc_extension, public mcp_channel {
+   public:
+    mcp_methods(stdio_session& session, App& app, const mcp_options& options)
+        : session_(session), server_(app, options) {}
+    bool owns(std::string_view method) const override { return mcp_server<App>::owns(method); }
+    void handle(const jsonrpc_envelope& call, std::string& out, context& ctx) override {
+      server_.handle(call, out, ctx, this);
+    }
+    bool notify(std::string_view message) override {
+      thread_local std::string line;
+      line.assign(message);
+      line += '\n';
+      session_.emit(line);
+      return !session_.stop_.requested() && !session_.output_->broken();
+    }
+    // A cancellation is taken as the line is read, not queued behind the calls it may stop.
+    bool takes_now(std::string_view line) {
+      if (line.find("notifications/cancelled") == std::string_view::npos) return false;
+      jsonrpc_envelope envelope;
+      if (scan_envelope(line, envelope) != 0 || envelope.has_id || envelope.method != "notifications/cancelled") return false;
+      std::string none;
+      context ctx;
+      server_.handle(envelope, none, ctx, nullptr);
+      return true;
+    }
+
+   private:
+    stdio_session& session_;
+    mcp_server<App> server_;
+  };
 
   // Stream values of one JSON-RPC request, as notifications carrying its id.
   class rpc_sink final : public stream_sink {
@@ -740,6 +779,7 @@ class stdio_session {
   std::string inline_scratch_;
   context inline_ctx_ = make_context();
   bool stopping_ = false;
+  mcp_methods mcp_{*this, app_, options_.mcp};
 };
 
 }  // namespace sb::detail

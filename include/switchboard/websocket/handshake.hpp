@@ -50,12 +50,6 @@ inline std::size_t count_fields(std::span<const http_field> fields, std::string_
   return n;
 }
 
-// The Origin's authority ("http://a.example:8080" -> "a.example:8080").
-inline std::string_view origin_authority(std::string_view origin) {
-  const std::size_t scheme = origin.find("://");
-  return scheme == std::string_view::npos ? std::string_view{} : origin.substr(scheme + 3);
-}
-
 }  // namespace sb::detail
 
 namespace sb {
@@ -99,10 +93,7 @@ inline ws_handshake ws_check_handshake(const http_request_head& head, std::span<
   if (detail::count_fields(head.fields, "Sec-WebSocket-Key") != 1 || detail::base64_decoded_size(out.key) != 16)
     return refuse(400, "Sec-WebSocket-Key must be 16 bytes in base64, sent once");
   if (const std::string_view origin = head.field("Origin"); !origin.empty()) {
-    // The server's own pages are never cross-site, whatever else is listed.
-    bool allowed = detail::equals_ignoring_case(detail::origin_authority(origin), head.host);
-    for (const auto& o : origins) allowed = allowed || o == "*" || detail::equals_ignoring_case(o, origin);
-    if (!allowed) return refuse(403, "this page's origin may not open a WebSocket here (the allowed origins)");
+    if (!detail::origin_allowed(origin, head.host, origins)) return refuse(403, "this page's origin may not open a WebSocket here (the allowed origins)");
   }
   out.protocol = detail::first_offered(head, protocols);
   return out;
