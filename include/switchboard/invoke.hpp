@@ -177,6 +177,31 @@ constexpr bool check_parameter() {
   return parameter_valid<P, Injected>();
 }
 
+template <class R>
+struct result_value;
+
+template <class V>
+inline constexpr bool is_response_form = std::is_same_v<V, html> || std::is_same_v<V, text> ||
+                                         std::is_same_v<V, binary> || std::is_same_v<V, redirect> ||
+                                         std::is_same_v<V, raw_body>;
+
+// What an endpoint answers is written as JSON unless it is a response form (or sb::raw); the template
+// arguments say which endpoint a failure is about.
+template <auto Function, fixed_string Endpoint, class Result, bool Raw>
+constexpr bool result_valid() {
+  using V = typename result_value<typename task_value<std::remove_cvref_t<Result>>::type>::type;
+  if constexpr (std::is_void_v<V> || is_response_form<V> || Raw) return true;
+  else return json::detail::writable<std::remove_cvref_t<V>>();
+}
+template <auto Function, fixed_string Endpoint, class Result, bool Raw>
+constexpr bool check_result() {
+  constexpr bool ok = result_valid<Function, Endpoint, Result, Raw>();
+  static_assert(ok, "switchboard: an endpoint's result type has no JSON form: make it an aggregate of supported "
+                    "types, specialize sb::json::codec for it, or return a response form (sb::html, sb::text, "
+                    "sb::binary, sb::redirect)");
+  return ok;
+}
+
 // A T reused across a thread's calls, one per level of nesting: a handler that calls back into the
 // app (a nested call, a nested JSON-RPC request) gets its own, and warm calls allocate nothing.
 // Scoped objects, so levels are taken and given back in stack order.
@@ -604,6 +629,7 @@ struct endpoint_invoker {
     }(std::make_index_sequence<std::tuple_size_v<params>>{});
     static_assert(traits::named_args == 0 || traits::named_args == std::tuple_size_v<bound_tuple>,
                   "switchboard: sb::args must list exactly one name per parameter that is not injected");
+    check_result<traits::function, full_name_storage<M, Field>, R, traits::is_raw>();
     static_assert(traits::doc_options <= 1, "switchboard: give an endpoint one sb::doc");
     static_assert(traits::docs.size() <= 1 + std::tuple_size_v<bound_tuple>,
                   "switchboard: sb::doc describes more parameters than the endpoint binds from the wire");
@@ -633,7 +659,8 @@ struct endpoint_invoker {
       return (parameter_valid<P, App::template injected<P>>() && ...);
     }(static_cast<params*>(nullptr)) &&
            (traits::named_args == 0 || traits::named_args == std::tuple_size_v<bound_tuple>) &&
-           (!traits::has_timeout || (traits::timeout.ms > 0 && !uses_context()));
+           (!traits::has_timeout || (traits::timeout.ms > 0 && !uses_context())) &&
+           result_valid<traits::function, full_name_storage<M, Field>, R, traits::is_raw>();
   }();
 
   static constexpr bool streams = shape::streams;

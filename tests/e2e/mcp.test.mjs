@@ -4,7 +4,10 @@
 // usage: node --test mcp.test.mjs   (SHOWCASE=path/to/showcase, SHOWCASE_FLAGS=--httplib optional)
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -182,9 +185,35 @@ if (!flags.includes('--httplib')) {
   });
 }
 
+// The Inspector's CLI (@modelcontextprotocol/inspector-cli). It finds its own package.json relative
+// to the working directory, so it runs from its build directory.
+const inspectorDir = join(dirname(fileURLToPath(import.meta.url)), 'node_modules/@modelcontextprotocol/inspector-cli/build');
+async function inspector(...args) {
+  const { stdout } = await promisify(execFile)(process.execPath, ['cli.js', '--cli', ...args], { cwd: inspectorDir });
+  return JSON.parse(stdout.slice(stdout.search(/^\{/m)));
+}
+async function inspectorChecks(target) {
+  const { tools } = await inspector(...target, '--method', 'tools/list');
+  assert.ok(tools.some((t) => t.name === 'tools.add'));
+  const added = await inspector(...target, '--method', 'tools/call', '--tool-name', 'tools.add', '--tool-arg', 'a=2', '--tool-arg', 'b=3');
+  assert.deepEqual(added.structuredContent, { result: 5 });
+  const hello = await inspector(...target, '--method', 'tools/call', '--tool-name', 'greet.hello', '--tool-arg', 'name=Ada');
+  assert.equal(hello.structuredContent.result, 'Hello, Ada!');
+}
+
+if (!flags.includes('--httplib')) {
+  test('the Inspector CLI over stdio: tools/list and tools/call', async () => {
+    await inspectorChecks([process.env.SHOWCASE, '--stdio']);
+  });
+}
+
 let server;
 let base;
 before(async () => { ({ server, base } = await startShowcase(flags)); });
+
+test('the Inspector CLI over HTTP: tools/list and tools/call', async () => {
+  await inspectorChecks([`${base}/mcp`]);
+});
 after(async () => { assert.equal(await stopShowcase(server), 0); });
 
 suite(`over Streamable HTTP (${flags.includes('--httplib') ? 'cpp-httplib' : 'sb::server'})`, async (client) => {

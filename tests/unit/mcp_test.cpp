@@ -178,6 +178,61 @@ TEST(Mcp, InitializePingAndUnknownMethods) {
   EXPECT_FALSE(sb::detail::mcp_server<test_app>::owns("calc.add"));
 }
 
+constexpr std::string_view stateless_meta =
+    R"("_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}})";
+
+TEST(Mcp, StatelessRequestsOf20260728) {
+  test_app app;
+  sb::mcp_options options;
+  options.name = "calc-server";
+  options.cache_ttl_ms = 60000;
+  sb::detail::mcp_server<test_app> server(app, options);
+  const auto request = [&](std::string_view method, std::string_view params = {}) {
+    return ask(server, R"({"jsonrpc":"2.0","id":1,"method":")" + std::string(method) + R"(","params":{)" +
+                           std::string(params) + (params.empty() ? "" : ",") + std::string(stateless_meta) + "}}");
+  };
+  const auto discovered = *request("server/discover").find("result");
+  EXPECT_EQ(text(*discovered.find("supportedVersions")), R"(["2026-07-28","2025-11-25","2025-06-18","2025-03-26","2024-11-05"])");
+  EXPECT_EQ(text(*discovered.find("resultType")), R"("complete")");
+  EXPECT_EQ(text(*discovered.find("ttlMs")), "60000");
+  EXPECT_EQ(text(*discovered.find("cacheScope")), R"("public")");
+  EXPECT_EQ(text(*discovered.find("_meta")), R"({"io.modelcontextprotocol/serverInfo":{"name":"calc-server","version":"0.1.0"}})");
+  EXPECT_NE(discovered.find("capabilities")->find("tools"), nullptr);
+
+  const auto listed = *request("tools/list").find("result");
+  EXPECT_EQ(text(*listed.find("resultType")), R"("complete")");
+  EXPECT_EQ(text(*listed.find("ttlMs")), "60000");
+  const auto& tools = *listed.find("tools")->get_if<sb::json::value::array>();
+  EXPECT_EQ(text(*tools.front().find("outputSchema")), R"({"type":"number"})") << "not wrapped from 2026-07-28";
+
+  const auto called = *request("tools/call", R"("name":"calc.add","arguments":{"a":1,"b":2})").find("result");
+  EXPECT_EQ(text(*called.find("structuredContent")), "3.0");
+  EXPECT_EQ(text(*called.find("resultType")), R"("complete")");
+  EXPECT_NE(called.find("_meta"), nullptr);
+}
+
+TEST(Mcp, StatelessRequestsMustNameASupportedVersionAndTheirCapabilities) {
+  test_app app;
+  sb::detail::mcp_server<test_app> server(app, {});
+  sb::detail::jsonrpc_envelope envelope;
+  std::string out;
+  sb::context ctx;
+  const std::string old = R"({"jsonrpc":"2.0","id":4,"method":"tools/list","params":{"_meta":{)"
+                          R"("io.modelcontextprotocol/protocolVersion":"1900-01-01","io.modelcontextprotocol/clientCapabilities":{}}}})";
+  ASSERT_EQ(sb::detail::scan_envelope(old, envelope), 0);
+  EXPECT_EQ(server.handle(envelope, out, ctx, nullptr), sb::detail::mcp_outcome::bad_request);
+  EXPECT_EQ(out, R"({"jsonrpc":"2.0","error":{"code":-32022,"message":"Unsupported protocol version","data":{"supported":)"
+                 R"(["2026-07-28","2025-11-25","2025-06-18","2025-03-26","2024-11-05"],"requested":"1900-01-01"}},"id":4})");
+  const std::string bare = R"({"jsonrpc":"2.0","id":5,"method":"tools/list","params":{"_meta":{)"
+                           R"("io.modelcontextprotocol/protocolVersion":"2026-07-28"}}})";
+  ASSERT_EQ(sb::detail::scan_envelope(bare, envelope), 0);
+  EXPECT_EQ(server.handle(envelope, out, ctx, nullptr), sb::detail::mcp_outcome::bad_request);
+  EXPECT_NE(out.find("-32602"), std::string::npos) << out;
+  // initialize stays the older era's: asked for 2026-07-28, it answers the latest revision that has it.
+  const auto init = ask(server, R"({"jsonrpc":"2.0","id":6,"method":"initialize","params":{"protocolVersion":"2026-07-28"}})");
+  EXPECT_EQ(text(*init.find("result")->find("protocolVersion")), R"("2025-11-25")");
+}
+
 // A call cancelled by its scope and id ends at once and is not answered; the same id in another
 // scope (another client) does not reach it.
 void expect_cancelled(std::string_view tool) {

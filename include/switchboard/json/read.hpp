@@ -755,46 +755,53 @@ type_list<T, Outer...> with_outer(type_list<Outer...>);
 // Outer lists the aggregates whose fields are being checked, so that a recursive type terminates.
 // Maps with other keys than strings, and spans, pass here: read_map and read_value then fail with a
 // static_assert that names the actual problem.
-template <class T, class Outer = type_list<>>
+template <class T, class Outer = type_list<>, bool Writing = false>
 consteval bool readable();
 
-template <class Tuple, class Outer, std::size_t... I>
+template <class Tuple, class Outer, bool Writing, std::size_t... I>
 consteval bool all_readable(std::index_sequence<I...>) {
-  return (readable<std::remove_cv_t<std::tuple_element_t<I, Tuple>>, Outer>() && ...);
+  return (readable<std::remove_cv_t<std::tuple_element_t<I, Tuple>>, Outer, Writing>() && ...);
 }
 
-template <class T, class Outer, std::size_t... I>
+template <class T, class Outer, bool Writing, std::size_t... I>
 consteval bool fields_readable(std::index_sequence<I...>) {
-  return (readable<boost::pfr::tuple_element_t<field_table<T>[I].index, T>, Outer>() && ...);
+  return (readable<boost::pfr::tuple_element_t<field_table<T>[I].index, T>, Outer, Writing>() && ...);
 }
 
-template <class T, class Outer>
+// Writing: whether T can be written, which C strings can too.
+template <class T, class Outer, bool Writing>
 consteval bool readable() {
   if constexpr (is_outer<T>(Outer{}))
     return true;  // a recursive type: the outer check covers its other fields
   else if constexpr (has_codec<T> || boolean<T> || character<T> || integer<T> || floating<T> || enumeration<T> ||
-                     owning_string<T> || string_view_like<T> || null_type<T> || raw_json<T> || dynamic_value<T>)
+                     owning_string<T> || string_view_like<T> || null_type<T> || raw_json<T> || dynamic_value<T> ||
+                     (Writing && c_string<T>))
     return true;
   else if constexpr (duration<T> || time_point<T> || span_sequence<T>)
     return true;
   else if constexpr (optional_like<T>)
-    return readable<typename T::value_type, Outer>();
+    return readable<typename T::value_type, Outer, Writing>();
   else if constexpr (smart_pointer<T>)
-    return readable<typename T::element_type, Outer>();
+    return readable<typename T::element_type, Outer, Writing>();
   else if constexpr (growable_sequence<T> || fixed_sequence<T>)
-    return readable<typename T::value_type, Outer>();
+    return readable<typename T::value_type, Outer, Writing>();
   else if constexpr (string_map<T>)
-    return readable<typename T::mapped_type, Outer>();
+    return readable<typename T::mapped_type, Outer, Writing>();
   else if constexpr (tuple_like<T>)
-    return all_readable<T, Outer>(std::make_index_sequence<std::tuple_size_v<T>>{});
+    return all_readable<T, Outer, Writing>(std::make_index_sequence<std::tuple_size_v<T>>{});
   else if constexpr (variant_like<T>)
     return []<class... A>(std::variant<A...>*) {
-      return (readable<A, Outer>() && ...);
+      return (readable<A, Outer, Writing>() && ...);
     }(static_cast<T*>(nullptr));
   else if constexpr (reflectable<T>)
-    return fields_readable<T, decltype(with_outer<T>(Outer{}))>(std::make_index_sequence<json_field_count<T>>{});
+    return fields_readable<T, decltype(with_outer<T>(Outer{})), Writing>(std::make_index_sequence<json_field_count<T>>{});
   else
     return false;
+}
+
+template <class T>
+consteval bool writable() {
+  return readable<T, type_list<>, true>();
 }
 
 template <class T>

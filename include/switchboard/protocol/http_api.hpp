@@ -817,9 +817,6 @@ class http_api {
       out.add_field("Allow", "POST, DELETE");
       return mcp_refuse(out, 405, -32000, "Method Not Allowed: /mcp takes POST (and DELETE to end a session)");
     }
-    if (const auto version = in.field("MCP-Protocol-Version"); !version.empty() && !detail::mcp_supports(version))
-      return mcp_refuse(out, 400, -32000, "Bad Request: unsupported MCP-Protocol-Version " + std::string(version.substr(0, 40)));
-    if (!session.empty() && !mcp_sessions_.touch(session)) return mcp_refuse(out, 404, -32001, "Session not found");
     thread_local std::string media_buffer;
     if (detail::media_type_of(in.field("Content-Type"), media_buffer) != "application/json")
       return mcp_refuse(out, 415, -32000, "Unsupported Media Type: send one JSON-RPC message as application/json");
@@ -834,14 +831,27 @@ class http_api {
     }
     if (!detail::well_formed_call(envelope) || !detail::valid_id(envelope))
       return mcp_refuse(out, 400, detail::invalid_request, "Invalid Request");
+    const std::string_view version = in.field("MCP-Protocol-Version");
+    if (!version.empty() && !detail::mcp_supports(version)) {
+      out.status = 400;
+      out.content_type = "application/json";
+      decltype(mcp_)::write_unsupported_version(out.body, version.substr(0, 40), envelope.id);
+      return;
+    }
+    const detail::mcp_request_meta meta = detail::read_mcp_meta(envelope.params);
+    const bool stateless = meta.stateless || version == detail::mcp_stateless_version;
+    if (stateless && !mcp_headers_match(in, envelope, meta, out)) return;
+    // 2026-07-28 has no sessions: its requests ignore one.
+    const std::string_view scope = stateless ? std::string_view{} : session;
+    if (!stateless && !session.empty() && !mcp_sessions_.touch(session)) return mcp_refuse(out, 404, -32001, "Session not found");
     if (!envelope.has_id) {
       context none;
-      mcp_.handle(envelope, out.body, none, nullptr, session);
+      mcp_.handle(envelope, meta, out.body, none, nullptr, scope);
       out.body.clear();
       out.status = 202;
       return;
     }
-    if (mcp_.sends_progress(envelope)) return open_mcp_stream(in, out, stream_output, call, session);
+    if (mcp_.sends_progress(envelope, meta)) return open_mcp_stream(in, out, stream_output, call, scope);
     thread_local detail::request_view view;
     if (!view.load(in, out)) return;
     http_session<Options> opened(options_);
@@ -852,12 +862,42 @@ class http_api {
     ctx.session = &opened.scope.current;
     ctx.bus = &app_.bus();
     ctx.hangup = in.hangup;
-    mcp_.handle(envelope, out.body, ctx, nullptr, session);
+    const auto outcome = mcp_.handle(envelope, meta, out.body, ctx, nullptr, scope);
     opened.close(out);
-    if (out.body.empty()) detail::write_rpc_error(out.body, detail::mcp_request_cancelled, "cancelled by notifications/cancelled", envelope.id);
-    if (envelope.method == "initialize") out.add_field("Mcp-Session-Id", mcp_sessions_.open());
-    out.status = 200;
+    if (out.body.empty()) detail::write_rpc_error(out.body, detail::mcp_request_cancelled, "cancelled", envelope.id);
+    if (envelope.method == "initialize" && !stateless) out.add_field("Mcp-Session-Id", mcp_sessions_.open());
+    out.status = outcome == detail::mcp_outcome::bad_request                ? 400
+                 : outcome == detail::mcp_outcome::unknown_method && stateless ? 404
+                                                                            : 200;
     out.content_type = "application/json";
+  }
+
+  // 2026-07-28 repeats the version, the method and the tool's name in headers (for proxies that
+  // route without reading bodies); they must say what the body says.
+  bool mcp_headers_match(const http_input& in, const detail::jsonrpc_envelope& envelope, const detail::mcp_request_meta& meta,
+                         http_output& out) {
+    const auto mismatch = [&](std::string_view what) {
+      mcp_refuse(out, 400, detail::mcp_header_mismatch, "Header mismatch: " + std::string(what));
+      return false;
+    };
+    if (!meta.stateless) {
+      mcp_refuse(out, 400, -32602, "Invalid params: _meta needs io.modelcontextprotocol/protocolVersion");
+      return false;
+    }
+    if (in.field("MCP-Protocol-Version") != meta.version) return mismatch("MCP-Protocol-Version is not _meta's protocol version");
+    if (in.field("Mcp-Method") != envelope.method) return mismatch("Mcp-Method is not the body's method");
+    if (envelope.method == "tools/call") {
+      detail::mcp_call_params params;
+      std::string name(in.field("Mcp-Name"));
+      if (name.starts_with("=?base64?") && name.ends_with("?=")) {
+        std::string decoded;
+        if (!detail::base64_decode(std::string_view(name).substr(9, name.size() - 11), decoded))
+          return mismatch("Mcp-Name is not valid base64");
+        name = std::move(decoded);
+      }
+      if (json::read(params, envelope.params) || params.name != name) return mismatch("Mcp-Name is not the tool's name");
+    }
+    return true;
   }
 
   void open_mcp_stream(const http_input& in, http_output& out, detail::sse_output& output, std::unique_ptr<stream_call>& call,
@@ -897,7 +937,7 @@ class http_api {
     ctx.bus = &app_.bus();
     ctx.hangup = &call.stream_gone;
     std::string answer;
-    mcp_.handle(envelope, answer, ctx, &progress, call.mcp_scope);
+    mcp_.handle(envelope, detail::read_mcp_meta(envelope.params), answer, ctx, &progress, call.mcp_scope);
     streams_.remove(&call.stream);
     if (!answer.empty()) call.stream.final_event({}, answer);
   }

@@ -5,20 +5,28 @@
 // beside the endpoints' own (so one binary is a JSON-RPC tool and an MCP server, with nothing to
 // select), and the HTTP layer serves them at /mcp (Streamable HTTP).
 //
-// Revisions: 2025-11-25 (what the official SDK 1.x, the Inspector and desktop clients speak) and the
-// earlier ones they may ask for (2025-06-18, 2025-03-26, 2024-11-05): initialize echoes a version
-// it supports, else answers the latest. Methods: initialize, ping, tools/list (pages of
-// mcp_options::page_size, the cursor is opaque), tools/call, notifications/initialized and
-// notifications/cancelled; anything else with an id gets -32601.
+// Two eras, served side by side, told apart per request:
+// - 2025-11-25 and the revisions before it (2025-06-18, 2025-03-26, 2024-11-05), what the official
+//   SDK 1.x, the Inspector and desktop clients speak: initialize echoes a version it supports, else
+//   answers the latest; then ping, tools/list (pages of mcp_options::page_size; the cursor is
+//   opaque), tools/call, notifications/initialized and notifications/cancelled.
+// - 2026-07-28, stateless: a request whose _meta carries io.modelcontextprotocol/protocolVersion.
+//   It must name a supported version (else -32022 with data {supported, requested}) and carry
+//   io.modelcontextprotocol/clientCapabilities (else -32602). server/discover answers the versions
+//   and capabilities; every result has resultType "complete" and the server's name and version in
+//   _meta (io.modelcontextprotocol/serverInfo); tools/list and server/discover say how long they stay
+//   fresh (ttlMs = mcp_options::cache_ttl_ms, cacheScope "public": the tools are the same for all).
+// Anything else with an id gets -32601.
 //
-// tools/call: a result is structuredContent (a result that is not an object is wrapped as
-// {"result": value}, as outputSchema says) plus the same JSON as a text block. Errors of the call,
-// a bad argument included, are results with isError (the text is the error body {"error":{kind,
-// message, where}}); an unknown tool is -32602. A streaming endpoint's result is the array of its
-// values; with _meta.progressToken each value is also sent at once as notifications/progress
-// (progress: the count so far, message: the value as JSON text). notifications/cancelled stops a
-// call: its stream's emit() returns false and its sb::context reports cancelled(); it is then not
-// answered (an HTTP transport, which must answer the request, sends error -32800).
+// tools/call: a result is structuredContent plus the same JSON as a text block. Before 2026-07-28
+// structuredContent had to be an object, so a result that is not one is wrapped as {"result": value}
+// (the outputSchema says so); from 2026-07-28 it is the value itself. Errors of the call, a bad
+// argument included, are results with isError (the text is the error body {"error":{kind, message,
+// where}}); an unknown tool is -32602. A streaming endpoint's result is the array of its values;
+// with _meta.progressToken each value is also sent at once as notifications/progress (progress: the
+// count so far, message: the value as JSON text). notifications/cancelled (and, over HTTP, closing
+// the response) stops a call: its stream's emit() returns false and its sb::context reports
+// cancelled(); it is then not answered (an HTTP transport, which must answer, sends -32800).
 //
 // Parameters bound by position without names cannot be named in an inputSchema: such endpoints are
 // not offered as tools, and the log says which when a client first lists the tools (give them
@@ -50,18 +58,51 @@ struct mcp_options {
   std::string version = std::string(version_string);
   std::string instructions{};        // how to use the tools, for the model; left out when empty
   std::size_t page_size = 100;       // tools per tools/list page
+  std::uint32_t cache_ttl_ms = 300000;  // 2026-07-28: how long tools/list and server/discover stay fresh
 };
 
 }  // namespace sb
 
 namespace sb::detail {
 
-inline constexpr std::string_view mcp_latest_version = "2025-11-25";
-inline constexpr std::string_view mcp_versions[] = {"2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"};
+inline constexpr std::string_view mcp_latest_version = "2025-11-25";  // the latest with initialize
+inline constexpr std::string_view mcp_stateless_version = "2026-07-28";
+inline constexpr std::string_view mcp_versions[] = {"2026-07-28", "2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"};
 inline constexpr int mcp_request_cancelled = -32800;
+inline constexpr int mcp_header_mismatch = -32020;
+inline constexpr int mcp_unsupported_version = -32022;
 
 inline bool mcp_supports(std::string_view version) {
   return std::find(std::begin(mcp_versions), std::end(mcp_versions), version) != std::end(mcp_versions);
+}
+
+// What a request's _meta says: from 2026-07-28 every request carries its protocol version and the
+// client's capabilities there.
+struct mcp_request_meta {
+  bool stateless = false;  // carries io.modelcontextprotocol/protocolVersion
+  std::string version;
+  bool has_capabilities = false;
+  std::string progress_token;  // as JSON text; empty when none
+};
+
+struct mcp_meta_params {
+  std::optional<json::value> _meta;
+};
+
+inline mcp_request_meta read_mcp_meta(std::string_view params) {
+  mcp_request_meta meta;
+  mcp_meta_params read;
+  if (params.empty() || json::read(read, params) || !read._meta) return meta;
+  const json::value& m = *read._meta;
+  if (const json::value* version = m.find("io.modelcontextprotocol/protocolVersion")) {
+    meta.stateless = true;
+    if (const auto* text = version->get_if<std::string>()) meta.version = *text;
+  }
+  const json::value* capabilities = m.find("io.modelcontextprotocol/clientCapabilities");
+  meta.has_capabilities = capabilities && capabilities->is_object();
+  if (const json::value* token = m.find("progressToken"); token && (token->is_string() || token->is_number()))
+    json::write(*token, meta.progress_token);
+  return meta;
 }
 
 // Where the messages a call sends before its answer go (progress), over the transport it came by.
@@ -80,13 +121,9 @@ struct mcp_initialize_params {
 struct mcp_list_params {
   std::optional<std::string> cursor;
 };
-struct mcp_call_meta {
-  std::optional<json::raw> progressToken;
-};
 struct mcp_call_params {
   std::string name;
   std::optional<json::raw> arguments;
-  std::optional<mcp_call_meta> _meta;
 };
 struct mcp_cancel_params {
   json::raw requestId;
@@ -174,19 +211,26 @@ struct mcp_tool {
   std::string name;
   std::size_t index = 0;    // in the app's table
   bool structured = false;  // has an outputSchema (its answer is JSON)
-  bool wrapped = false;     // the answer is not an object: structuredContent is {"result": answer}
+  bool wrapped = false;     // before 2026-07-28 the answer is not an object: {"result": answer}
   bool streams = false;
-  std::string json;         // its entry in tools/list
+  std::string json;            // its entry in tools/list, before 2026-07-28
+  std::string json_stateless;  // from 2026-07-28 (outputSchema unwrapped)
 };
 
-inline void append_tool_json(std::string& out, const described_endpoint& e, const json::value& defs, mcp_tool& tool) {
+inline mcp_tool make_tool(const described_endpoint& e, const json::value& defs, std::size_t index) {
+  mcp_tool tool;
+  tool.name = e.full_name;
+  tool.index = index;
+  tool.streams = e.streams;
   json::value entry = json::value::object{};
   entry["name"] = e.full_name;
   if (!e.description.empty()) entry["description"] = e.description;
   entry["inputSchema"] = with_definitions(arguments_schema(e, defs), defs);
   json::value answer = answer_schema(e);
   tool.structured = !answer.is_null();
+  json::value stateless = entry;
   if (tool.structured) {
+    stateless["outputSchema"] = with_definitions(answer, defs);
     tool.wrapped = !is_object_schema(resolved(answer, defs));
     json::value output = tool.wrapped ? json::value::object{} : resolved(answer, defs);
     if (tool.wrapped) {
@@ -196,8 +240,17 @@ inline void append_tool_json(std::string& out, const described_endpoint& e, cons
     }
     entry["outputSchema"] = with_definitions(std::move(output), defs);
   }
-  json::write(entry, out);
+  json::write(entry, tool.json);
+  json::write(stateless, tool.json_stateless);
+  return tool;
 }
+
+// How a message was answered, for a transport that also has statuses (HTTP).
+enum class mcp_outcome : std::uint8_t {
+  answered,        // a result, or an error of the call itself
+  bad_request,     // 2026-07-28: an unsupported version or a missing _meta field (HTTP 400)
+  unknown_method,  // (HTTP 404 from 2026-07-28)
+};
 
 template <class App>
 class mcp_server {
@@ -210,14 +263,14 @@ class mcp_server {
         unnamed_ += e.full_name;
         continue;
       }
-      mcp_tool tool;
-      tool.name = e.full_name;
-      tool.index = App::find(e.full_name);
-      tool.streams = e.streams;
-      append_tool_json(tool.json, e, description.defs, tool);
-      tools_.push_back(std::move(tool));
+      tools_.push_back(make_tool(e, description.defs, App::find(e.full_name)));
     }
     if (options_.page_size == 0) options_.page_size = 1;
+    server_info_ = R"({"name":)";
+    json::write_text(options_.name, server_info_);
+    server_info_ += R"(,"version":)";
+    json::write_text(options_.version, server_info_);
+    server_info_ += '}';
   }
 
   // MCP's own methods: none of them can be an endpoint's "<module>.<endpoint>".
@@ -227,40 +280,92 @@ class mcp_server {
 
   const std::vector<mcp_tool>& tools() const { return tools_; }
 
+  // -32022 with the versions this server speaks (2026-07-28's shape, which a client's fallback reads).
+  static void write_unsupported_version(std::string& out, std::string_view requested, std::string_view id) {
+    out += R"({"jsonrpc":"2.0","error":{"code":-32022,"message":"Unsupported protocol version","data":{"supported":[)";
+    for (std::size_t i = 0; i < std::size(mcp_versions); ++i) {
+      if (i) out += ',';
+      json::write(mcp_versions[i], out);
+    }
+    out += R"(],"requested":)";
+    json::write_text(requested, out);
+    out += R"(}},"id":)";
+    out += id.empty() ? std::string_view("null") : id;
+    out += '}';
+  }
+
   // Whether this tools/call sends values before its answer (a stream with a progress token): an
   // HTTP transport then answers with an event stream instead of one JSON body.
-  bool sends_progress(const jsonrpc_envelope& envelope) const {
-    if (envelope.method != "tools/call" || !envelope.has_id) return false;
+  bool sends_progress(const jsonrpc_envelope& envelope, const mcp_request_meta& meta) const {
+    if (envelope.method != "tools/call" || !envelope.has_id || meta.progress_token.empty()) return false;
     mcp_call_params params;
     if (json::read(params, envelope.params)) return false;
     const mcp_tool* tool = find(params.name);
-    return tool && tool->streams && params._meta && params._meta->progressToken;
+    return tool && tool->streams;
   }
 
   // Answers one message in `out` (nothing for a notification or a response). `scope` keeps one
   // client's request ids apart from another's (an HTTP session); `channel` carries progress.
-  void handle(const jsonrpc_envelope& envelope, std::string& out, context& ctx, mcp_channel* channel,
-              std::string_view scope = {}) {
+  mcp_outcome handle(const jsonrpc_envelope& envelope, std::string& out, context& ctx, mcp_channel* channel,
+                     std::string_view scope = {}) {
+    return handle(envelope, read_mcp_meta(envelope.params), out, ctx, channel, scope);
+  }
+  mcp_outcome handle(const jsonrpc_envelope& envelope, const mcp_request_meta& meta, std::string& out, context& ctx,
+                     mcp_channel* channel, std::string_view scope = {}) {
     out.clear();
     const std::string_view method = envelope.method;
     if (!envelope.has_id) {
       if (method == "notifications/cancelled") cancel(envelope, scope);
-      return;  // notifications/initialized and the rest need nothing
+      return mcp_outcome::answered;  // notifications/initialized and the rest need nothing
     }
-    if (method == "initialize") return initialize(envelope, out);
-    if (method == "ping") return result(out, "{}", envelope.id);
-    if (method == "tools/list") return list_tools(envelope, out);
-    if (method == "tools/call") return call_tool(envelope, out, ctx, channel, scope);
-    write_rpc_error(out, method_not_found, "Method not found: " + std::string(method.substr(0, 100)), envelope.id);
+    if (meta.stateless && !refuse_stateless(meta, envelope.id, out)) return mcp_outcome::bad_request;
+    if (method == "server/discover") discover(envelope.id, out);
+    else if (method == "initialize") initialize(envelope, out);
+    else if (method == "ping") result(out, "{}", envelope.id, meta);
+    else if (method == "tools/list") list_tools(envelope, meta, out);
+    else if (method == "tools/call") call_tool(envelope, meta, out, ctx, channel, scope);
+    else {
+      write_rpc_error(out, method_not_found, "Method not found: " + std::string(method.substr(0, 100)), envelope.id);
+      return mcp_outcome::unknown_method;
+    }
+    return mcp_outcome::answered;
   }
 
  private:
-  static void result(std::string& out, std::string_view json_text, std::string_view id) {
+  // The answer, with what 2026-07-28 adds to every result (and `extra` members, when given).
+  void result(std::string& out, std::string_view object, std::string_view id, const mcp_request_meta& meta,
+              std::string_view extra = {}) const {
     out += R"({"jsonrpc":"2.0","result":)";
-    out += json_text;
+    if (meta.stateless) {
+      out += object.substr(0, object.size() - 1);  // an object: its members go on
+      if (object.size() > 2) out += ',';
+      out += R"("resultType":"complete","_meta":{"io.modelcontextprotocol/serverInfo":)";
+      out += server_info_;
+      out += '}';
+      out += extra;
+      out += '}';
+    } else {
+      out += object;
+    }
     out += R"(,"id":)";
     out += id;
     out += '}';
+  }
+  std::string freshness() const {
+    return R"(,"ttlMs":)" + std::to_string(options_.cache_ttl_ms) + R"(,"cacheScope":"public")";
+  }
+
+  // False, with the error in `out`, when a stateless request cannot be served.
+  bool refuse_stateless(const mcp_request_meta& meta, std::string_view id, std::string& out) const {
+    if (meta.version != mcp_stateless_version) {
+      write_unsupported_version(out, meta.version, id);
+      return false;
+    }
+    if (!meta.has_capabilities) {
+      write_rpc_error(out, -32602, "Invalid params: _meta needs io.modelcontextprotocol/clientCapabilities", id);
+      return false;
+    }
+    return true;
   }
 
   const mcp_tool* find(std::string_view name) const {
@@ -269,27 +374,41 @@ class mcp_server {
     return nullptr;
   }
 
-  void initialize(const jsonrpc_envelope& envelope, std::string& out) {
+  void discover(std::string_view id, std::string& out) const {
+    std::string answer = R"({"supportedVersions":[)";
+    for (std::size_t i = 0; i < std::size(mcp_versions); ++i) {
+      if (i) answer += ',';
+      json::write(mcp_versions[i], answer);
+    }
+    answer += R"(],"capabilities":{"tools":{"listChanged":false}})";
+    append_instructions(answer);
+    answer += '}';
+    mcp_request_meta stateless;
+    stateless.stateless = true;
+    result(out, answer, id, stateless, freshness());
+  }
+
+  void append_instructions(std::string& answer) const {
+    if (options_.instructions.empty()) return;
+    answer += R"(,"instructions":)";
+    json::write_text(options_.instructions, answer);
+  }
+
+  void initialize(const jsonrpc_envelope& envelope, std::string& out) const {
     mcp_initialize_params params;
     const bool readable = envelope.params.empty() || !json::read(params, envelope.params);
     if (!readable) return write_rpc_error(out, -32602, "initialize takes {protocolVersion, capabilities, clientInfo}", envelope.id);
     const std::string_view asked = params.protocolVersion ? std::string_view(*params.protocolVersion) : "";
     std::string answer = R"({"protocolVersion":)";
-    json::write(mcp_supports(asked) ? asked : mcp_latest_version, answer);
-    answer += R"(,"capabilities":{"tools":{"listChanged":false}},"serverInfo":{"name":)";
-    json::write_text(options_.name, answer);
-    answer += R"(,"version":)";
-    json::write_text(options_.version, answer);
+    json::write(mcp_supports(asked) && asked != mcp_stateless_version ? asked : mcp_latest_version, answer);
+    answer += R"(,"capabilities":{"tools":{"listChanged":false}},"serverInfo":)";
+    answer += server_info_;
+    append_instructions(answer);
     answer += '}';
-    if (!options_.instructions.empty()) {
-      answer += R"(,"instructions":)";
-      json::write_text(options_.instructions, answer);
-    }
-    answer += '}';
-    result(out, answer, envelope.id);
+    result(out, answer, envelope.id, {});
   }
 
-  void list_tools(const jsonrpc_envelope& envelope, std::string& out) {
+  void list_tools(const jsonrpc_envelope& envelope, const mcp_request_meta& meta, std::string& out) {
     // Said once an MCP client asks, not at start-up: an app that is never an MCP server is not warned.
     std::call_once(unnamed_reported_, [this] {
       if (!unnamed_.empty())
@@ -310,7 +429,7 @@ class mcp_server {
     std::string answer = R"({"tools":[)";
     for (std::size_t i = first; i < last; ++i) {
       if (i != first) answer += ',';
-      answer += tools_[i].json;
+      answer += meta.stateless ? tools_[i].json_stateless : tools_[i].json;
     }
     answer += ']';
     if (last < tools_.size()) {
@@ -319,7 +438,7 @@ class mcp_server {
       answer += '"';
     }
     answer += '}';
-    result(out, answer, envelope.id);
+    result(out, answer, envelope.id, meta, meta.stateless ? freshness() : std::string());
   }
 
   void cancel(const jsonrpc_envelope& envelope, std::string_view scope) {
@@ -328,15 +447,13 @@ class mcp_server {
     running_.cancel(mcp_running_calls::key(scope, params.requestId.json));
   }
 
-  void call_tool(const jsonrpc_envelope& envelope, std::string& out, context& caller, mcp_channel* channel,
-                 std::string_view scope) {
+  void call_tool(const jsonrpc_envelope& envelope, const mcp_request_meta& meta, std::string& out, context& caller,
+                 mcp_channel* channel, std::string_view scope) {
     mcp_call_params params;
     if (const json::error e = json::read(params, envelope.params))
       return write_rpc_error(out, -32602, "tools/call takes {name, arguments}: " + std::string(e.message()), envelope.id);
     const mcp_tool* tool = find(params.name);
     if (!tool) return write_rpc_error(out, -32602, "Unknown tool: " + params.name.substr(0, 200), envelope.id);
-    const std::string_view token =
-        params._meta && params._meta->progressToken ? params._meta->progressToken->json : std::string_view{};
 
     mcp_cancellation cancellation(caller.hangup);
     const std::string key = mcp_running_calls::key(scope, envelope.id);
@@ -346,8 +463,8 @@ class mcp_server {
     ctx.sink = nullptr;  // the app collects a stream's values itself, unless progress is wanted
     std::string collected;
     std::optional<mcp_stream_sink> progress;
-    if (tool->streams && !token.empty()) {
-      progress.emplace(collected, app_.max_collected_bytes(), ctx, app_.stopping_flag(), channel, token);
+    if (tool->streams && !meta.progress_token.empty()) {
+      progress.emplace(collected, app_.max_collected_bytes(), ctx, app_.stopping_flag(), channel, meta.progress_token);
       ctx.sink = &*progress;
     }
     thread_local response answer;
@@ -359,8 +476,8 @@ class mcp_server {
     app_.run_tasks(answer);
     if (cancellation.cancelled()) return;  // the client asked for no answer
     std::string content;
-    write_tool_result(content, *tool, answer);
-    result(out, content, envelope.id);
+    write_tool_result(content, *tool, answer, tool->wrapped && !meta.stateless);
+    result(out, content, envelope.id, meta);
   }
 
   // The values a progress-reporting stream gathered become its answer, as they would have without.
@@ -378,7 +495,7 @@ class mcp_server {
     }
   }
 
-  static void write_tool_result(std::string& out, const mcp_tool& tool, const response& answer) {
+  static void write_tool_result(std::string& out, const mcp_tool& tool, const response& answer, bool wrap) {
     thread_local std::string text;
     text.clear();
     if (!answer.ok()) {
@@ -389,7 +506,7 @@ class mcp_server {
       return;
     }
     if (answer.form == body_form::json) {
-      if (tool.wrapped) {
+      if (wrap) {
         text += R"({"result":)";
         text += answer.body;
         text += '}';
@@ -398,7 +515,7 @@ class mcp_server {
       }
       out += R"({"content":[{"type":"text","text":)";
       json::write_text(text, out);
-      out += '}', out += ']';
+      out += "}]";
       if (tool.structured) {
         out += R"(,"structuredContent":)";
         out += text;
@@ -429,6 +546,7 @@ class mcp_server {
 
   App& app_;
   mcp_options options_;
+  std::string server_info_;  // {"name":..,"version":..}
   std::vector<mcp_tool> tools_;
   std::string unnamed_;  // endpoints that cannot be tools
   std::once_flag unnamed_reported_;

@@ -43,16 +43,18 @@ inline std::string pascal_case(std::string_view name) {
 class typescript_writer {
  public:
   explicit typescript_writer(const api_description& d) : d_(d) {
-    std::vector<std::string> short_names;
     if (const auto* defs = d.defs.get_if<json::value::object>())
       for (const auto& [name, schema] : *defs) {
         const std::size_t dot = name.rfind('.');
         names_.push_back({name, pascal_case(dot == std::string::npos ? name : name.substr(dot + 1))});
       }
-    for (auto& [definition, type] : names_) {
+    std::vector<std::string> unique(names_.size());
+    for (std::size_t i = 0; i < names_.size(); ++i) {
+      const std::string& type = names_[i].second;
       const auto clashes = std::count_if(names_.begin(), names_.end(), [&](const auto& n) { return n.second == type; });
-      if (clashes > 1) type = pascal_case(definition);
+      unique[i] = clashes > 1 ? pascal_case(names_[i].first) : type;
     }
+    for (std::size_t i = 0; i < names_.size(); ++i) names_[i].second = std::move(unique[i]);
   }
 
   std::string write() {

@@ -98,4 +98,23 @@ inline int base64_decoded_size(std::string_view text) {
   return static_cast<int>(text.size() / 4 * 3 - padding);
 }
 
+// Canonical base64 to bytes; false (and `out` unspecified) when it is not base64.
+inline bool base64_decode(std::string_view text, std::string& out) {
+  const int size = base64_decoded_size(text);
+  if (size < 0) return false;
+  out.clear();
+  std::uint32_t bits = 0;
+  int held = 0;
+  for (char c : text) {
+    if (c == '=') break;
+    bits = bits << 6 | static_cast<std::uint32_t>(base64_alphabet.find(c));
+    held += 6;
+    if (held >= 8) {
+      held -= 8;
+      out += static_cast<char>((bits >> held) & 0xFF);
+    }
+  }
+  return static_cast<int>(out.size()) == size;
+}
+
 }  // namespace sb::detail
