@@ -2409,46 +2409,53 @@ type_list<T, Outer...> with_outer(type_list<Outer...>);
 // Outer lists the aggregates whose fields are being checked, so that a recursive type terminates.
 // Maps with other keys than strings, and spans, pass here: read_map and read_value then fail with a
 // static_assert that names the actual problem.
-template <class T, class Outer = type_list<>>
+template <class T, class Outer = type_list<>, bool Writing = false>
 consteval bool readable();
 
-template <class Tuple, class Outer, std::size_t... I>
+template <class Tuple, class Outer, bool Writing, std::size_t... I>
 consteval bool all_readable(std::index_sequence<I...>) {
-  return (readable<std::remove_cv_t<std::tuple_element_t<I, Tuple>>, Outer>() && ...);
+  return (readable<std::remove_cv_t<std::tuple_element_t<I, Tuple>>, Outer, Writing>() && ...);
 }
 
-template <class T, class Outer, std::size_t... I>
+template <class T, class Outer, bool Writing, std::size_t... I>
 consteval bool fields_readable(std::index_sequence<I...>) {
-  return (readable<boost::pfr::tuple_element_t<field_table<T>[I].index, T>, Outer>() && ...);
+  return (readable<boost::pfr::tuple_element_t<field_table<T>[I].index, T>, Outer, Writing>() && ...);
 }
 
-template <class T, class Outer>
+// Writing: whether T can be written, which C strings can too.
+template <class T, class Outer, bool Writing>
 consteval bool readable() {
   if constexpr (is_outer<T>(Outer{}))
     return true;  // a recursive type: the outer check covers its other fields
   else if constexpr (has_codec<T> || boolean<T> || character<T> || integer<T> || floating<T> || enumeration<T> ||
-                     owning_string<T> || string_view_like<T> || null_type<T> || raw_json<T> || dynamic_value<T>)
+                     owning_string<T> || string_view_like<T> || null_type<T> || raw_json<T> || dynamic_value<T> ||
+                     (Writing && c_string<T>))
     return true;
   else if constexpr (duration<T> || time_point<T> || span_sequence<T>)
     return true;
   else if constexpr (optional_like<T>)
-    return readable<typename T::value_type, Outer>();
+    return readable<typename T::value_type, Outer, Writing>();
   else if constexpr (smart_pointer<T>)
-    return readable<typename T::element_type, Outer>();
+    return readable<typename T::element_type, Outer, Writing>();
   else if constexpr (growable_sequence<T> || fixed_sequence<T>)
-    return readable<typename T::value_type, Outer>();
+    return readable<typename T::value_type, Outer, Writing>();
   else if constexpr (string_map<T>)
-    return readable<typename T::mapped_type, Outer>();
+    return readable<typename T::mapped_type, Outer, Writing>();
   else if constexpr (tuple_like<T>)
-    return all_readable<T, Outer>(std::make_index_sequence<std::tuple_size_v<T>>{});
+    return all_readable<T, Outer, Writing>(std::make_index_sequence<std::tuple_size_v<T>>{});
   else if constexpr (variant_like<T>)
     return []<class... A>(std::variant<A...>*) {
-      return (readable<A, Outer>() && ...);
+      return (readable<A, Outer, Writing>() && ...);
     }(static_cast<T*>(nullptr));
   else if constexpr (reflectable<T>)
-    return fields_readable<T, decltype(with_outer<T>(Outer{}))>(std::make_index_sequence<json_field_count<T>>{});
+    return fields_readable<T, decltype(with_outer<T>(Outer{})), Writing>(std::make_index_sequence<json_field_count<T>>{});
   else
     return false;
+}
+
+template <class T>
+consteval bool writable() {
+  return readable<T, type_list<>, true>();
 }
 
 template <class T>
@@ -6082,6 +6089,31 @@ constexpr bool check_parameter() {
   return parameter_valid<P, Injected>();
 }
 
+template <class R>
+struct result_value;
+
+template <class V>
+inline constexpr bool is_response_form = std::is_same_v<V, html> || std::is_same_v<V, text> ||
+                                         std::is_same_v<V, binary> || std::is_same_v<V, redirect> ||
+                                         std::is_same_v<V, raw_body>;
+
+// What an endpoint answers is written as JSON unless it is a response form (or sb::raw); the template
+// arguments say which endpoint a failure is about.
+template <auto Function, fixed_string Endpoint, class Result, bool Raw>
+constexpr bool result_valid() {
+  using V = typename result_value<typename task_value<std::remove_cvref_t<Result>>::type>::type;
+  if constexpr (std::is_void_v<V> || is_response_form<V> || Raw) return true;
+  else return json::detail::writable<std::remove_cvref_t<V>>();
+}
+template <auto Function, fixed_string Endpoint, class Result, bool Raw>
+constexpr bool check_result() {
+  constexpr bool ok = result_valid<Function, Endpoint, Result, Raw>();
+  static_assert(ok, "switchboard: an endpoint's result type has no JSON form: make it an aggregate of supported "
+                    "types, specialize sb::json::codec for it, or return a response form (sb::html, sb::text, "
+                    "sb::binary, sb::redirect)");
+  return ok;
+}
+
 // A T reused across a thread's calls, one per level of nesting: a handler that calls back into the
 // app (a nested call, a nested JSON-RPC request) gets its own, and warm calls allocate nothing.
 // Scoped objects, so levels are taken and given back in stack order.
@@ -6509,6 +6541,7 @@ struct endpoint_invoker {
     }(std::make_index_sequence<std::tuple_size_v<params>>{});
     static_assert(traits::named_args == 0 || traits::named_args == std::tuple_size_v<bound_tuple>,
                   "switchboard: sb::args must list exactly one name per parameter that is not injected");
+    check_result<traits::function, full_name_storage<M, Field>, R, traits::is_raw>();
     static_assert(traits::doc_options <= 1, "switchboard: give an endpoint one sb::doc");
     static_assert(traits::docs.size() <= 1 + std::tuple_size_v<bound_tuple>,
                   "switchboard: sb::doc describes more parameters than the endpoint binds from the wire");
@@ -6538,7 +6571,8 @@ struct endpoint_invoker {
       return (parameter_valid<P, App::template injected<P>>() && ...);
     }(static_cast<params*>(nullptr)) &&
            (traits::named_args == 0 || traits::named_args == std::tuple_size_v<bound_tuple>) &&
-           (!traits::has_timeout || (traits::timeout.ms > 0 && !uses_context()));
+           (!traits::has_timeout || (traits::timeout.ms > 0 && !uses_context())) &&
+           result_valid<traits::function, full_name_storage<M, Field>, R, traits::is_raw>();
   }();
 
   static constexpr bool streams = shape::streams;
@@ -7830,16 +7864,18 @@ inline std::string pascal_case(std::string_view name) {
 class typescript_writer {
  public:
   explicit typescript_writer(const api_description& d) : d_(d) {
-    std::vector<std::string> short_names;
     if (const auto* defs = d.defs.get_if<json::value::object>())
       for (const auto& [name, schema] : *defs) {
         const std::size_t dot = name.rfind('.');
         names_.push_back({name, pascal_case(dot == std::string::npos ? name : name.substr(dot + 1))});
       }
-    for (auto& [definition, type] : names_) {
+    std::vector<std::string> unique(names_.size());
+    for (std::size_t i = 0; i < names_.size(); ++i) {
+      const std::string& type = names_[i].second;
       const auto clashes = std::count_if(names_.begin(), names_.end(), [&](const auto& n) { return n.second == type; });
-      if (clashes > 1) type = pascal_case(definition);
+      unique[i] = clashes > 1 ? pascal_case(names_[i].first) : type;
     }
+    for (std::size_t i = 0; i < names_.size(); ++i) names_[i].second = std::move(unique[i]);
   }
 
   std::string write() {
@@ -8797,6 +8833,33 @@ bool origin_allowed(std::string_view origin, std::string_view host, const Origin
   return false;
 }
 
+// "example.com:8080" -> "example.com", "[::1]:80" -> "[::1]".
+inline std::string_view host_name(std::string_view host) {
+  if (host.starts_with('[')) return host.substr(0, host.find(']') + 1);
+  return host.substr(0, host.rfind(':'));
+}
+
+inline bool is_loopback_name(std::string_view name) {
+  if (equals_ignoring_case(name, "localhost") || name == "[::1]" || name == "::1") return true;
+  if (!name.starts_with("127.")) return false;
+  for (char c : name)
+    if (c != '.' && (c < '0' || c > '9')) return false;
+  return true;
+}
+
+// Whether to answer a request whose Host is `host` on a server bound to `bound`. A page whose name
+// is made to resolve to 127.0.0.1 (DNS rebinding) reaches a local server as its own origin, cookies
+// and CORS notwithstanding; so with no list a server on a loopback address answers only to loopback
+// names. Listed names (with or without the port; "*": any) are the only ones otherwise.
+template <class Hosts>
+bool host_allowed(std::string_view host, std::string_view bound, const Hosts& allowed) {
+  const std::string_view name = host_name(host);
+  for (const auto& a : allowed)
+    if (a == "*" || equals_ignoring_case(a, name) || equals_ignoring_case(a, host)) return true;
+  if (!allowed.empty()) return false;
+  return host.empty() || !is_loopback_name(bound) || is_loopback_name(name);
+}
+
 inline std::string_view trim_whitespace(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
   while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
@@ -9616,20 +9679,30 @@ class sse_registry {
 // beside the endpoints' own (so one binary is a JSON-RPC tool and an MCP server, with nothing to
 // select), and the HTTP layer serves them at /mcp (Streamable HTTP).
 //
-// Revisions: 2025-11-25 (what the official SDK 1.x, the Inspector and desktop clients speak) and the
-// earlier ones they may ask for (2025-06-18, 2025-03-26, 2024-11-05): initialize echoes a version
-// it supports, else answers the latest. Methods: initialize, ping, tools/list (pages of
-// mcp_options::page_size, the cursor is opaque), tools/call, notifications/initialized and
-// notifications/cancelled; anything else with an id gets -32601.
+// Two eras, served side by side, told apart per request:
+// - 2025-11-25 and the revisions before it (2025-06-18, 2025-03-26, 2024-11-05), what the official
+//   SDK 1.x, the Inspector and desktop clients speak: initialize echoes a version it supports, else
+//   answers the latest; then ping, tools/list (pages of mcp_options::page_size; the cursor is
+//   opaque), tools/call, notifications/initialized and notifications/cancelled.
+// - 2026-07-28, stateless: a request whose _meta carries io.modelcontextprotocol/protocolVersion.
+//   It must name a supported version (else -32022 with data {supported, requested}) and carry
+//   io.modelcontextprotocol/clientCapabilities (else -32602). server/discover answers the versions
+//   and capabilities; every result has resultType "complete" and the server's name and version in
+//   _meta (io.modelcontextprotocol/serverInfo); tools/list and server/discover say how long they stay
+//   fresh (ttlMs = mcp_options::cache_ttl_ms, cacheScope "public": the tools are the same for all).
+// Anything else with an id gets -32601.
 //
-// tools/call: a result is structuredContent (a result that is not an object is wrapped as
-// {"result": value}, as outputSchema says) plus the same JSON as a text block. Errors of the call,
-// a bad argument included, are results with isError (the text is the error body {"error":{kind,
-// message, where}}); an unknown tool is -32602. A streaming endpoint's result is the array of its
-// values; with _meta.progressToken each value is also sent at once as notifications/progress
-// (progress: the count so far, message: the value as JSON text). notifications/cancelled stops a
-// call: its stream's emit() returns false and its sb::context reports cancelled(); it is then not
-// answered (an HTTP transport, which must answer the request, sends error -32800).
+// tools/call: a result is structuredContent plus the same JSON as a text block. Before 2026-07-28
+// structuredContent had to be an object, so a result that is not one is wrapped as {"result": value}
+// (the outputSchema says so); from 2026-07-28 it is the value itself. Errors of the call, a bad
+// argument included, are results with isError (the text is the error body {"error":{kind, message,
+// where}}); an unknown tool is -32602. A streaming endpoint's result is the array of its values;
+// with _meta.progressToken each value is also sent at once as notifications/progress (progress: the
+// count so far, message: the value as JSON text). A download (sb::binary) of an image or audio type
+// is an image or audio block, other bytes an embedded resource; sb::mcp_content gives the blocks
+// themselves (text beside images, say). notifications/cancelled (and, over HTTP, closing
+// the response) stops a call: its stream's emit() returns false and its sb::context reports
+// cancelled(); it is then not answered (an HTTP transport, which must answer, sends -32800).
 //
 // Parameters bound by position without names cannot be named in an inputSchema: such endpoints are
 // not offered as tools, and the log says which when a client first lists the tools (give them
@@ -9735,6 +9808,25 @@ inline int base64_decoded_size(std::string_view text) {
   return static_cast<int>(text.size() / 4 * 3 - padding);
 }
 
+// Canonical base64 to bytes; false (and `out` unspecified) when it is not base64.
+inline bool base64_decode(std::string_view text, std::string& out) {
+  const int size = base64_decoded_size(text);
+  if (size < 0) return false;
+  out.clear();
+  std::uint32_t bits = 0;
+  int held = 0;
+  for (char c : text) {
+    if (c == '=') break;
+    bits = bits << 6 | static_cast<std::uint32_t>(base64_alphabet.find(c));
+    held += 6;
+    if (held >= 8) {
+      held -= 8;
+      out += static_cast<char>((bits >> held) & 0xFF);
+    }
+  }
+  return static_cast<int>(out.size()) == size;
+}
+
 }  // namespace sb::detail
 // end switchboard/websocket/sha1.hpp
 
@@ -9756,18 +9848,86 @@ struct mcp_options {
   std::string version = std::string(version_string);
   std::string instructions{};        // how to use the tools, for the model; left out when empty
   std::size_t page_size = 100;       // tools per tools/list page
+  std::uint32_t cache_ttl_ms = 300000;  // 2026-07-28: how long tools/list and server/discover stay fresh
+  // Tools are named "<module>.<endpoint>"; false: by the endpoint's name alone where no other module
+  // has one of that name (an MCP server whose clients expect given names).
+  bool qualified_names = true;
 };
+
+// A tool's answer as MCP content blocks, for answers that are more than one JSON value: text beside
+// images, audio or resources. Over MCP the blocks are the result's content (no structuredContent);
+// elsewhere it is JSON like any struct, {"content":[...],"isError":false}.
+struct mcp_resource {
+  std::string uri;
+  std::string mimeType;
+  std::optional<std::string> text;
+  std::optional<std::string> blob;  // base64
+};
+struct mcp_block {
+  std::string type;                      // "text", "image", "audio" or "resource"
+  std::optional<std::string> text;       // text
+  std::optional<std::string> data;       // image and audio: base64
+  std::optional<std::string> mimeType;   // image and audio
+  std::optional<mcp_resource> resource;  // resource
+};
+struct mcp_content {
+  std::vector<mcp_block> content;
+  bool isError = false;
+};
+
+inline mcp_block mcp_text(std::string text) { return {"text", std::move(text), {}, {}, {}}; }
+// Bytes as an image or audio block ("image/png", "audio/wav").
+inline mcp_block mcp_media(std::string_view bytes, std::string mime_type) {
+  std::string data;
+  detail::base64_encode(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(), data);
+  return {mime_type.starts_with("audio/") ? "audio" : "image", {}, std::move(data), std::move(mime_type), {}};
+}
+inline mcp_block mcp_embedded_text(std::string uri, std::string mime_type, std::string text) {
+  return {"resource", {}, {}, {}, mcp_resource{std::move(uri), std::move(mime_type), std::move(text), {}}};
+}
 
 }  // namespace sb
 
 namespace sb::detail {
 
-inline constexpr std::string_view mcp_latest_version = "2025-11-25";
-inline constexpr std::string_view mcp_versions[] = {"2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"};
+inline constexpr std::string_view mcp_latest_version = "2025-11-25";  // the latest with initialize
+inline constexpr std::string_view mcp_stateless_version = "2026-07-28";
+inline constexpr std::string_view mcp_versions[] = {"2026-07-28", "2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"};
 inline constexpr int mcp_request_cancelled = -32800;
+inline constexpr int mcp_header_mismatch = -32020;
+inline constexpr int mcp_unsupported_version = -32022;
 
 inline bool mcp_supports(std::string_view version) {
   return std::find(std::begin(mcp_versions), std::end(mcp_versions), version) != std::end(mcp_versions);
+}
+
+// What a request's _meta says: from 2026-07-28 every request carries its protocol version and the
+// client's capabilities there.
+struct mcp_request_meta {
+  bool stateless = false;  // carries io.modelcontextprotocol/protocolVersion
+  std::string version;
+  bool has_capabilities = false;
+  std::string progress_token;  // as JSON text; empty when none
+};
+
+struct mcp_meta_params {
+  std::optional<json::value> _meta;
+};
+
+inline mcp_request_meta read_mcp_meta(std::string_view params) {
+  mcp_request_meta meta;
+  mcp_meta_params read;
+  if (params.empty() || json::read(read, params) || !read._meta) return meta;
+  const json::value& m = *read._meta;
+  if (const json::value* version = m.find("io.modelcontextprotocol/protocolVersion")) {
+    meta.stateless = true;
+    if (const auto* text = version->get_if<std::string>()) meta.version = *text;
+  }
+  const json::value* capabilities = m.find("io.modelcontextprotocol/clientCapabilities");
+  meta.has_capabilities = capabilities && capabilities->is_object();
+  if (const json::value* token = m.find("progressToken"); token && (token->is_string() || token->is_number()))
+    json::write(*token, meta.progress_token);
+  return meta;
 }
 
 // Where the messages a call sends before its answer go (progress), over the transport it came by.
@@ -9786,13 +9946,9 @@ struct mcp_initialize_params {
 struct mcp_list_params {
   std::optional<std::string> cursor;
 };
-struct mcp_call_meta {
-  std::optional<json::raw> progressToken;
-};
 struct mcp_call_params {
   std::string name;
   std::optional<json::raw> arguments;
-  std::optional<mcp_call_meta> _meta;
 };
 struct mcp_cancel_params {
   json::raw requestId;
@@ -9880,19 +10036,28 @@ struct mcp_tool {
   std::string name;
   std::size_t index = 0;    // in the app's table
   bool structured = false;  // has an outputSchema (its answer is JSON)
-  bool wrapped = false;     // the answer is not an object: structuredContent is {"result": answer}
+  bool wrapped = false;     // before 2026-07-28 the answer is not an object: {"result": answer}
   bool streams = false;
-  std::string json;         // its entry in tools/list
+  bool blocks = false;      // answers sb::mcp_content: its blocks are the content
+  std::string json;            // its entry in tools/list, before 2026-07-28
+  std::string json_stateless;  // from 2026-07-28 (outputSchema unwrapped)
 };
 
-inline void append_tool_json(std::string& out, const described_endpoint& e, const json::value& defs, mcp_tool& tool) {
+inline mcp_tool make_tool(const described_endpoint& e, const json::value& defs, std::size_t index) {
+  mcp_tool tool;
+  tool.name = e.full_name;
+  tool.index = index;
+  tool.streams = e.streams;
   json::value entry = json::value::object{};
   entry["name"] = e.full_name;
   if (!e.description.empty()) entry["description"] = e.description;
   entry["inputSchema"] = with_definitions(arguments_schema(e, defs), defs);
   json::value answer = answer_schema(e);
-  tool.structured = !answer.is_null();
+  tool.blocks = !e.streams && ref_target(e.result) == "sb.mcp_content";
+  tool.structured = !answer.is_null() && !tool.blocks;
+  json::value stateless = entry;
   if (tool.structured) {
+    stateless["outputSchema"] = with_definitions(answer, defs);
     tool.wrapped = !is_object_schema(resolved(answer, defs));
     json::value output = tool.wrapped ? json::value::object{} : resolved(answer, defs);
     if (tool.wrapped) {
@@ -9902,8 +10067,17 @@ inline void append_tool_json(std::string& out, const described_endpoint& e, cons
     }
     entry["outputSchema"] = with_definitions(std::move(output), defs);
   }
-  json::write(entry, out);
+  json::write(entry, tool.json);
+  json::write(stateless, tool.json_stateless);
+  return tool;
 }
+
+// How a message was answered, for a transport that also has statuses (HTTP).
+enum class mcp_outcome : std::uint8_t {
+  answered,        // a result, or an error of the call itself
+  bad_request,     // 2026-07-28: an unsupported version or a missing _meta field (HTTP 400)
+  unknown_method,  // (HTTP 404 from 2026-07-28)
+};
 
 template <class App>
 class mcp_server {
@@ -9916,14 +10090,30 @@ class mcp_server {
         unnamed_ += e.full_name;
         continue;
       }
-      mcp_tool tool;
-      tool.name = e.full_name;
-      tool.index = App::find(e.full_name);
-      tool.streams = e.streams;
-      append_tool_json(tool.json, e, description.defs, tool);
-      tools_.push_back(std::move(tool));
+      tools_.push_back(make_tool(e, description.defs, App::find(e.full_name)));
+      if (!options_.qualified_names) {
+        const auto same = std::count_if(description.endpoints.begin(), description.endpoints.end(),
+                                        [&](const described_endpoint& other) { return other.name == e.name; });
+        if (same == 1) rename(tools_.back(), e.name);
+      }
     }
     if (options_.page_size == 0) options_.page_size = 1;
+    server_info_ = R"({"name":)";
+    json::write_text(options_.name, server_info_);
+    server_info_ += R"(,"version":)";
+    json::write_text(options_.version, server_info_);
+    server_info_ += '}';
+  }
+
+  static void rename(mcp_tool& tool, const std::string& name) {
+    for (std::string* entry : {&tool.json, &tool.json_stateless}) {
+      json::value v;
+      if (json::parse(*entry, v)) continue;
+      v["name"] = name;
+      entry->clear();
+      json::write(v, *entry);
+    }
+    tool.name = name;
   }
 
   // MCP's own methods: none of them can be an endpoint's "<module>.<endpoint>".
@@ -9933,40 +10123,95 @@ class mcp_server {
 
   const std::vector<mcp_tool>& tools() const { return tools_; }
 
+  // -32022 with the versions this server speaks (2026-07-28's shape, which a client's fallback reads).
+  static void write_unsupported_version(std::string& out, std::string_view requested, std::string_view id) {
+    out += R"({"jsonrpc":"2.0","error":{"code":-32022,"message":"Unsupported protocol version","data":{"supported":[)";
+    for (std::size_t i = 0; i < std::size(mcp_versions); ++i) {
+      if (i) out += ',';
+      json::write(mcp_versions[i], out);
+    }
+    out += R"(],"requested":)";
+    json::write_text(requested, out);
+    out += R"(}},"id":)";
+    out += id.empty() ? std::string_view("null") : id;
+    out += '}';
+  }
+
   // Whether this tools/call sends values before its answer (a stream with a progress token): an
   // HTTP transport then answers with an event stream instead of one JSON body.
-  bool sends_progress(const jsonrpc_envelope& envelope) const {
-    if (envelope.method != "tools/call" || !envelope.has_id) return false;
+  bool sends_progress(const jsonrpc_envelope& envelope, const mcp_request_meta& meta) const {
+    if (envelope.method != "tools/call" || !envelope.has_id || meta.progress_token.empty()) return false;
     mcp_call_params params;
     if (json::read(params, envelope.params)) return false;
     const mcp_tool* tool = find(params.name);
-    return tool && tool->streams && params._meta && params._meta->progressToken;
+    return tool && tool->streams;
   }
 
   // Answers one message in `out` (nothing for a notification or a response). `scope` keeps one
   // client's request ids apart from another's (an HTTP session); `channel` carries progress.
-  void handle(const jsonrpc_envelope& envelope, std::string& out, context& ctx, mcp_channel* channel,
-              std::string_view scope = {}) {
+  mcp_outcome handle(const jsonrpc_envelope& envelope, std::string& out, context& ctx, mcp_channel* channel,
+                     std::string_view scope = {}) {
+    return handle(envelope, read_mcp_meta(envelope.params), out, ctx, channel, scope);
+  }
+  mcp_outcome handle(const jsonrpc_envelope& envelope, const mcp_request_meta& meta, std::string& out, context& ctx,
+                     mcp_channel* channel, std::string_view scope = {}) {
     out.clear();
     const std::string_view method = envelope.method;
     if (!envelope.has_id) {
       if (method == "notifications/cancelled") cancel(envelope, scope);
-      return;  // notifications/initialized and the rest need nothing
+      return mcp_outcome::answered;  // notifications/initialized and the rest need nothing
     }
-    if (method == "initialize") return initialize(envelope, out);
-    if (method == "ping") return result(out, "{}", envelope.id);
-    if (method == "tools/list") return list_tools(envelope, out);
-    if (method == "tools/call") return call_tool(envelope, out, ctx, channel, scope);
-    write_rpc_error(out, method_not_found, "Method not found: " + std::string(method.substr(0, 100)), envelope.id);
+    if (meta.stateless && !refuse_stateless(meta, envelope.id, out)) return mcp_outcome::bad_request;
+    // 2026-07-28 has none of the session's methods (initialize, ping): only these.
+    const bool known = method == "server/discover" || method == "tools/list" || method == "tools/call" ||
+                       (!meta.stateless && (method == "initialize" || method == "ping"));
+    if (!known) {
+      write_rpc_error(out, method_not_found, "Method not found: " + std::string(method.substr(0, 100)), envelope.id);
+      return mcp_outcome::unknown_method;
+    }
+    if (method == "server/discover") discover(envelope.id, out);
+    else if (method == "initialize") initialize(envelope, out);
+    else if (method == "ping") result(out, "{}", envelope.id, meta);
+    else if (method == "tools/list") list_tools(envelope, meta, out);
+    else call_tool(envelope, meta, out, ctx, channel, scope);
+    return mcp_outcome::answered;
   }
 
  private:
-  static void result(std::string& out, std::string_view json_text, std::string_view id) {
+  // The answer, with what 2026-07-28 adds to every result (and `extra` members, when given).
+  void result(std::string& out, std::string_view object, std::string_view id, const mcp_request_meta& meta,
+              std::string_view extra = {}) const {
     out += R"({"jsonrpc":"2.0","result":)";
-    out += json_text;
+    if (meta.stateless) {
+      out += object.substr(0, object.size() - 1);  // an object: its members go on
+      if (object.size() > 2) out += ',';
+      out += R"("resultType":"complete","_meta":{"io.modelcontextprotocol/serverInfo":)";
+      out += server_info_;
+      out += '}';
+      out += extra;
+      out += '}';
+    } else {
+      out += object;
+    }
     out += R"(,"id":)";
     out += id;
     out += '}';
+  }
+  std::string freshness() const {
+    return R"(,"ttlMs":)" + std::to_string(options_.cache_ttl_ms) + R"(,"cacheScope":"public")";
+  }
+
+  // False, with the error in `out`, when a stateless request cannot be served.
+  bool refuse_stateless(const mcp_request_meta& meta, std::string_view id, std::string& out) const {
+    if (meta.version != mcp_stateless_version) {
+      write_unsupported_version(out, meta.version, id);
+      return false;
+    }
+    if (!meta.has_capabilities) {
+      write_rpc_error(out, -32602, "Invalid params: _meta needs io.modelcontextprotocol/clientCapabilities", id);
+      return false;
+    }
+    return true;
   }
 
   const mcp_tool* find(std::string_view name) const {
@@ -9975,27 +10220,41 @@ class mcp_server {
     return nullptr;
   }
 
-  void initialize(const jsonrpc_envelope& envelope, std::string& out) {
+  void discover(std::string_view id, std::string& out) const {
+    std::string answer = R"({"supportedVersions":[)";
+    for (std::size_t i = 0; i < std::size(mcp_versions); ++i) {
+      if (i) answer += ',';
+      json::write(mcp_versions[i], answer);
+    }
+    answer += R"(],"capabilities":{"tools":{"listChanged":false}})";
+    append_instructions(answer);
+    answer += '}';
+    mcp_request_meta stateless;
+    stateless.stateless = true;
+    result(out, answer, id, stateless, freshness());
+  }
+
+  void append_instructions(std::string& answer) const {
+    if (options_.instructions.empty()) return;
+    answer += R"(,"instructions":)";
+    json::write_text(options_.instructions, answer);
+  }
+
+  void initialize(const jsonrpc_envelope& envelope, std::string& out) const {
     mcp_initialize_params params;
     const bool readable = envelope.params.empty() || !json::read(params, envelope.params);
     if (!readable) return write_rpc_error(out, -32602, "initialize takes {protocolVersion, capabilities, clientInfo}", envelope.id);
     const std::string_view asked = params.protocolVersion ? std::string_view(*params.protocolVersion) : "";
     std::string answer = R"({"protocolVersion":)";
-    json::write(mcp_supports(asked) ? asked : mcp_latest_version, answer);
-    answer += R"(,"capabilities":{"tools":{"listChanged":false}},"serverInfo":{"name":)";
-    json::write_text(options_.name, answer);
-    answer += R"(,"version":)";
-    json::write_text(options_.version, answer);
+    json::write(mcp_supports(asked) && asked != mcp_stateless_version ? asked : mcp_latest_version, answer);
+    answer += R"(,"capabilities":{"tools":{"listChanged":false}},"serverInfo":)";
+    answer += server_info_;
+    append_instructions(answer);
     answer += '}';
-    if (!options_.instructions.empty()) {
-      answer += R"(,"instructions":)";
-      json::write_text(options_.instructions, answer);
-    }
-    answer += '}';
-    result(out, answer, envelope.id);
+    result(out, answer, envelope.id, {});
   }
 
-  void list_tools(const jsonrpc_envelope& envelope, std::string& out) {
+  void list_tools(const jsonrpc_envelope& envelope, const mcp_request_meta& meta, std::string& out) {
     // Said once an MCP client asks, not at start-up: an app that is never an MCP server is not warned.
     std::call_once(unnamed_reported_, [this] {
       if (!unnamed_.empty())
@@ -10016,7 +10275,7 @@ class mcp_server {
     std::string answer = R"({"tools":[)";
     for (std::size_t i = first; i < last; ++i) {
       if (i != first) answer += ',';
-      answer += tools_[i].json;
+      answer += meta.stateless ? tools_[i].json_stateless : tools_[i].json;
     }
     answer += ']';
     if (last < tools_.size()) {
@@ -10025,7 +10284,7 @@ class mcp_server {
       answer += '"';
     }
     answer += '}';
-    result(out, answer, envelope.id);
+    result(out, answer, envelope.id, meta, meta.stateless ? freshness() : std::string());
   }
 
   void cancel(const jsonrpc_envelope& envelope, std::string_view scope) {
@@ -10034,15 +10293,13 @@ class mcp_server {
     running_.cancel(mcp_running_calls::key(scope, params.requestId.json));
   }
 
-  void call_tool(const jsonrpc_envelope& envelope, std::string& out, context& caller, mcp_channel* channel,
-                 std::string_view scope) {
+  void call_tool(const jsonrpc_envelope& envelope, const mcp_request_meta& meta, std::string& out, context& caller,
+                 mcp_channel* channel, std::string_view scope) {
     mcp_call_params params;
     if (const json::error e = json::read(params, envelope.params))
       return write_rpc_error(out, -32602, "tools/call takes {name, arguments}: " + std::string(e.message()), envelope.id);
     const mcp_tool* tool = find(params.name);
     if (!tool) return write_rpc_error(out, -32602, "Unknown tool: " + params.name.substr(0, 200), envelope.id);
-    const std::string_view token =
-        params._meta && params._meta->progressToken ? params._meta->progressToken->json : std::string_view{};
 
     mcp_cancellation cancellation(caller.hangup);
     const std::string key = mcp_running_calls::key(scope, envelope.id);
@@ -10052,8 +10309,8 @@ class mcp_server {
     ctx.sink = nullptr;  // the app collects a stream's values itself, unless progress is wanted
     std::string collected;
     std::optional<mcp_stream_sink> progress;
-    if (tool->streams && !token.empty()) {
-      progress.emplace(collected, app_.max_collected_bytes(), ctx, app_.stopping_flag(), channel, token);
+    if (tool->streams && !meta.progress_token.empty()) {
+      progress.emplace(collected, app_.max_collected_bytes(), ctx, app_.stopping_flag(), channel, meta.progress_token);
       ctx.sink = &*progress;
     }
     thread_local response answer;
@@ -10065,8 +10322,8 @@ class mcp_server {
     app_.run_tasks(answer);
     if (cancellation.cancelled()) return;  // the client asked for no answer
     std::string content;
-    write_tool_result(content, *tool, answer);
-    result(out, content, envelope.id);
+    write_tool_result(content, *tool, answer, tool->wrapped && !meta.stateless);
+    result(out, content, envelope.id, meta);
   }
 
   // The values a progress-reporting stream gathered become its answer, as they would have without.
@@ -10084,7 +10341,7 @@ class mcp_server {
     }
   }
 
-  static void write_tool_result(std::string& out, const mcp_tool& tool, const response& answer) {
+  static void write_tool_result(std::string& out, const mcp_tool& tool, const response& answer, bool wrap) {
     thread_local std::string text;
     text.clear();
     if (!answer.ok()) {
@@ -10094,8 +10351,9 @@ class mcp_server {
       out += R"(}],"isError":true})";
       return;
     }
+    if (answer.form == body_form::json && tool.blocks) return write_blocks(out, answer.body);
     if (answer.form == body_form::json) {
-      if (tool.wrapped) {
+      if (wrap) {
         text += R"({"result":)";
         text += answer.body;
         text += '}';
@@ -10104,12 +10362,23 @@ class mcp_server {
       }
       out += R"({"content":[{"type":"text","text":)";
       json::write_text(text, out);
-      out += '}', out += ']';
+      out += "}]";
       if (tool.structured) {
         out += R"(,"structuredContent":)";
         out += text;
       }
       out += '}';
+      return;
+    }
+    const std::string_view type = answer.content_type;
+    if (answer.form == body_form::binary && (type.starts_with("image/") || type.starts_with("audio/"))) {
+      out += R"({"content":[{"type":")";
+      out += type.starts_with("image/") ? "image" : "audio";
+      out += R"(","data":")";
+      base64_encode(reinterpret_cast<const std::uint8_t*>(answer.body.data()), answer.body.size(), out);
+      out += R"(","mimeType":)";
+      json::write_text(type, out);
+      out += "}]}";
       return;
     }
     if (answer.form == body_form::binary || (answer.form == body_form::raw && !textual(answer.content_type))) {
@@ -10128,6 +10397,25 @@ class mcp_server {
     out += "}]}";
   }
 
+  // sb::mcp_content as written by the app, without the members its blocks leave empty.
+  static void write_blocks(std::string& out, std::string_view body) {
+    json::value written;
+    if (json::parse(body, written) || !written.is_object()) {
+      out += R"({"content":[],"isError":true})";
+      return;
+    }
+    drop_nulls(written);
+    json::write(written, out);
+  }
+  static void drop_nulls(json::value& v) {
+    if (auto* members = v.get_if<json::value::object>()) {
+      std::erase_if(*members, [](const auto& member) { return member.second.is_null(); });
+      for (auto& member : *members) drop_nulls(member.second);
+    } else if (auto* elements = v.get_if<json::value::array>()) {
+      for (auto& element : *elements) drop_nulls(element);
+    }
+  }
+
   static bool textual(std::string_view content_type) {
     return content_type.starts_with("text/") || content_type.find("json") != std::string_view::npos ||
            content_type.find("xml") != std::string_view::npos || content_type.find("javascript") != std::string_view::npos;
@@ -10135,6 +10423,7 @@ class mcp_server {
 
   App& app_;
   mcp_options options_;
+  std::string server_info_;  // {"name":..,"version":..}
   std::vector<mcp_tool> tools_;
   std::string unnamed_;  // endpoints that cannot be tools
   std::once_flag unnamed_reported_;
@@ -11594,6 +11883,7 @@ inline std::string_view reason_phrase(int status) {
     case 415: return "Unsupported Media Type";
     case 416: return "Range Not Satisfiable";
     case 417: return "Expectation Failed";
+    case 421: return "Misdirected Request";
     case 422: return "Unprocessable Content";
     case 426: return "Upgrade Required";
     case 429: return "Too Many Requests";
@@ -11921,6 +12211,7 @@ class http_api {
   // it); the handshake saves nothing to the store. Without `ask_authenticate` (a first message will
   // authenticate the connection), only the cookie's session is loaded.
   bool admit_upgrade(const http_input& in, http_output& out, session& kept, bool ask_authenticate = true) const {
+    if (!host_admitted(in, out)) return false;
     thread_local detail::request_view view;
     if (!view.load(in, out)) return false;
     http_session<Options> opened(options_);
@@ -11934,9 +12225,20 @@ class http_api {
     return true;
   }
 
+  // DNS rebinding (see detail::host_allowed): 421, the status for a request sent to the wrong server.
+  bool host_admitted(const http_input& in, http_output& out) const {
+    const std::string_view host = in.field("Host");
+    if (detail::host_allowed(host, options_.host, options_.allowed_hosts)) return true;
+    detail::refuse(out, 421, "this server does not answer to Host \"" + std::string(host.substr(0, 100)) +
+                                 "\": on a loopback address it answers to localhost, 127.0.0.1 and [::1] "
+                                 "unless allowed_hosts lists more");
+    return false;
+  }
+
   // What can be refused from the head alone, before any body is read; false with `out` filled
   // (and the connection to be closed).
   bool screen(const http_input& in, http_output& out) const {
+    if (!host_admitted(in, out)) return false;
     const bool body_route = detail::is_endpoint_path(in.path) && detail::is_body_method(in.method);
     if (!in.field("Transfer-Encoding").empty() && !body_route) {
       detail::refuse(out, 411,
@@ -12252,11 +12554,11 @@ class http_api {
 
   // ---- MCP over Streamable HTTP ----
 
-  static void mcp_refuse(http_output& out, int status, int code, std::string_view message) {
+  static void mcp_refuse(http_output& out, int status, int code, std::string_view message, std::string_view id = {}) {
     out.status = status;
     out.content_type = "application/json";
     out.body.clear();
-    detail::write_rpc_error(out.body, code, message, {});
+    detail::write_rpc_error(out.body, code, message, id);
   }
 
   void mcp(const http_input& in, http_output& out, detail::sse_output& stream_output, std::unique_ptr<stream_call>& call) {
@@ -12276,9 +12578,6 @@ class http_api {
       out.add_field("Allow", "POST, DELETE");
       return mcp_refuse(out, 405, -32000, "Method Not Allowed: /mcp takes POST (and DELETE to end a session)");
     }
-    if (const auto version = in.field("MCP-Protocol-Version"); !version.empty() && !detail::mcp_supports(version))
-      return mcp_refuse(out, 400, -32000, "Bad Request: unsupported MCP-Protocol-Version " + std::string(version.substr(0, 40)));
-    if (!session.empty() && !mcp_sessions_.touch(session)) return mcp_refuse(out, 404, -32001, "Session not found");
     thread_local std::string media_buffer;
     if (detail::media_type_of(in.field("Content-Type"), media_buffer) != "application/json")
       return mcp_refuse(out, 415, -32000, "Unsupported Media Type: send one JSON-RPC message as application/json");
@@ -12292,15 +12591,28 @@ class http_api {
       return;
     }
     if (!detail::well_formed_call(envelope) || !detail::valid_id(envelope))
-      return mcp_refuse(out, 400, detail::invalid_request, "Invalid Request");
+      return mcp_refuse(out, 400, detail::invalid_request, "Invalid Request", detail::valid_id(envelope) ? envelope.id : "");
+    const std::string_view version = in.field("MCP-Protocol-Version");
+    if (!version.empty() && !detail::mcp_supports(version)) {
+      out.status = 400;
+      out.content_type = "application/json";
+      decltype(mcp_)::write_unsupported_version(out.body, version.substr(0, 40), envelope.id);
+      return;
+    }
+    const detail::mcp_request_meta meta = detail::read_mcp_meta(envelope.params);
+    const bool stateless = meta.stateless || version == detail::mcp_stateless_version;
+    if (stateless && !mcp_headers_match(in, envelope, meta, out)) return;
+    // 2026-07-28 has no sessions: its requests ignore one.
+    const std::string_view scope = stateless ? std::string_view{} : session;
+    if (!stateless && !session.empty() && !mcp_sessions_.touch(session)) return mcp_refuse(out, 404, -32001, "Session not found");
     if (!envelope.has_id) {
       context none;
-      mcp_.handle(envelope, out.body, none, nullptr, session);
+      mcp_.handle(envelope, meta, out.body, none, nullptr, scope);
       out.body.clear();
       out.status = 202;
       return;
     }
-    if (mcp_.sends_progress(envelope)) return open_mcp_stream(in, out, stream_output, call, session);
+    if (mcp_.sends_progress(envelope, meta)) return open_mcp_stream(in, out, stream_output, call, scope);
     thread_local detail::request_view view;
     if (!view.load(in, out)) return;
     http_session<Options> opened(options_);
@@ -12311,12 +12623,43 @@ class http_api {
     ctx.session = &opened.scope.current;
     ctx.bus = &app_.bus();
     ctx.hangup = in.hangup;
-    mcp_.handle(envelope, out.body, ctx, nullptr, session);
+    const auto outcome = mcp_.handle(envelope, meta, out.body, ctx, nullptr, scope);
     opened.close(out);
-    if (out.body.empty()) detail::write_rpc_error(out.body, detail::mcp_request_cancelled, "cancelled by notifications/cancelled", envelope.id);
-    if (envelope.method == "initialize") out.add_field("Mcp-Session-Id", mcp_sessions_.open());
-    out.status = 200;
+    if (out.body.empty()) detail::write_rpc_error(out.body, detail::mcp_request_cancelled, "cancelled", envelope.id);
+    if (envelope.method == "initialize" && !stateless) out.add_field("Mcp-Session-Id", mcp_sessions_.open());
+    out.status = outcome == detail::mcp_outcome::bad_request                ? 400
+                 : outcome == detail::mcp_outcome::unknown_method && stateless ? 404
+                                                                            : 200;
     out.content_type = "application/json";
+  }
+
+  // 2026-07-28 repeats the version, the method and the tool's name in headers (for proxies that
+  // route without reading bodies); they must say what the body says.
+  bool mcp_headers_match(const http_input& in, const detail::jsonrpc_envelope& envelope, const detail::mcp_request_meta& meta,
+                         http_output& out) {
+    const auto mismatch = [&](std::string_view what) {
+      mcp_refuse(out, 400, detail::mcp_header_mismatch, "Header mismatch: " + std::string(what), envelope.id);
+      return false;
+    };
+    if (!meta.stateless || !meta.has_capabilities) {
+      mcp_refuse(out, 400, -32602, "Invalid params: _meta needs io.modelcontextprotocol/protocolVersion and clientCapabilities",
+                 envelope.id);
+      return false;
+    }
+    if (in.field("MCP-Protocol-Version") != meta.version) return mismatch("MCP-Protocol-Version is not _meta's protocol version");
+    if (in.field("Mcp-Method") != envelope.method) return mismatch("Mcp-Method is not the body's method");
+    if (envelope.method == "tools/call") {
+      detail::mcp_call_params params;
+      std::string name(detail::trim_whitespace(in.field("Mcp-Name")));
+      if (name.starts_with("=?base64?") && name.ends_with("?=")) {
+        std::string decoded;
+        if (!detail::base64_decode(std::string_view(name).substr(9, name.size() - 11), decoded))
+          return mismatch("Mcp-Name is not valid base64");
+        name = std::move(decoded);
+      }
+      if (json::read(params, envelope.params) || params.name != name) return mismatch("Mcp-Name is not the tool's name");
+    }
+    return true;
   }
 
   void open_mcp_stream(const http_input& in, http_output& out, detail::sse_output& output, std::unique_ptr<stream_call>& call,
@@ -12356,7 +12699,7 @@ class http_api {
     ctx.bus = &app_.bus();
     ctx.hangup = &call.stream_gone;
     std::string answer;
-    mcp_.handle(envelope, answer, ctx, &progress, call.mcp_scope);
+    mcp_.handle(envelope, detail::read_mcp_meta(envelope.params), answer, ctx, &progress, call.mcp_scope);
     streams_.remove(&call.stream);
     if (!answer.empty()) call.stream.final_event({}, answer);
   }
@@ -13352,6 +13695,9 @@ struct http {
   // origin call without credentials (Access-Control-Allow-Origin: *).
   std::vector<std::string> cors_origins;
   std::string static_dir;                 // served for paths outside /api and /sse when set
+  // Host names answered; empty: on a loopback address only localhost, 127.0.0.1 and [::1] (DNS
+  // rebinding), elsewhere any. Others get 421.
+  std::vector<std::string> allowed_hosts;
   std::string mcp_path = "/mcp";          // MCP over Streamable HTTP (protocol/mcp.hpp); empty: not served
   mcp_options mcp{};                      // its server name, version, instructions, page size
   int sse_heartbeat_s = 15;               // comment lines that keep proxies open and notice gone clients
@@ -14718,6 +15064,9 @@ struct server {
   // origin call without credentials (Access-Control-Allow-Origin: *).
   std::vector<std::string> cors_origins;
   std::string static_dir;                 // served for paths outside /api and /sse when set
+  // Host names answered; empty: on a loopback address only localhost, 127.0.0.1 and [::1] (DNS
+  // rebinding), elsewhere any. Others get 421.
+  std::vector<std::string> allowed_hosts;
   std::string mcp_path = "/mcp";          // MCP over Streamable HTTP (protocol/mcp.hpp); empty: not served
   mcp_options mcp{};                      // its server name, version, instructions, page size
   int sse_heartbeat_s = 15;               // comment lines that keep proxies open and notice gone clients

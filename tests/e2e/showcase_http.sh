@@ -24,6 +24,10 @@ check "greet.hello nickname"   200 '"Hello, Ada (Countess)!"' "$base/api/greet/h
 check "greet.hello positional" 200 '"Hello, Ada (Countess)!"' "${json[@]}" -d '["Ada","Countess"]' "$base/api/greet/hello"
 check "progress.count as array" 200 '[{"step":1,"of":3,"percent":33.' "$base/api/progress/count?n=3&delay_ms=0"
 check "describe"               200 '"name":"progress"' "$base/api/_describe"
+check "DNS rebinding: 421"     421 'does not answer to Host' -H 'Host: evil.example.com' "$base/api/tools/add?a=1&b=2"
+check "... also for /mcp"      421 'does not answer to Host' -H 'Host: evil.example.com:80' -H 'Origin: http://evil.example.com:80' \
+  "${json[@]}" -d '{"jsonrpc":"2.0","id":1,"method":"ping"}' "$base/mcp"
+check "localhost is fine"      200 '3.0' -H "Host: localhost:${base##*:}" "$base/api/tools/add?a=1&b=2"
 check "OpenAPI"                200 '"openapi":"3.1.0"' "$base/api/_openapi.json"
 check "OpenAPI, GET only"      405 '"kind":"method_not_allowed"' -X POST "$base/api/_openapi.json"
 check "TypeScript"             200 '"tools.add": { params: { a: number; b: number; }; result: number }' "$base/api/_types.d.ts"

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace {
 
@@ -291,3 +292,24 @@ TEST(ChunkedDecoder, FramingErrorsAndLimits) {
 }
 
 }  // namespace
+
+TEST(HostCheck, ALoopbackServerAnswersOnlyToLoopbackNamesUnlessTold) {
+  using sb::detail::host_allowed;
+  const std::vector<std::string> none;
+  EXPECT_TRUE(host_allowed("127.0.0.1:8080", "127.0.0.1", none));
+  EXPECT_TRUE(host_allowed("localhost:8080", "127.0.0.1", none));
+  EXPECT_TRUE(host_allowed("LOCALHOST", "localhost", none));
+  EXPECT_TRUE(host_allowed("[::1]:8080", "::1", none));
+  EXPECT_TRUE(host_allowed("127.0.0.2", "127.0.0.1", none));
+  EXPECT_FALSE(host_allowed("evil.example.com", "127.0.0.1", none)) << "DNS rebinding";
+  EXPECT_FALSE(host_allowed("evil.example.com:8080", "localhost", none));
+  EXPECT_FALSE(host_allowed("127.0.0.1.evil.example.com", "127.0.0.1", none));
+  EXPECT_TRUE(host_allowed("anything.example.com", "0.0.0.0", none)) << "a public server cannot know its names";
+  EXPECT_TRUE(host_allowed("", "127.0.0.1", none)) << "HTTP/1.0 without Host";
+  const std::vector<std::string> listed{"app.test", "other.test:9000"};
+  EXPECT_TRUE(host_allowed("app.test:8080", "127.0.0.1", listed));
+  EXPECT_TRUE(host_allowed("other.test:9000", "127.0.0.1", listed));
+  EXPECT_FALSE(host_allowed("localhost:8080", "127.0.0.1", listed)) << "a list is the whole answer";
+  EXPECT_FALSE(host_allowed("evil.example.com", "0.0.0.0", listed));
+  EXPECT_TRUE(host_allowed("evil.example.com", "127.0.0.1", std::vector<std::string>{"*"}));
+}

@@ -24,6 +24,12 @@ int positional(int a, int b) { return a - b; }
 sb::html page() { return {"<p>hi</p>"}; }
 sb::binary bytes() { return {std::string("\x00\x01\xfe", 3), "application/octet-stream", "b.bin"}; }
 sb::result<int> refuse() { return sb::invalid_argument("not today"); }
+sb::binary picture() { return {std::string("\x89PNG", 4), "image/png", "p.png"}; }
+sb::binary sound() { return {std::string("RIFF", 4), "audio/wav", "s.wav"}; }
+sb::mcp_content blocks() {
+  return {{sb::mcp_text("look:"), sb::mcp_media(std::string("\x89PNG", 4), "image/png"),
+           sb::mcp_embedded_text("test://r", "text/plain", "inside")}};
+}
 inline std::atomic<bool> waiting{false};
 void forever(const sb::context& ctx, sb::stream<int> out) {
   waiting = true;
@@ -51,7 +57,14 @@ struct calc {
   sb::fn<&mcp_fx::forever> forever;
   sb::fn<&mcp_fx::until_cancelled> until_cancelled;
 };
+struct media {
+  sb::fn<&mcp_fx::picture> picture;
+  sb::fn<&mcp_fx::sound> sound;
+  sb::fn<&mcp_fx::blocks> blocks;
+  sb::fn<&mcp_fx::add, sb::args{"a", "b"}> add;  // as calc.add: keeps its module in its name
+};
 using test_app = sb::app<calc>;
+using media_app = sb::app<calc, media>;
 
 // One request through the MCP server; the answer parsed.
 sb::json::value ask(sb::detail::mcp_server<test_app>& server, std::string_view request, std::string_view scope = {}) {
@@ -176,6 +189,37 @@ TEST(Mcp, InitializePingAndUnknownMethods) {
   EXPECT_TRUE(ask(server, R"({"jsonrpc":"2.0","method":"notifications/whatever"})").is_null());
   EXPECT_TRUE(sb::detail::mcp_server<test_app>::owns("tools/call"));
   EXPECT_FALSE(sb::detail::mcp_server<test_app>::owns("calc.add"));
+}
+
+TEST(Mcp, ImagesAudioAndContentBlocksAndBareNames) {
+  media_app app;
+  sb::mcp_options options;
+  options.qualified_names = false;
+  sb::detail::mcp_server<media_app> server(app, options);
+  std::vector<std::string> names;
+  for (const auto& t : server.tools()) names.push_back(t.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"calc.add", "bytes", "forever", "mirror", "page", "refuse", "until_cancelled",
+                                             "media.add", "blocks", "picture", "sound"}))
+      << "bare names where unique";
+  const auto call = [&](std::string_view name) {
+    sb::detail::jsonrpc_envelope envelope;
+    const std::string request = R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":")" + std::string(name) + R"("}})";
+    EXPECT_EQ(sb::detail::scan_envelope(request, envelope), 0);
+    std::string out;
+    sb::context ctx;
+    server.handle(envelope, out, ctx, nullptr);
+    return out;
+  };
+  EXPECT_EQ(call("picture"), R"({"jsonrpc":"2.0","result":{"content":[{"type":"image","data":"iVBORw==","mimeType":"image/png"}]},"id":1})");
+  EXPECT_EQ(call("sound"), R"({"jsonrpc":"2.0","result":{"content":[{"type":"audio","data":"UklGRg==","mimeType":"audio/wav"}]},"id":1})");
+  EXPECT_EQ(call("blocks"), R"({"jsonrpc":"2.0","result":{"content":[{"type":"text","text":"look:"},)"
+                            R"({"type":"image","data":"iVBORw==","mimeType":"image/png"},)"
+                            R"({"type":"resource","resource":{"uri":"test://r","mimeType":"text/plain","text":"inside"}}],)"
+                            R"("isError":false},"id":1})");
+  for (const auto& t : server.tools())
+    if (t.name == "blocks") {
+      EXPECT_EQ(t.json.find("outputSchema"), std::string::npos) << "its blocks are its answer";
+    }
 }
 
 constexpr std::string_view stateless_meta =

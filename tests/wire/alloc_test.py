@@ -24,9 +24,9 @@ BATCH = 50
 
 def request(i):
     if i % 2:
-        return b"GET /api/tools/add?a=%d&b=%d HTTP/1.1\r\nHost: t\r\n\r\n" % (i, i % 7)
+        return b"GET /api/tools/add?a=%d&b=%d HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" % (i, i % 7)
     body = b"[%d,%d]" % (i, i % 7)
-    return b"POST /api/tools/add HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (
+    return b"POST /api/tools/add HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (
         len(body), body)
 
 

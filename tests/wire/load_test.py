@@ -89,7 +89,7 @@ def p99(samples):
 SLOWLORIS = r"""
 import socket, sys, time
 port, count = int(sys.argv[1]), int(sys.argv[2])
-head = b"GET /api/tools/add?a=1&b=2 HTTP/1.1\r\nHost: t\r\nX-Slow: " + b"x" * 10000
+head = b"GET /api/tools/add?a=1&b=2 HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"x" * 10000
 def opened():
     s = socket.socket(); s.setblocking(False)
     try: s.connect(("127.0.0.1", port))
@@ -156,7 +156,7 @@ held = []
 started = time.monotonic()
 for i in range(COUNT):
     s = socket.create_connection(("127.0.0.1", port), timeout=10)
-    s.sendall(b"GET /api/tools/add?a=%d&b=1 HTTP/1.1\r\nHost: t\r\n\r\n" % i)
+    s.sendall(b"GET /api/tools/add?a=%d&b=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" % i)
     held.append(s)
 answered = 0
 for i, s in enumerate(held):

@@ -87,7 +87,7 @@ while True:
 # Warm the loop up with one stream of each kind, so that the baseline holds what any server holds.
 for path in ("/sse/probe/waiting?wait_ms=1", "/sse/probe/idle?wait_ms=1"):
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-        s.sendall(f"GET {path} HTTP/1.1\r\nHost: t\r\n\r\n".encode())
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
         data = b""
         while b"data: 2" not in data:
             data += s.recv(4096)
@@ -97,7 +97,7 @@ threads_before = status_field("Threads")
 rss_before = status_field("VmRSS")
 fds_before = descriptors()
 
-request = b"GET /sse/probe/waiting?wait_ms=600000 HTTP/1.1\r\nHost: t\r\n\r\n"
+request = b"GET /sse/probe/waiting?wait_ms=600000 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 
 
 def open_streams():
@@ -151,7 +151,7 @@ check("no thread per stream", threads_open == threads_before, f"{threads_before}
 
 # A blocking stream endpoint still runs beside them (on a thread of its own).
 with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-    s.sendall(b"GET /sse/probe/idle?wait_ms=1 HTTP/1.1\r\nHost: t\r\n\r\n")
+    s.sendall(b"GET /sse/probe/idle?wait_ms=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     data = b""
     while b"data: 3" not in data:
         chunk = s.recv(4096)
@@ -196,7 +196,7 @@ check_memory("RSS back to where the first crowd left it",
 stopping = []
 for path in ["/sse/probe/waiting?wait_ms=600000"] * 5 + ["/sse/probe/idle?wait_ms=600000"]:
     s = socket.create_connection(("127.0.0.1", port), timeout=20)
-    s.sendall(f"GET {path} HTTP/1.1\r\nHost: t\r\n\r\n".encode())
+    s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
     data = b""
     while b"\ndata: 0\n" not in data:
         data += s.recv(4096)

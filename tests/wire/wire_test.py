@@ -131,7 +131,7 @@ def exchange(server, raw):
     return status, headers, body, closed_within(s, 5)
 
 
-GET_ADD = b"GET /api/tools/add?a=%d&b=1 HTTP/1.1\r\nHost: t\r\n\r\n"
+GET_ADD = b"GET /api/tools/add?a=%d&b=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 
 
 def keep_alive_and_pipelining(server):
@@ -150,17 +150,17 @@ def keep_alive_and_pipelining(server):
     for i in range(16):
         if i % 5 == 1:
             body = json.dumps({"text": f"t{i}"}).encode()
-            batch += b"POST /api/tools/echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+            batch += b"POST /api/tools/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
             expected.append((200, f'"t{i}"'.encode(), False))
         elif i % 5 == 2:
             body = json.dumps({"text": f"c{i}"}).encode()
-            batch += b"POST /api/tools/echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+            batch += b"POST /api/tools/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
             expected.append((200, f'"c{i}"'.encode(), False))
         elif i % 5 == 3:
-            batch += b"GET /api/tools/nope HTTP/1.1\r\nHost: t\r\n\r\n"
+            batch += b"GET /api/tools/nope HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
             expected.append((404, None, False))
         elif i % 5 == 4:
-            batch += b"HEAD /api/tools/add?a=1&b=1 HTTP/1.1\r\nHost: t\r\n\r\n"
+            batch += b"HEAD /api/tools/add?a=1&b=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
             expected.append((200, b"", True))
         else:
             batch += GET_ADD % i
@@ -181,14 +181,14 @@ def keep_alive_and_pipelining(server):
     # then a malformed one, answered after all the others, and a stream after a batch.
     s = connect(server)
     r = Reader(s)
-    s.sendall(b"".join(GET_ADD % i for i in range(100)) + b"GET / HTTP/1.1\r\nHost: t\r\nBad Name: x\r\n\r\n")
+    s.sendall(b"".join(GET_ADD % i for i in range(100)) + b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Name: x\r\n\r\n")
     answers = [r.response() for _ in range(101)]
     check("pipelining: 100 answers in order, then the refusal of a malformed one",
           [(st, b) for st, _, b in answers[:100]] == [(200, f"{i + 1}.0".encode()) for i in range(100)]
           and answers[100][0] == 400 and closed_within(s, 5), f"{[a[0] for a in answers]}")
     s = connect(server)
     r = Reader(s)
-    s.sendall(GET_ADD % 1 + GET_ADD % 2 + b"GET /sse/probe/waiting?wait_ms=1 HTTP/1.1\r\nHost: t\r\n\r\n")
+    s.sendall(GET_ADD % 1 + GET_ADD % 2 + b"GET /sse/probe/waiting?wait_ms=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     first, second, stream = r.response(), r.response(), r.response(head_only=True)
     while b"data: 2\n" not in r.buffer:
         r.fill()
@@ -203,7 +203,7 @@ def split_bodies(server):
     r = Reader(s)
     text = "y" * 6000
     body = json.dumps({"text": text}).encode()
-    s.sendall(b"POST /api/tools/echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
+    s.sendall(b"POST /api/tools/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
               + body[:100])
     time.sleep(0.05)
     s.sendall(body[100:3000])
@@ -214,7 +214,7 @@ def split_bodies(server):
     check("a body in pieces, then a pipelined request: both intact",
           (status, got, status2, got2) == (200, json.dumps(text).encode(), 200, b"8.0"), f"{status} {got[:40]} {status2} {got2}")
     # A pipelined POST whose body arrives after the first answer has gone out.
-    s.sendall(GET_ADD % 1 + b"POST /api/tools/echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{\"text\":")
+    s.sendall(GET_ADD % 1 + b"POST /api/tools/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{\"text\":")
     status, _, got = r.response()
     time.sleep(0.1)
     s.sendall(b'"later"}')
@@ -222,7 +222,7 @@ def split_bodies(server):
     check("a pipelined body that arrives later", (status, got, status2, got2) == (200, b"2.0", 200, b'"later"'),
           f"{status} {got} {status2} {got2}")
     # The same with chunked framing.
-    s.sendall(b"POST /api/tools/echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"tex")
+    s.sendall(b"POST /api/tools/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"tex")
     time.sleep(0.05)
     s.sendall(b"\r\nb\r\nt\":\"chunk\"}\r\n0\r\n\r\n" + GET_ADD % 2)
     status, _, got = r.response()
@@ -236,14 +236,14 @@ def continue_and_head(server):
     s = connect(server)
     r = Reader(s)
     body = b'{"text":"after continue"}'
-    s.sendall(b"POST /api/tools/echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+    s.sendall(b"POST /api/tools/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
               b"Expect: 100-continue\r\nContent-Length: %d\r\n\r\n" % len(body))
     status, _, _ = r.response()
     check("Expect: 100-continue gets 100 before the body", status == 100, f"{status}")
     s.sendall(body)
     status, _, got = r.response()
     check("then the answer", (status, got) == (200, b'"after continue"'), f"{status} {got}")
-    s.sendall(b"HEAD /api/tools/add?a=1&b=2 HTTP/1.1\r\nHost: t\r\n\r\n")
+    s.sendall(b"HEAD /api/tools/add?a=1&b=2 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     status, headers, _ = r.response(head_only=True)
     check("HEAD: the length of the GET answer, no body", status == 200 and headers.get("content-length") == "3",
           f"{status} {headers}")
@@ -253,7 +253,7 @@ def continue_and_head(server):
     s.close()
     # A body over the limit is refused before the client sends it.
     status, headers, got, closed = exchange(
-        server, b"POST /api/tools/echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 99999999\r\n\r\n")
+        server, b"POST /api/tools/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\nContent-Length: 99999999\r\n\r\n")
     check("Expect with a body over the limit: 413 without 100, then close",
           status == 413 and b"payload_too_large" in got and closed, f"{status} {got} closed={closed}")
     # HTTP/1.0 without keep-alive closes; with it, stays.
@@ -268,32 +268,32 @@ def continue_and_head(server):
     check("HTTP/1.0 keep-alive", status == 200 and headers.get("connection", "").lower() == "keep-alive" and got == b"3.0",
           f"{status} {headers} {got}")
     s.close()
-    status, headers, got, closed = exchange(server, b"GET /api/tools/add?a=1&b=1 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+    status, headers, got, closed = exchange(server, b"GET /api/tools/add?a=1&b=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
     check("Connection: close is honoured", status == 200 and closed and headers.get("connection") == "close",
           f"{status} {headers} {closed}")
 
 
 MALFORMED = [
     ("both Content-Length and Transfer-Encoding", 400,
-     b"POST /api/tools/echo HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
-    ("differing Content-Length", 400, b"POST /api/tools/echo HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd"),
-    ("malformed Content-Length", 400, b"POST /api/tools/echo HTTP/1.1\r\nHost: t\r\nContent-Length: 3x\r\n\r\nabc"),
-    ("negative Content-Length", 400, b"POST /api/tools/echo HTTP/1.1\r\nHost: t\r\nContent-Length: -1\r\n\r\n"),
-    ("obs-fold", 400, b"GET / HTTP/1.1\r\nHost: t\r\nX-A: a\r\n  folded\r\n\r\n"),
-    ("bare CR", 400, b"GET / HTTP/1.1\r\nHost: t\rX-A: a\r\n\r\n"),
+     b"POST /api/tools/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+    ("differing Content-Length", 400, b"POST /api/tools/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd"),
+    ("malformed Content-Length", 400, b"POST /api/tools/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 3x\r\n\r\nabc"),
+    ("negative Content-Length", 400, b"POST /api/tools/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: -1\r\n\r\n"),
+    ("obs-fold", 400, b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: a\r\n  folded\r\n\r\n"),
+    ("bare CR", 400, b"GET / HTTP/1.1\r\nHost: 127.0.0.1\rX-A: a\r\n\r\n"),
     ("bare LF line ending", 400, b"GET / HTTP/1.1\nHost: t\n\n"),
-    ("NUL in a value", 400, b"GET / HTTP/1.1\r\nHost: t\r\nX-A: a\x00b\r\n\r\n"),
-    ("invalid header name", 400, b"GET / HTTP/1.1\r\nHost: t\r\nX(A): a\r\n\r\n"),
+    ("NUL in a value", 400, b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: a\x00b\r\n\r\n"),
+    ("invalid header name", 400, b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX(A): a\r\n\r\n"),
     ("space before the colon", 400, b"GET / HTTP/1.1\r\nHost : t\r\n\r\n"),
     ("missing Host on 1.1", 400, b"GET / HTTP/1.1\r\nX-A: a\r\n\r\n"),
     ("repeated Host", 400, b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"),
-    ("unknown transfer coding", 501, b"POST /api/tools/echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"),
-    ("HTTP/2.0 in a request line", 505, b"GET / HTTP/2.0\r\nHost: t\r\n\r\n"),
-    ("request target too long", 414, b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: t\r\n\r\n"),
-    ("too many header fields", 431, b"GET / HTTP/1.1\r\nHost: t\r\n" + b"".join(b"X-%d: v\r\n" % i for i in range(120)) + b"\r\n"),
-    ("head too large", 431, b"GET / HTTP/1.1\r\nHost: t\r\nX-A: " + b"v" * 17000 + b"\r\n\r\n"),
-    ("unknown expectation", 417, b"POST /api/tools/echo HTTP/1.1\r\nHost: t\r\nExpect: teapot\r\nContent-Length: 2\r\n\r\n{}"),
-    ("malformed chunk size", 400, b"POST /api/tools/echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"),
+    ("unknown transfer coding", 501, b"POST /api/tools/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"),
+    ("HTTP/2.0 in a request line", 505, b"GET / HTTP/2.0\r\nHost: 127.0.0.1\r\n\r\n"),
+    ("request target too long", 414, b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+    ("too many header fields", 431, b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n" + b"".join(b"X-%d: v\r\n" % i for i in range(120)) + b"\r\n"),
+    ("head too large", 431, b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: " + b"v" * 17000 + b"\r\n\r\n"),
+    ("unknown expectation", 417, b"POST /api/tools/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: teapot\r\nContent-Length: 2\r\n\r\n{}"),
+    ("malformed chunk size", 400, b"POST /api/tools/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"),
     ("garbage request line", 400, b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n"),
 ]
 
@@ -313,7 +313,7 @@ def timeouts():
     started = time.monotonic()
     answer = b""
     s.settimeout(0.1)
-    for byte in b"GET /api/tools/add?a=1&b=1 HTTP/1.1\r\nHost: t\r\nX-Slow: " + b"x" * 200:
+    for byte in b"GET /api/tools/add?a=1&b=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"x" * 200:
         try:
             s.send(bytes([byte]))
         except OSError:
@@ -333,7 +333,7 @@ def timeouts():
           f"{answer[:60]} after {took:.1f}s")
     s.close()
     s = connect(server)
-    s.sendall(b"POST /api/tools/echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n{\"te")
+    s.sendall(b"POST /api/tools/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{\"te")
     started = time.monotonic()
     r = Reader(s)
     try:
@@ -362,7 +362,7 @@ def connection_cap():
     held = [connect(server) for _ in range(8)]
     answers = []
     for s in held:
-        s.sendall(b"GET /api/tools/add?a=1&b=1 HTTP/1.1\r\nHost: t\r\n\r\n")
+        s.sendall(b"GET /api/tools/add?a=1&b=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         answers.append(Reader(s).response()[0])
     check("up to the connection cap, every connection is served", answers == [200] * 8, f"{answers}")
     status, headers, body, closed = exchange(server, GET_ADD % 1)
@@ -380,7 +380,7 @@ def slow_consumer():
     server = Server("--max-send-queue", "262144")
     s = connect(server)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    s.sendall(b"GET /sse/probe/flood?size=8192 HTTP/1.1\r\nHost: t\r\n\r\n")
+    s.sendall(b"GET /sse/probe/flood?size=8192 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     # The client reads nothing: the stream must end (its clean-up runs) and memory stay bounded.
     ended = server.wait_until(lambda: server.get_json("/api/probe/streams")["finished"] >= 1, 20)
     check("an SSE client that never reads is cut off", ended, server.get_json("/api/probe/streams"))
@@ -391,14 +391,14 @@ def slow_consumer():
     s.close()
     # A client that leaves an idle stream: its endpoint wakes and returns at once, not at its next value.
     s = connect(server)
-    s.sendall(b"GET /sse/probe/idle?wait_ms=60000 HTTP/1.1\r\nHost: t\r\n\r\n")
+    s.sendall(b"GET /sse/probe/idle?wait_ms=60000 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     r = Reader(s)
     status, headers, _ = r.response(head_only=True)
     check("SSE head", status == 200 and headers.get("content-type") == "text/event-stream" and "content-length" not in headers,
           f"{status} {headers}")
     opened = server.wait_until(lambda: server.get_json("/api/probe/streams")["open"] == 1, 10)
     before = server.get_json("/api/probe/streams")
-    status, headers, body, closed = exchange(server, b"HEAD /sse/probe/idle?wait_ms=60000 HTTP/1.1\r\nHost: t\r\n\r\n")
+    status, headers, body, closed = exchange(server, b"HEAD /sse/probe/idle?wait_ms=60000 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     time.sleep(0.2)
     check("HEAD on a stream: its head, no body, the endpoint never runs",
           status == 200 and body == b"" and closed and server.get_json("/api/probe/streams") == before,
@@ -416,7 +416,7 @@ def blocking_endpoints():
     sleepers = []
     for _ in range(4):
         s = connect(server, timeout=20)
-        s.sendall(b"GET /api/probe/sleep?ms=4000 HTTP/1.1\r\nHost: t\r\n\r\n")
+        s.sendall(b"GET /api/probe/sleep?ms=4000 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         sleepers.append(s)
     time.sleep(0.2)  # the sleepers are inside their calls
     started = time.monotonic()

@@ -98,6 +98,33 @@ bool origin_allowed(std::string_view origin, std::string_view host, const Origin
   return false;
 }
 
+// "example.com:8080" -> "example.com", "[::1]:80" -> "[::1]".
+inline std::string_view host_name(std::string_view host) {
+  if (host.starts_with('[')) return host.substr(0, host.find(']') + 1);
+  return host.substr(0, host.rfind(':'));
+}
+
+inline bool is_loopback_name(std::string_view name) {
+  if (equals_ignoring_case(name, "localhost") || name == "[::1]" || name == "::1") return true;
+  if (!name.starts_with("127.")) return false;
+  for (char c : name)
+    if (c != '.' && (c < '0' || c > '9')) return false;
+  return true;
+}
+
+// Whether to answer a request whose Host is `host` on a server bound to `bound`. A page whose name
+// is made to resolve to 127.0.0.1 (DNS rebinding) reaches a local server as its own origin, cookies
+// and CORS notwithstanding; so with no list a server on a loopback address answers only to loopback
+// names. Listed names (with or without the port; "*": any) are the only ones otherwise.
+template <class Hosts>
+bool host_allowed(std::string_view host, std::string_view bound, const Hosts& allowed) {
+  const std::string_view name = host_name(host);
+  for (const auto& a : allowed)
+    if (a == "*" || equals_ignoring_case(a, name) || equals_ignoring_case(a, host)) return true;
+  if (!allowed.empty()) return false;
+  return host.empty() || !is_loopback_name(bound) || is_loopback_name(name);
+}
+
 inline std::string_view trim_whitespace(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
   while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);

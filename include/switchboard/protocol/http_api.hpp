@@ -135,6 +135,7 @@ inline std::string_view reason_phrase(int status) {
     case 415: return "Unsupported Media Type";
     case 416: return "Range Not Satisfiable";
     case 417: return "Expectation Failed";
+    case 421: return "Misdirected Request";
     case 422: return "Unprocessable Content";
     case 426: return "Upgrade Required";
     case 429: return "Too Many Requests";
@@ -462,6 +463,7 @@ class http_api {
   // it); the handshake saves nothing to the store. Without `ask_authenticate` (a first message will
   // authenticate the connection), only the cookie's session is loaded.
   bool admit_upgrade(const http_input& in, http_output& out, session& kept, bool ask_authenticate = true) const {
+    if (!host_admitted(in, out)) return false;
     thread_local detail::request_view view;
     if (!view.load(in, out)) return false;
     http_session<Options> opened(options_);
@@ -475,9 +477,20 @@ class http_api {
     return true;
   }
 
+  // DNS rebinding (see detail::host_allowed): 421, the status for a request sent to the wrong server.
+  bool host_admitted(const http_input& in, http_output& out) const {
+    const std::string_view host = in.field("Host");
+    if (detail::host_allowed(host, options_.host, options_.allowed_hosts)) return true;
+    detail::refuse(out, 421, "this server does not answer to Host \"" + std::string(host.substr(0, 100)) +
+                                 "\": on a loopback address it answers to localhost, 127.0.0.1 and [::1] "
+                                 "unless allowed_hosts lists more");
+    return false;
+  }
+
   // What can be refused from the head alone, before any body is read; false with `out` filled
   // (and the connection to be closed).
   bool screen(const http_input& in, http_output& out) const {
+    if (!host_admitted(in, out)) return false;
     const bool body_route = detail::is_endpoint_path(in.path) && detail::is_body_method(in.method);
     if (!in.field("Transfer-Encoding").empty() && !body_route) {
       detail::refuse(out, 411,
@@ -793,11 +806,11 @@ class http_api {
 
   // ---- MCP over Streamable HTTP ----
 
-  static void mcp_refuse(http_output& out, int status, int code, std::string_view message) {
+  static void mcp_refuse(http_output& out, int status, int code, std::string_view message, std::string_view id = {}) {
     out.status = status;
     out.content_type = "application/json";
     out.body.clear();
-    detail::write_rpc_error(out.body, code, message, {});
+    detail::write_rpc_error(out.body, code, message, id);
   }
 
   void mcp(const http_input& in, http_output& out, detail::sse_output& stream_output, std::unique_ptr<stream_call>& call) {
@@ -830,7 +843,7 @@ class http_api {
       return;
     }
     if (!detail::well_formed_call(envelope) || !detail::valid_id(envelope))
-      return mcp_refuse(out, 400, detail::invalid_request, "Invalid Request");
+      return mcp_refuse(out, 400, detail::invalid_request, "Invalid Request", detail::valid_id(envelope) ? envelope.id : "");
     const std::string_view version = in.field("MCP-Protocol-Version");
     if (!version.empty() && !detail::mcp_supports(version)) {
       out.status = 400;
@@ -877,18 +890,19 @@ class http_api {
   bool mcp_headers_match(const http_input& in, const detail::jsonrpc_envelope& envelope, const detail::mcp_request_meta& meta,
                          http_output& out) {
     const auto mismatch = [&](std::string_view what) {
-      mcp_refuse(out, 400, detail::mcp_header_mismatch, "Header mismatch: " + std::string(what));
+      mcp_refuse(out, 400, detail::mcp_header_mismatch, "Header mismatch: " + std::string(what), envelope.id);
       return false;
     };
-    if (!meta.stateless) {
-      mcp_refuse(out, 400, -32602, "Invalid params: _meta needs io.modelcontextprotocol/protocolVersion");
+    if (!meta.stateless || !meta.has_capabilities) {
+      mcp_refuse(out, 400, -32602, "Invalid params: _meta needs io.modelcontextprotocol/protocolVersion and clientCapabilities",
+                 envelope.id);
       return false;
     }
     if (in.field("MCP-Protocol-Version") != meta.version) return mismatch("MCP-Protocol-Version is not _meta's protocol version");
     if (in.field("Mcp-Method") != envelope.method) return mismatch("Mcp-Method is not the body's method");
     if (envelope.method == "tools/call") {
       detail::mcp_call_params params;
-      std::string name(in.field("Mcp-Name"));
+      std::string name(detail::trim_whitespace(in.field("Mcp-Name")));
       if (name.starts_with("=?base64?") && name.ends_with("?=")) {
         std::string decoded;
         if (!detail::base64_decode(std::string_view(name).substr(9, name.size() - 11), decoded))

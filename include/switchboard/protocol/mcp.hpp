@@ -24,7 +24,9 @@
 // argument included, are results with isError (the text is the error body {"error":{kind, message,
 // where}}); an unknown tool is -32602. A streaming endpoint's result is the array of its values;
 // with _meta.progressToken each value is also sent at once as notifications/progress (progress: the
-// count so far, message: the value as JSON text). notifications/cancelled (and, over HTTP, closing
+// count so far, message: the value as JSON text). A download (sb::binary) of an image or audio type
+// is an image or audio block, other bytes an embedded resource; sb::mcp_content gives the blocks
+// themselves (text beside images, say). notifications/cancelled (and, over HTTP, closing
 // the response) stops a call: its stream's emit() returns false and its sb::context reports
 // cancelled(); it is then not answered (an HTTP transport, which must answer, sends -32800).
 //
@@ -59,7 +61,42 @@ struct mcp_options {
   std::string instructions{};        // how to use the tools, for the model; left out when empty
   std::size_t page_size = 100;       // tools per tools/list page
   std::uint32_t cache_ttl_ms = 300000;  // 2026-07-28: how long tools/list and server/discover stay fresh
+  // Tools are named "<module>.<endpoint>"; false: by the endpoint's name alone where no other module
+  // has one of that name (an MCP server whose clients expect given names).
+  bool qualified_names = true;
 };
+
+// A tool's answer as MCP content blocks, for answers that are more than one JSON value: text beside
+// images, audio or resources. Over MCP the blocks are the result's content (no structuredContent);
+// elsewhere it is JSON like any struct, {"content":[...],"isError":false}.
+struct mcp_resource {
+  std::string uri;
+  std::string mimeType;
+  std::optional<std::string> text;
+  std::optional<std::string> blob;  // base64
+};
+struct mcp_block {
+  std::string type;                      // "text", "image", "audio" or "resource"
+  std::optional<std::string> text;       // text
+  std::optional<std::string> data;       // image and audio: base64
+  std::optional<std::string> mimeType;   // image and audio
+  std::optional<mcp_resource> resource;  // resource
+};
+struct mcp_content {
+  std::vector<mcp_block> content;
+  bool isError = false;
+};
+
+inline mcp_block mcp_text(std::string text) { return {"text", std::move(text), {}, {}, {}}; }
+// Bytes as an image or audio block ("image/png", "audio/wav").
+inline mcp_block mcp_media(std::string_view bytes, std::string mime_type) {
+  std::string data;
+  detail::base64_encode(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(), data);
+  return {mime_type.starts_with("audio/") ? "audio" : "image", {}, std::move(data), std::move(mime_type), {}};
+}
+inline mcp_block mcp_embedded_text(std::string uri, std::string mime_type, std::string text) {
+  return {"resource", {}, {}, {}, mcp_resource{std::move(uri), std::move(mime_type), std::move(text), {}}};
+}
 
 }  // namespace sb
 
@@ -213,6 +250,7 @@ struct mcp_tool {
   bool structured = false;  // has an outputSchema (its answer is JSON)
   bool wrapped = false;     // before 2026-07-28 the answer is not an object: {"result": answer}
   bool streams = false;
+  bool blocks = false;      // answers sb::mcp_content: its blocks are the content
   std::string json;            // its entry in tools/list, before 2026-07-28
   std::string json_stateless;  // from 2026-07-28 (outputSchema unwrapped)
 };
@@ -227,7 +265,8 @@ inline mcp_tool make_tool(const described_endpoint& e, const json::value& defs, 
   if (!e.description.empty()) entry["description"] = e.description;
   entry["inputSchema"] = with_definitions(arguments_schema(e, defs), defs);
   json::value answer = answer_schema(e);
-  tool.structured = !answer.is_null();
+  tool.blocks = !e.streams && ref_target(e.result) == "sb.mcp_content";
+  tool.structured = !answer.is_null() && !tool.blocks;
   json::value stateless = entry;
   if (tool.structured) {
     stateless["outputSchema"] = with_definitions(answer, defs);
@@ -264,6 +303,11 @@ class mcp_server {
         continue;
       }
       tools_.push_back(make_tool(e, description.defs, App::find(e.full_name)));
+      if (!options_.qualified_names) {
+        const auto same = std::count_if(description.endpoints.begin(), description.endpoints.end(),
+                                        [&](const described_endpoint& other) { return other.name == e.name; });
+        if (same == 1) rename(tools_.back(), e.name);
+      }
     }
     if (options_.page_size == 0) options_.page_size = 1;
     server_info_ = R"({"name":)";
@@ -271,6 +315,17 @@ class mcp_server {
     server_info_ += R"(,"version":)";
     json::write_text(options_.version, server_info_);
     server_info_ += '}';
+  }
+
+  static void rename(mcp_tool& tool, const std::string& name) {
+    for (std::string* entry : {&tool.json, &tool.json_stateless}) {
+      json::value v;
+      if (json::parse(*entry, v)) continue;
+      v["name"] = name;
+      entry->clear();
+      json::write(v, *entry);
+    }
+    tool.name = name;
   }
 
   // MCP's own methods: none of them can be an endpoint's "<module>.<endpoint>".
@@ -319,15 +374,18 @@ class mcp_server {
       return mcp_outcome::answered;  // notifications/initialized and the rest need nothing
     }
     if (meta.stateless && !refuse_stateless(meta, envelope.id, out)) return mcp_outcome::bad_request;
+    // 2026-07-28 has none of the session's methods (initialize, ping): only these.
+    const bool known = method == "server/discover" || method == "tools/list" || method == "tools/call" ||
+                       (!meta.stateless && (method == "initialize" || method == "ping"));
+    if (!known) {
+      write_rpc_error(out, method_not_found, "Method not found: " + std::string(method.substr(0, 100)), envelope.id);
+      return mcp_outcome::unknown_method;
+    }
     if (method == "server/discover") discover(envelope.id, out);
     else if (method == "initialize") initialize(envelope, out);
     else if (method == "ping") result(out, "{}", envelope.id, meta);
     else if (method == "tools/list") list_tools(envelope, meta, out);
-    else if (method == "tools/call") call_tool(envelope, meta, out, ctx, channel, scope);
-    else {
-      write_rpc_error(out, method_not_found, "Method not found: " + std::string(method.substr(0, 100)), envelope.id);
-      return mcp_outcome::unknown_method;
-    }
+    else call_tool(envelope, meta, out, ctx, channel, scope);
     return mcp_outcome::answered;
   }
 
@@ -505,6 +563,7 @@ class mcp_server {
       out += R"(}],"isError":true})";
       return;
     }
+    if (answer.form == body_form::json && tool.blocks) return write_blocks(out, answer.body);
     if (answer.form == body_form::json) {
       if (wrap) {
         text += R"({"result":)";
@@ -523,6 +582,17 @@ class mcp_server {
       out += '}';
       return;
     }
+    const std::string_view type = answer.content_type;
+    if (answer.form == body_form::binary && (type.starts_with("image/") || type.starts_with("audio/"))) {
+      out += R"({"content":[{"type":")";
+      out += type.starts_with("image/") ? "image" : "audio";
+      out += R"(","data":")";
+      base64_encode(reinterpret_cast<const std::uint8_t*>(answer.body.data()), answer.body.size(), out);
+      out += R"(","mimeType":)";
+      json::write_text(type, out);
+      out += "}]}";
+      return;
+    }
     if (answer.form == body_form::binary || (answer.form == body_form::raw && !textual(answer.content_type))) {
       out += R"({"content":[{"type":"resource","resource":{"uri":)";
       json::write_text("switchboard:///" + tool.name + (answer.filename.empty() ? "" : "/" + answer.filename), out);
@@ -537,6 +607,25 @@ class mcp_server {
     out += R"({"content":[{"type":"text","text":)";
     json::write_text(answer.body, out);
     out += "}]}";
+  }
+
+  // sb::mcp_content as written by the app, without the members its blocks leave empty.
+  static void write_blocks(std::string& out, std::string_view body) {
+    json::value written;
+    if (json::parse(body, written) || !written.is_object()) {
+      out += R"({"content":[],"isError":true})";
+      return;
+    }
+    drop_nulls(written);
+    json::write(written, out);
+  }
+  static void drop_nulls(json::value& v) {
+    if (auto* members = v.get_if<json::value::object>()) {
+      std::erase_if(*members, [](const auto& member) { return member.second.is_null(); });
+      for (auto& member : *members) drop_nulls(member.second);
+    } else if (auto* elements = v.get_if<json::value::array>()) {
+      for (auto& element : *elements) drop_nulls(element);
+    }
   }
 
   static bool textual(std::string_view content_type) {

@@ -77,6 +77,9 @@ struct server {
   // origin call without credentials (Access-Control-Allow-Origin: *).
   std::vector<std::string> cors_origins;
   std::string static_dir;                 // served for paths outside /api and /sse when set
+  // Host names answered; empty: on a loopback address only localhost, 127.0.0.1 and [::1] (DNS
+  // rebinding), elsewhere any. Others get 421.
+  std::vector<std::string> allowed_hosts;
   std::string mcp_path = "/mcp";          // MCP over Streamable HTTP (protocol/mcp.hpp); empty: not served
   mcp_options mcp{};                      // its server name, version, instructions, page size
   int sse_heartbeat_s = 15;               // comment lines that keep proxies open and notice gone clients
