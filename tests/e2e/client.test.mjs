@@ -223,3 +223,56 @@ test('a full queue drops the message and says so', async () => {
   assert.ok(errors.some((e) => /queue full/.test(e.message)));
   c.disconnect();
 });
+
+// The token option against the wire test server (WIRE_SERVER), which checks one.
+const wire = process.env.WIRE_SERVER;
+test('a token goes as Authorization over HTTP and as ?token= on the /rpc WebSocket', { skip: !wire && 'WIRE_SERVER not set' }, async () => {
+  const own = await startShowcase(['--auth-token', 'sesame'], wire);
+  const withToken = new sb.Client(options({ url: own.base, token: 'sesame' }));
+  const overHttp = new sb.Client(options({ url: own.base, token: 'sesame', websocket: false }));
+  const without = new sb.Client(options({ url: own.base, reconnect: { maxAttempts: 1 } }));
+  try {
+    await withToken.ready();
+    assert.ok(withToken.rpc?.open, 'the /rpc handshake passed authenticate with the query token');
+    assert.equal(await withToken.invoke('tools.add', { a: 1, b: 2 }), 3);
+    assert.equal(await withToken.invoke('probe.whoami', {}), 'tester');
+    assert.equal(await overHttp.invoke('probe.whoami', {}), 'tester', 'Authorization: Bearer over HTTP');
+    await assert.rejects(without.invoke('tools.add', { a: 1, b: 2 }), (e) => e.kind === 'unauthorized');
+  } finally {
+    withToken.close();
+    overHttp.close();
+    without.close();
+    assert.equal(await stopShowcase(own.server), 0);
+  }
+});
+
+test('auth: "message" sends the token first; a wrong one ends the connection for good', { skip: !wire && 'WIRE_SERVER not set' }, async () => {
+  const own = await startShowcase(['--ws-auth-message', 'sesame'], wire);
+  const right = new sb.Client(options({ url: own.base, token: 'sesame', auth: 'message' }));
+  const wrong = new sb.Client(options({ url: own.base, token: 'nope', auth: 'message', reconnect: { initialDelay: 10 } }));
+  try {
+    const replies = [];
+    const who = right.connect('/ws/probe/who', { onMessage: (m) => replies.push(m) });
+    who.send({ event: 'user' });  // queued until the auth_response
+    await until(() => replies.some((m) => m.event === 'user'), 'the answer after auth');
+    assert.deepEqual(replies.find((m) => m.event === 'user'), { event: 'user', data: 'tester' });
+    assert.equal(await right.invoke('tools.add', { a: 2, b: 2 }), 4);
+    let closed;
+    const errors = [];
+    const reconnecting = [];
+    const refused = wrong.connect('/ws/probe/who', { onClose: (c) => { closed = c; }, onError: (e) => errors.push(e) });
+    refused.on('ws:reconnecting', (r) => reconnecting.push(r));
+    await until(() => closed, 'the refusal');
+    assert.equal(closed.code, 1008);
+    assert.ok(errors.some((e) => e.kind === 'unauthorized'), errors.map(String).join());
+    // A reconnection would have been scheduled in the same close handler: none was.
+    assert.deepEqual(reconnecting, []);
+    assert.equal(refused.connected, false);
+    who.disconnect();
+    refused.disconnect();
+  } finally {
+    right.close();
+    wrong.close();
+    assert.equal(await stopShowcase(own.server), 0);
+  }
+});

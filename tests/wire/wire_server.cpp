@@ -69,10 +69,13 @@ struct stream_counts {
 };
 inline stream_counts streams() { return {open_streams.load(), finished_streams.load()}; }
 
-// /ws/probe/who: {"event":"subprotocol"} answers what the handshake chose.
+// /ws/probe/who: {"event":"subprotocol"} answers what the handshake chose, {"event":"user"} who the
+// connection authenticated as.
 inline std::string chosen_subprotocol(const sb::connection& c) { return std::string(c.subprotocol()); }
+inline std::string user(const sb::session& s) { return s.user; }
 struct who_handler {
   sb::fn<&wire::chosen_subprotocol> subprotocol;
+  sb::fn<&wire::user> user;
 };
 
 struct tools {
@@ -86,6 +89,7 @@ struct probe {
   sb::fn<&wire::waiting, sb::args{"wait_ms"}> waiting;
   sb::fn<&wire::streams> streams;
   sb::ws<who_handler> who;
+  sb::fn<&wire::user> whoami;
 };
 
 }  // namespace wire
@@ -130,8 +134,12 @@ int main(int argc, char** argv) {
         return {};
       };
     } else if (arg == "--auth-token" && i + 1 < argc) {
-      server.authenticate = [token = "Bearer " + std::string(argv[++i])](const sb::request& r, sb::session&) -> sb::result<void> {
-        if (r.header_value("Authorization") != token) return sb::unauthorized("a bearer token is needed");
+      // The bearer token, or ?token= for what cannot set headers (a browser's WebSocket and EventSource).
+      server.authenticate = [token = std::string(argv[++i])](const sb::request& r, sb::session& s) -> sb::result<void> {
+        bool given = r.header_value("Authorization") == "Bearer " + token;
+        for (const auto& f : r.query) given = given || (f.name == "token" && f.value == token);
+        if (!given) return sb::unauthorized("a bearer token is needed");
+        s.user = "tester";
         return {};
       };
     } else if (arg == "--httplib") httplib = true;
