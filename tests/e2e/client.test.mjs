@@ -41,7 +41,7 @@ function within(promise, what, ms = 10000) {
 // Waits for a condition instead of for a time.
 async function until(condition, what, ms = 10000) {
   const started = Date.now();
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() - started > ms) throw new Error(`timed out waiting for ${what}`);
     await sleep(10);
   }
@@ -117,6 +117,8 @@ for (const transport of ['http', 'websocket']) {
       assert.equal(await run.result, null);
       assert.deepEqual(values.map((v) => v.step), [1, 2, 3, 4, 5]);
       assert.equal(values.at(-1).percent, 100);
+      const streams = async () => (await fetch(`${base}/api/demo/streams`)).json();
+      const before = await streams();
       const seen = [];
       const long = client.stream('progress.count', { n: 1000, delay_ms: 20 }, (v) => seen.push(v));
       await until(() => seen.length >= 2, 'two values');
@@ -124,7 +126,12 @@ for (const transport of ['http', 'websocket']) {
       const stopped = await long.result.catch((e) => e);
       assert.equal(stopped.kind, 'cancelled');
       const count = seen.length;
-      await sleep(100);
+      // Once the endpoint has returned on the server, nothing more can come.
+      let now;
+      await until(async () => {
+        now = await streams();
+        return now.open === before.open && now.finished > before.finished;
+      }, 'the stopped stream to end on the server', 20000);
       assert.ok(seen.length <= count + 1, 'no values after the stop');
       const bad = await client.stream('progress.count', { n: -1 }, () => {}).result.catch((e) => e);
       assert.ok(bad instanceof sb.SwitchboardError);
