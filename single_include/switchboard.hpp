@@ -12384,6 +12384,17 @@ class http_api {
     detail::fail(out, error_kind::method_not_allowed, std::string(in.method) + " is not allowed for " + std::string(what));
   }
 
+  // What a call made over HTTP knows of its request.
+  context http_context(const request& info, session& current, const hangup_probe* hangup) {
+    context ctx;
+    ctx.from = origin::http;
+    ctx.http = &info;
+    ctx.session = &current;
+    ctx.bus = &app_.bus();
+    ctx.hangup = hangup;
+    return ctx;
+  }
+
   void call_endpoint(const http_input& in, http_output& out, std::size_t index) {
     const auto& entry = App::table[index];
     if (!entry.allowed.allows(detail::method_of(in.method)))
@@ -12394,12 +12405,7 @@ class http_api {
     if (!call_input_from(in, view, input, out)) return;
     http_session<Options> session(options_);
     if (!session.open(in, view.info, entry.uses_session, out)) return;
-    context ctx;
-    ctx.from = origin::http;
-    ctx.http = &view.info;
-    ctx.session = &session.scope.current;
-    ctx.bus = &app_.bus();
-    ctx.hangup = in.hangup;
+    context ctx = http_context(view.info, session.scope.current, in.hangup);
     thread_local response result;
     app_.call_at(index, input, result, ctx);
     session.close(out);
@@ -12617,12 +12623,7 @@ class http_api {
     if (!view.load(in, out)) return;
     http_session<Options> opened(options_);
     if (!opened.open(in, view.info, true, out)) return;
-    context ctx;
-    ctx.from = origin::http;
-    ctx.http = &view.info;
-    ctx.session = &opened.scope.current;
-    ctx.bus = &app_.bus();
-    ctx.hangup = in.hangup;
+    context ctx = http_context(view.info, opened.scope.current, in.hangup);
     const auto outcome = mcp_.handle(envelope, meta, out.body, ctx, nullptr, scope);
     opened.close(out);
     if (out.body.empty()) detail::write_rpc_error(out.body, detail::mcp_request_cancelled, "cancelled", envelope.id);
@@ -12692,14 +12693,9 @@ class http_api {
     } progress(call.stream);
     detail::jsonrpc_envelope envelope;
     detail::scan_envelope(call.mcp_message, envelope);
-    context& ctx = call.ctx;
-    ctx.from = origin::http;
-    ctx.http = &call.view.info;
-    ctx.session = &call.session.scope.current;
-    ctx.bus = &app_.bus();
-    ctx.hangup = &call.stream_gone;
+    call.ctx = http_context(call.view.info, call.session.scope.current, &call.stream_gone);
     std::string answer;
-    mcp_.handle(envelope, detail::read_mcp_meta(envelope.params), answer, ctx, &progress, call.mcp_scope);
+    mcp_.handle(envelope, detail::read_mcp_meta(envelope.params), answer, call.ctx, &progress, call.mcp_scope);
     streams_.remove(&call.stream);
     if (!answer.empty()) call.stream.final_event({}, answer);
   }
