@@ -3860,6 +3860,11 @@ class bus {
   // An id for a new connection, unique among every process that shares this bus.
   virtual std::uint64_t new_connection_id() = 0;
 
+  // What GET /api/_health shows of the bus: a JSON object. healthy() is false while messages no
+  // longer reach the other processes (local delivery goes on).
+  virtual std::string health() const { return R"({"kind":"local"})"; }
+  virtual bool healthy() const { return true; }
+
   // To one connection, wherever it is connected; 0 when it is not connected to this process (it may
   // still be connected to another one sharing the bus).
   std::size_t send(std::uint64_t connection_id, std::string_view json_text) {
@@ -3950,6 +3955,21 @@ class local_bus final : public bus {
   // A random tag for this process in the high bits keeps ids of processes that later share a bus
   // apart (in all likelihood: 21 bits), and stays below 2^53, where JavaScript's numbers are exact.
   std::uint64_t new_connection_id() override { return tag_ | (++counter_ & 0xFFFFFFFFu); }
+
+  // The channels that have subscribers, and those one subscriber is in (a bus that relays to other
+  // processes asks, to follow them).
+  std::vector<std::string> channels() const {
+    std::shared_lock lock(mutex_);
+    std::vector<std::string> names;
+    names.reserve(channels_.size());
+    for (const auto& entry : channels_) names.push_back(entry.first);
+    return names;
+  }
+  std::vector<std::string> channels_of(bus_subscriber& subscriber) const {
+    std::shared_lock lock(mutex_);
+    const auto found = joined_.find(&subscriber);
+    return found == joined_.end() ? std::vector<std::string>{} : found->second;
+  }
 
   std::size_t subscribers(std::string_view channel) const {
     std::shared_lock lock(mutex_);
@@ -10439,6 +10459,8 @@ class mcp_server {
 //   /sse/<module>/<endpoint>   the endpoint's stream as server-sent events
 //   /api/_describe             modules, endpoints, methods and JSON Schemas
 //   /api/_openapi.json         the same as OpenAPI 3.1; /api/_types.d.ts: as TypeScript declarations
+//   /api/_health               {"status":"ok"|"degraded","bus":{...}}: whether the bus reaches the
+//                              other instances (always 200: this instance still serves)
 //   /mcp                       MCP over Streamable HTTP (protocol/mcp.hpp; options.mcp_path, "" for none)
 //   /_sb/switchboard.js        the browser client (/_sb/switchboard.d.ts: its declarations; /_sb/explorer:
 //                              a page that calls every endpoint from forms built from their schemas)
@@ -12332,6 +12354,7 @@ class http_api {
     if (in.path == "/api/_describe") return describe(in, out);
     if (in.path == "/api/_openapi.json") return serve_text(in, out, openapi_, "application/json");
     if (in.path == "/api/_types.d.ts") return serve_text(in, out, typescript_, "application/typescript; charset=utf-8");
+    if (in.path == "/api/_health") return health(in, out);
     if (!options_.mcp_path.empty() && in.path == options_.mcp_path) return mcp(in, out, stream_output, call);
     if (in.path.starts_with(client_prefix)) return serve_client(in, out, decoded);
     std::string_view module, endpoint;
@@ -12360,6 +12383,16 @@ class http_api {
     if (in.method != "GET" && in.method != "HEAD") return method_not_allowed(in, out, "GET", "/api/_describe");
     out.body = app_.describe();
     out.content_type = "application/json";
+  }
+
+  void health(const http_input& in, http_output& out) {
+    if (in.method != "GET" && in.method != "HEAD") return method_not_allowed(in, out, "GET", "/api/_health");
+    const sb::bus& bus = app_.bus();
+    out.body = bus.healthy() ? R"({"status":"ok","bus":)" : R"({"status":"degraded","bus":)";
+    out.body += bus.health();
+    out.body += '}';
+    out.content_type = "application/json";
+    out.add_field("Cache-Control", "no-store");
   }
 
   // The browser client ships in the library (http/client_files.hpp), so every app serves the

@@ -1,13 +1,17 @@
 // The showcase: the same modules over HTTP and SSE on one port (the Asio server, or cpp-httplib with
-// --httplib), or (with --stdio) JSON-RPC over stdin/stdout.
+// --httplib), or (with --stdio) JSON-RPC over stdin/stdout. With --redis URL, instances that share
+// that Redis share the bus: the chat room spans them (examples/cluster runs three).
 //   showcase [--host 127.0.0.1] [--port 8080] [--static DIR] [--sse-heartbeat S] [--cors-origin O]...
-//            [--httplib | --stdio]
+//            [--redis redis://127.0.0.1:6379] [--httplib | --stdio]
 #include "modules.hpp"
 
+#include <switchboard/redis/redis_bus.hpp>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -23,6 +27,7 @@ struct flags {
   std::string static_dir = SHOWCASE_PUBLIC_DIR;
   int sse_heartbeat_s = 15;
   std::vector<std::string> cors_origins = {"http://localhost:5173", "http://127.0.0.1:5173"};
+  std::string redis_url;  // empty: the in-process bus
   bool over_stdio = false;
   bool over_httplib = false;
 
@@ -47,6 +52,7 @@ bool parse(int argc, char** argv, flags& f) {
     else if (arg == "--host" && has_value) f.host = argv[++i];
     else if (arg == "--static" && has_value) f.static_dir = argv[++i];
     else if (arg == "--sse-heartbeat" && has_value) f.sse_heartbeat_s = std::atoi(argv[++i]);
+    else if (arg == "--redis" && has_value) f.redis_url = argv[++i];
     else if (arg == "--stdio") f.over_stdio = true;
     else if (arg == "--httplib") f.over_httplib = true;
     else if (arg == "--cors-origin" && has_value) {  // replaces the defaults; "*": any origin, no credentials
@@ -67,11 +73,21 @@ int main(int argc, char** argv) {
   if (!parse(argc, argv, f)) {
     std::fprintf(stderr,
                  "usage: %s [--host H] [--port P] [--static DIR] [--sse-heartbeat S] [--cors-origin O]... "
-                 "[--httplib | --stdio]\n",
+                 "[--redis URL] [--httplib | --stdio]\n",
                  argv[0]);
     return 2;
   }
-  sb::app<showcase::tools, showcase::greet, showcase::progress, showcase::demo, showcase::chat> app;
+  std::unique_ptr<sb::redis_bus> shared_bus;
+  if (!f.redis_url.empty()) {
+    try {
+      shared_bus = std::make_unique<sb::redis_bus>(sb::redis_bus_options{.url = f.redis_url, .prefix = "showcase:"});
+    } catch (const std::invalid_argument& bad) {
+      std::fprintf(stderr, "%s\n", bad.what());
+      return 2;
+    }
+  }
+  sb::app<showcase::tools, showcase::greet, showcase::progress, showcase::demo, showcase::chat> app(
+      {.bus = shared_bus.get()});
   // --stdio: the same modules as JSON-RPC 2.0, one message per line on stdin/stdout (logs on stderr).
   if (f.over_stdio) return app.serve(sb::stdio{});
   if (f.over_httplib) return app.serve(f.configure(sb::http{}));

@@ -38,6 +38,11 @@ class bus {
   // An id for a new connection, unique among every process that shares this bus.
   virtual std::uint64_t new_connection_id() = 0;
 
+  // What GET /api/_health shows of the bus: a JSON object. healthy() is false while messages no
+  // longer reach the other processes (local delivery goes on).
+  virtual std::string health() const { return R"({"kind":"local"})"; }
+  virtual bool healthy() const { return true; }
+
   // To one connection, wherever it is connected; 0 when it is not connected to this process (it may
   // still be connected to another one sharing the bus).
   std::size_t send(std::uint64_t connection_id, std::string_view json_text) {

@@ -66,6 +66,21 @@ class local_bus final : public bus {
   // apart (in all likelihood: 21 bits), and stays below 2^53, where JavaScript's numbers are exact.
   std::uint64_t new_connection_id() override { return tag_ | (++counter_ & 0xFFFFFFFFu); }
 
+  // The channels that have subscribers, and those one subscriber is in (a bus that relays to other
+  // processes asks, to follow them).
+  std::vector<std::string> channels() const {
+    std::shared_lock lock(mutex_);
+    std::vector<std::string> names;
+    names.reserve(channels_.size());
+    for (const auto& entry : channels_) names.push_back(entry.first);
+    return names;
+  }
+  std::vector<std::string> channels_of(bus_subscriber& subscriber) const {
+    std::shared_lock lock(mutex_);
+    const auto found = joined_.find(&subscriber);
+    return found == joined_.end() ? std::vector<std::string>{} : found->second;
+  }
+
   std::size_t subscribers(std::string_view channel) const {
     std::shared_lock lock(mutex_);
     const auto found = channels_.find(channel);

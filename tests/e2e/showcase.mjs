@@ -24,6 +24,8 @@ export async function startShowcase(flags = [], program = process.env.SHOWCASE, 
 }
 
 export function stopShowcase(server) {
+  // Ended already (a crash): its exit code, or the signal's name, rather than a wait forever.
+  if (server.exitCode !== null || server.signalCode !== null) return Promise.resolve(server.exitCode ?? server.signalCode);
   const exited = new Promise((r) => server.once('exit', (code) => r(code)));
   server.kill('SIGTERM');
   return exited;

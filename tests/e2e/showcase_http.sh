@@ -24,6 +24,8 @@ check "greet.hello nickname"   200 '"Hello, Ada (Countess)!"' "$base/api/greet/h
 check "greet.hello positional" 200 '"Hello, Ada (Countess)!"' "${json[@]}" -d '["Ada","Countess"]' "$base/api/greet/hello"
 check "progress.count as array" 200 '[{"step":1,"of":3,"percent":33.' "$base/api/progress/count?n=3&delay_ms=0"
 check "describe"               200 '"name":"progress"' "$base/api/_describe"
+check "health"                 200 '{"status":"ok","bus":{"kind":"local"}}' "$base/api/_health"
+check "health, GET only"       405 '"kind":"method_not_allowed"' -X POST "$base/api/_health"
 check "DNS rebinding: 421"     421 'does not answer to Host' -H 'Host: evil.example.com' "$base/api/tools/add?a=1&b=2"
 check "... also for /mcp"      421 'does not answer to Host' -H 'Host: evil.example.com:80' -H 'Origin: http://evil.example.com:80' \
   "${json[@]}" -d '{"jsonrpc":"2.0","id":1,"method":"ping"}' "$base/mcp"

@@ -5,6 +5,8 @@
 //   /sse/<module>/<endpoint>   the endpoint's stream as server-sent events
 //   /api/_describe             modules, endpoints, methods and JSON Schemas
 //   /api/_openapi.json         the same as OpenAPI 3.1; /api/_types.d.ts: as TypeScript declarations
+//   /api/_health               {"status":"ok"|"degraded","bus":{...}}: whether the bus reaches the
+//                              other instances (always 200: this instance still serves)
 //   /mcp                       MCP over Streamable HTTP (protocol/mcp.hpp; options.mcp_path, "" for none)
 //   /_sb/switchboard.js        the browser client (/_sb/switchboard.d.ts: its declarations; /_sb/explorer:
 //                              a page that calls every endpoint from forms built from their schemas)
@@ -584,6 +586,7 @@ class http_api {
     if (in.path == "/api/_describe") return describe(in, out);
     if (in.path == "/api/_openapi.json") return serve_text(in, out, openapi_, "application/json");
     if (in.path == "/api/_types.d.ts") return serve_text(in, out, typescript_, "application/typescript; charset=utf-8");
+    if (in.path == "/api/_health") return health(in, out);
     if (!options_.mcp_path.empty() && in.path == options_.mcp_path) return mcp(in, out, stream_output, call);
     if (in.path.starts_with(client_prefix)) return serve_client(in, out, decoded);
     std::string_view module, endpoint;
@@ -612,6 +615,16 @@ class http_api {
     if (in.method != "GET" && in.method != "HEAD") return method_not_allowed(in, out, "GET", "/api/_describe");
     out.body = app_.describe();
     out.content_type = "application/json";
+  }
+
+  void health(const http_input& in, http_output& out) {
+    if (in.method != "GET" && in.method != "HEAD") return method_not_allowed(in, out, "GET", "/api/_health");
+    const sb::bus& bus = app_.bus();
+    out.body = bus.healthy() ? R"({"status":"ok","bus":)" : R"({"status":"degraded","bus":)";
+    out.body += bus.health();
+    out.body += '}';
+    out.content_type = "application/json";
+    out.add_field("Cache-Control", "no-store");
   }
 
   // The browser client ships in the library (http/client_files.hpp), so every app serves the

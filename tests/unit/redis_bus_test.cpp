@@ -1,0 +1,232 @@
+// sb::redis_bus against a real redis-server: two buses in one process stand for two instances.
+#include <switchboard/redis/redis_bus.hpp>
+
+#include "../support/redis_server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace {
+
+using sb::test::wait_until;
+
+// Records what it is given; tests wait for what they expect.
+class recorder final : public sb::bus_subscriber {
+ public:
+  void deliver(std::string_view channel, std::string_view json_text) override {
+    std::lock_guard lock(mutex_);
+    seen_.push_back(std::string(channel) + "=" + std::string(json_text));
+  }
+  std::vector<std::string> seen() const {
+    std::lock_guard lock(mutex_);
+    return seen_;
+  }
+  bool has(const std::string& entry) const {
+    const auto all = seen();
+    return std::find(all.begin(), all.end(), entry) != all.end();
+  }
+  std::size_t count() const { return seen().size(); }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<std::string> seen_;
+};
+
+sb::redis_bus_options options_for(const sb::test::redis_server& redis) {
+  sb::redis_bus_options options;
+  options.url = redis.url();
+  options.reconnect.first = std::chrono::milliseconds(20);
+  options.reconnect.most = std::chrono::milliseconds(200);
+  return options;
+}
+
+TEST(RedisAddress, ReadsTheUrlForms) {
+  auto a = sb::redis_address::parse("redis://example.org");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->host, "example.org");
+  EXPECT_EQ(a->port, 6379);
+  a = sb::redis_address::parse("redis://:secret@10.1.2.3:7000/2");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->host, "10.1.2.3");
+  EXPECT_EQ(a->port, 7000);
+  EXPECT_EQ(a->password, "secret");
+  EXPECT_EQ(a->user, "");
+  EXPECT_EQ(a->database, 2);
+  a = sb::redis_address::parse("redis://app:pw@host/");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->user, "app");
+  EXPECT_EQ(a->password, "pw");
+  EXPECT_EQ(a->database, 0);
+  a = sb::redis_address::parse("redis://[::1]:6380");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->host, "::1");
+  EXPECT_EQ(a->port, 6380);
+  a = sb::redis_address::parse("redis://[::1]");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->host, "::1");
+  EXPECT_EQ(a->port, 6379);
+}
+
+TEST(RedisAddress, SaysWhatIsWrong) {
+  std::string why;
+  EXPECT_FALSE(sb::redis_address::parse("http://host", &why));
+  EXPECT_NE(why.find("must start with redis://"), std::string::npos) << why;
+  EXPECT_FALSE(sb::redis_address::parse("redis://host:99999", &why));
+  EXPECT_NE(why.find("port"), std::string::npos) << why;
+  EXPECT_FALSE(sb::redis_address::parse("redis://host:x", &why));
+  EXPECT_FALSE(sb::redis_address::parse("redis://host/db", &why));
+  EXPECT_NE(why.find("database"), std::string::npos) << why;
+  EXPECT_FALSE(sb::redis_address::parse("redis://:6379", &why));
+  EXPECT_NE(why.find("no host"), std::string::npos) << why;
+  EXPECT_THROW(sb::redis_bus({.url = "localhost:6379"}), std::invalid_argument);
+}
+
+TEST(RedisBus, DeliversAcrossInstancesOnceEach) {
+  sb::test::redis_server redis;
+  sb::redis_bus a(options_for(redis)), b(options_for(redis));
+  recorder on_a, on_b;
+  a.subscribe("room", on_a);
+  b.subscribe("room", on_b);
+  ASSERT_TRUE(wait_until([&] { return a.redis_channels() == 1 && b.redis_channels() == 1; }));
+
+  EXPECT_EQ(a.publish("room", R"({"n":1})"), 1u);  // reached here at once; b's comes through Redis
+  EXPECT_TRUE(on_a.has(R"(room={"n":1})"));
+  ASSERT_TRUE(wait_until([&] { return on_b.has(R"(room={"n":1})"); }));
+  b.publish("room", R"({"n":2})");
+  ASSERT_TRUE(wait_until([&] { return on_a.count() == 2; }));
+  // A marker after both: had anything come twice, it would be there before the marker.
+  a.publish("room", R"({"n":3})");
+  ASSERT_TRUE(wait_until([&] { return on_b.count() == 3; }));
+  EXPECT_EQ(on_a.seen(), (std::vector<std::string>{R"(room={"n":1})", R"(room={"n":2})", R"(room={"n":3})"}));
+  EXPECT_EQ(on_b.seen(), on_a.seen());
+  EXPECT_TRUE(a.healthy());
+  EXPECT_NE(a.health().find(R"("connected":true)"), std::string::npos) << a.health();
+}
+
+TEST(RedisBus, KeepsOrderFromOnePublisher) {
+  sb::test::redis_server redis;
+  sb::redis_bus a(options_for(redis)), b(options_for(redis));
+  recorder on_b;
+  b.subscribe("ticks", on_b);
+  ASSERT_TRUE(wait_until([&] { return b.redis_channels() == 1; }));
+  std::vector<std::string> expected;
+  for (int i = 0; i < 2000; ++i) {
+    a.publish("ticks", std::to_string(i));
+    expected.push_back("ticks=" + std::to_string(i));
+  }
+  ASSERT_TRUE(wait_until([&] { return on_b.count() == expected.size(); })) << on_b.count();
+  EXPECT_EQ(on_b.seen(), expected);
+}
+
+TEST(RedisBus, ExceptAndDirectSendsWorkAcrossInstances) {
+  sb::test::redis_server redis;
+  sb::redis_bus a(options_for(redis)), b(options_for(redis));
+  recorder sender, other, direct;
+  const std::uint64_t sender_id = b.new_connection_id(), direct_id = b.new_connection_id();
+  b.subscribe("room", sender, sender_id);
+  b.subscribe("room", other, b.new_connection_id());
+  b.subscribe(sb::bus::connection_channel(direct_id), direct, direct_id);
+  ASSERT_TRUE(wait_until([&] { return b.redis_channels() == 2; }));
+
+  a.broadcast("room", "\"hi\"", sender_id);  // published on another instance: the sender is still left out
+  a.send(direct_id, "\"just you\"");
+  a.broadcast("room", "\"marker\"");
+  ASSERT_TRUE(wait_until([&] { return sender.count() == 1 && other.count() == 2 && direct.count() == 1; }));
+  EXPECT_EQ(sender.seen(), std::vector<std::string>{"room=\"marker\""});
+  EXPECT_EQ(direct.seen(), std::vector<std::string>{sb::bus::connection_channel(direct_id) + "=\"just you\""});
+}
+
+TEST(RedisBus, FollowsOnlyTheChannelsItsSubscribersFollow) {
+  sb::test::redis_server redis;
+  sb::redis_bus a(options_for(redis)), b(options_for(redis));
+  recorder first, second, marker;
+  b.subscribe("news", first);
+  b.subscribe("news", second);
+  b.subscribe("marker", marker);
+  ASSERT_TRUE(wait_until([&] { return b.redis_channels() == 2; }));
+  b.unsubscribe("news", first);
+  EXPECT_EQ(b.redis_channels(), 2u);  // someone here still follows it
+  b.unsubscribe_all(second);
+  ASSERT_TRUE(wait_until([&] { return b.redis_channels() == 1; }));
+  EXPECT_EQ(redis.command("PUBSUB NUMSUB %s%s", "sb:", "news"), "sb:news,0");  // Redis no longer sends it here
+  EXPECT_EQ(redis.command("PUBSUB NUMSUB %s%s", "sb:", "marker"), "sb:marker,1");
+  a.publish("news", "1");
+  a.publish("marker", "2");  // after "news" on the same connection: once it is here, "news" would be too
+  ASSERT_TRUE(wait_until([&] { return marker.count() == 1; }));
+  EXPECT_EQ(first.count(), 0u);
+  EXPECT_EQ(second.count(), 0u);
+}
+
+TEST(RedisBus, IgnoresWhatOthersPublishOnItsChannels) {
+  sb::test::redis_server redis;
+  sb::redis_bus b(options_for(redis));
+  recorder on_b;
+  b.subscribe("room", on_b);
+  ASSERT_TRUE(wait_until([&] { return b.redis_channels() == 1; }));
+  for (const char* hostile : {"", "no envelope", "abc\n", "origin notanumber\n{}", "origin 18446744073709551616\n{}",
+                              "origin\n{}", "\n", " 1"})
+    EXPECT_EQ(redis.command("PUBLISH %s %s", "sb:room", hostile), "1");
+  // A well-formed envelope from a process that is not a bus here is delivered as any instance's.
+  EXPECT_EQ(redis.command("PUBLISH %s %s", "sb:room", "someone 0\n\"from outside\""), "1");
+  ASSERT_TRUE(wait_until([&] { return on_b.count() == 1; }));
+  EXPECT_EQ(on_b.seen(), std::vector<std::string>{"room=\"from outside\""});
+}
+
+TEST(RedisBus, GoesOnLocallyWhileRedisIsDownAndCatchesUp) {
+  sb::test::redis_server redis;
+  sb::redis_bus a(options_for(redis)), b(options_for(redis));
+  recorder on_a, on_b;
+  a.subscribe("room", on_a);
+  b.subscribe("room", on_b);
+  ASSERT_TRUE(wait_until([&] { return a.redis_channels() == 1 && b.redis_channels() == 1; }));
+
+  redis.stop();
+  // Both of a's connections know: a publish handed to one that has not noticed yet would be lost.
+  ASSERT_TRUE(wait_until([&] { return a.health().find(R"("publisher":false,"subscriber":false)") != std::string::npos; }));
+  ASSERT_TRUE(wait_until([&] { return !b.healthy(); }));
+  EXPECT_NE(a.health().find(R"("connected":false)"), std::string::npos) << a.health();
+  EXPECT_EQ(a.health().find(R"("last_error":"")"), std::string::npos) << a.health();  // it says why
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(a.publish("room", std::to_string(i)), 1u);  // local delivery goes on
+  EXPECT_EQ(on_a.count(), 3u);
+  EXPECT_NE(a.health().find(R"("waiting":3)"), std::string::npos) << a.health();
+
+  redis.start();
+  ASSERT_TRUE(wait_until([&] { return a.healthy() && b.healthy() && b.redis_channels() == 1; }));
+  // The queue went out: "published" counts what Redis has answered.
+  ASSERT_TRUE(wait_until([&] { return a.health().find(R"("published":3)") != std::string::npos; })) << a.health();
+  EXPECT_NE(a.health().find(R"("waiting":0)"), std::string::npos) << a.health();
+  a.publish("room", "\"after\"");
+  ASSERT_TRUE(wait_until([&] { return on_b.has("room=\"after\""); }));
+  EXPECT_NE(b.health().find(R"("reconnects":2)"), std::string::npos) << b.health();
+}
+
+TEST(RedisBus, StartsWithoutRedisAndJoinsWhenItComes) {
+  sb::test::redis_server redis;
+  redis.stop();
+  sb::redis_bus a(options_for(redis)), b(options_for(redis));
+  recorder on_b;
+  b.subscribe("room", on_b);
+  EXPECT_FALSE(b.healthy());
+  redis.start();
+  ASSERT_TRUE(wait_until([&] { return a.healthy() && b.healthy() && b.redis_channels() == 1; }));
+  a.publish("room", "1");
+  ASSERT_TRUE(wait_until([&] { return on_b.count() == 1; }));
+}
+
+TEST(RedisBus, BoundsWhatWaitsForRedis) {
+  sb::test::redis_server redis;
+  redis.stop();
+  auto options = options_for(redis);
+  options.outage_queue = 5;
+  sb::redis_bus a(options);
+  for (int i = 0; i < 12; ++i) a.publish("room", std::to_string(i));
+  const std::string health = a.health();
+  EXPECT_NE(health.find(R"("waiting":5)"), std::string::npos) << health;
+  EXPECT_NE(health.find(R"("dropped":7)"), std::string::npos) << health;
+}
+
+}  // namespace
