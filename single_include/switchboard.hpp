@@ -3826,10 +3826,14 @@ inline result<void> ok() { return {}; }
 // in-process sb::local_bus is the default. Direct sends are publishes to a connection's own
 // channel, so they reach a connection wherever it is connected.
 
+#include <charconv>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace sb {
 
@@ -3839,10 +3843,48 @@ namespace sb {
 class bus_subscriber {
  public:
   virtual void deliver(std::string_view channel, std::string_view json_text) = 0;
+  // A message of a channel that keeps a history comes with its id there (what a client that
+  // reconnects names to resume after); subscribers that do not care get deliver().
+  virtual void deliver_with_id(std::string_view channel, std::string_view json_text, std::string_view id) {
+    (void)id;
+    deliver(channel, json_text);
+  }
 
  protected:
   ~bus_subscriber() = default;
 };
+
+// Which channels keep a history, and how much of it: every message published to them gets an id,
+// increasing in publish order, and what came after an id can be read again, so that a client that
+// reconnects (to this instance or, with Redis, another) misses nothing within the window.
+struct bus_history_options {
+  std::function<bool(std::string_view channel)> channels;  // none: no channel keeps a history
+  std::size_t length = 1000;                                 // messages kept per channel (about, with Redis)
+};
+
+// What read_history() found: the messages after the id asked for, oldest first, and whether that
+// id was still in the window (false: some messages between it and these are gone).
+struct bus_history {
+  struct entry {
+    std::string id;
+    std::string json;
+  };
+  std::vector<entry> messages;
+  bool complete = false;
+};
+
+// History ids: "<n>" (sb::local_bus) or "<ms>-<seq>" (Redis streams), ordered as pairs of numbers.
+// False for text of neither form.
+inline bool parse_history_id(std::string_view id, std::pair<std::uint64_t, std::uint64_t>& out) {
+  const char* end = id.data() + id.size();
+  out = {0, 0};
+  const auto first = std::from_chars(id.data(), end, out.first);
+  if (first.ec != std::errc{}) return false;
+  if (first.ptr == end) return true;
+  if (*first.ptr != '-') return false;
+  const auto second = std::from_chars(first.ptr + 1, end, out.second);
+  return second.ec == std::errc{} && second.ptr == end;
+}
 
 class bus {
  public:
@@ -3859,6 +3901,17 @@ class bus {
   virtual void unsubscribe_all(bus_subscriber& subscriber) = 0;
   // An id for a new connection, unique among every process that shares this bus.
   virtual std::uint64_t new_connection_id() = 0;
+
+  // Channels that keep a history (bus_history_options): their deliveries carry ids, and the messages
+  // after one can be read again, at most `limit` of them. Blocks for a round trip with Redis.
+  virtual bool keeps_history(std::string_view channel) const {
+    (void)channel;
+    return false;
+  }
+  virtual bus_history read_history(std::string_view channel, std::string_view after_id, std::size_t limit) {
+    (void)channel, (void)after_id, (void)limit;
+    return {};
+  }
 
   // What GET /api/_health shows of the bus: a JSON object. healthy() is false while messages no
   // longer reach the other processes (local delivery goes on).
@@ -3893,25 +3946,34 @@ inline bool is_private_channel(std::string_view channel) { return channel.starts
 // The in-process bus, every app's default. A publish holds a shared lock while it hands the text to
 // each subscriber (which only queues it), so publishers run side by side and a subscriber's
 // unsubscribe, which takes the lock alone, returns only when no delivery to it is under way.
+// Channels chosen by bus_history_options keep their last messages in memory, with ids 1, 2, ...
+// (publishes to them go one at a time, so ids and deliveries have one order).
 
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <random>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace sb {
 
 class local_bus final : public bus {
  public:
+  explicit local_bus(bus_history_options history = {}) : history_(std::move(history)) {}
+
   std::size_t publish(std::string_view channel, std::string_view json_text, std::uint64_t except = 0) override {
+    if (keeps_history(channel)) return publish_kept(channel, json_text, except);
     std::shared_lock lock(mutex_);
     const auto found = channels_.find(channel);
     if (found == channels_.end()) return 0;
@@ -3971,6 +4033,33 @@ class local_bus final : public bus {
     return found == joined_.end() ? std::vector<std::string>{} : found->second;
   }
 
+  // Deliveries with an id given elsewhere (a bus that relays another process's history messages).
+  std::size_t publish_with_id(std::string_view channel, std::string_view json_text, std::string_view id,
+                              std::uint64_t except = 0) {
+    std::shared_lock lock(mutex_);
+    return deliver_locked(channel, json_text, id, except);
+  }
+
+  bool keeps_history(std::string_view channel) const override { return history_.channels && history_.channels(channel); }
+
+  bus_history read_history(std::string_view channel, std::string_view after_id, std::size_t limit) override {
+    bus_history found;
+    std::pair<std::uint64_t, std::uint64_t> after;
+    if (!parse_history_id(after_id, after) || after.second != 0) return found;
+    std::lock_guard order(history_mutex_);
+    const auto kept = kept_.find(channel);
+    if (kept == kept_.end()) return found;  // nothing since this process started: the id is another's
+    const auto& messages = kept->second.messages;
+    const std::uint64_t oldest = messages.empty() ? kept->second.last_id + 1 : messages.front().first;
+    found.complete = after.first + 1 >= oldest && after.first <= kept->second.last_id;
+    for (const auto& [id, json] : messages) {
+      if (id <= after.first) continue;
+      if (found.messages.size() == limit) break;
+      found.messages.push_back({std::to_string(id), json});
+    }
+    return found;
+  }
+
   std::size_t subscribers(std::string_view channel) const {
     std::shared_lock lock(mutex_);
     const auto found = channels_.find(channel);
@@ -3999,6 +4088,32 @@ class local_bus final : public bus {
     if (members.empty()) channels_.erase(found);
   }
 
+  std::size_t publish_kept(std::string_view channel, std::string_view json_text, std::uint64_t except) {
+    std::lock_guard order(history_mutex_);
+    auto kept = kept_.find(channel);
+    if (kept == kept_.end()) kept = kept_.emplace(std::string(channel), kept_channel{}).first;
+    auto& history = kept->second;
+    const std::uint64_t id = ++history.last_id;
+    history.messages.emplace_back(id, std::string(json_text));
+    while (history.messages.size() > history_.length) history.messages.pop_front();
+    char digits[24];
+    const std::string_view id_text(digits, static_cast<std::size_t>(std::to_chars(digits, digits + sizeof digits, id).ptr - digits));
+    std::shared_lock lock(mutex_);
+    return deliver_locked(channel, json_text, id_text, except);
+  }
+
+  std::size_t deliver_locked(std::string_view channel, std::string_view json_text, std::string_view id, std::uint64_t except) {
+    const auto found = channels_.find(channel);
+    if (found == channels_.end()) return 0;
+    std::size_t reached = 0;
+    for (const member& m : found->second) {
+      if (except != 0 && m.as == except) continue;
+      m.subscriber->deliver_with_id(channel, json_text, id);
+      ++reached;
+    }
+    return reached;
+  }
+
   static std::uint64_t random_tag() {
     std::random_device entropy;
     return (static_cast<std::uint64_t>(entropy()) & 0x1FFFFFu) << 32;
@@ -4007,6 +4122,13 @@ class local_bus final : public bus {
   mutable std::shared_mutex mutex_;
   std::unordered_map<std::string, std::vector<member>, text_hash, std::equal_to<>> channels_;
   std::unordered_map<bus_subscriber*, std::vector<std::string>> joined_;
+  struct kept_channel {
+    std::uint64_t last_id = 0;
+    std::deque<std::pair<std::uint64_t, std::string>> messages;
+  };
+  bus_history_options history_;
+  std::mutex history_mutex_;  // taken before mutex_, never after
+  std::map<std::string, kept_channel, std::less<>> kept_;
   const std::uint64_t tag_ = random_tag();
   std::atomic<std::uint64_t> counter_{0};
 };
@@ -4023,16 +4145,21 @@ class local_bus final : public bus {
 //     while (out.open())
 //       if (auto m = messages.next(std::chrono::seconds(1))) out.emit({std::move(m->json)});
 //   }
+// On a channel that keeps a history, an inbox can start after a client's last id (its SSE
+// Last-Event-ID, from sb::context): what it missed comes first, then what is published, once each;
+// emit_with_id(m->id, ...) hands the ids on to the client.
 
 
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace sb {
 
@@ -4041,12 +4168,33 @@ class inbox final : public bus_subscriber {
   struct message {
     std::string channel;
     std::string json;
+    std::string id;  // in the channel's history; empty when the channel keeps none
   };
 
   // `capacity`: messages kept waiting at most; beyond it new ones are dropped and counted.
   explicit inbox(sb::bus& bus, std::size_t capacity = 1024) : bus_(bus), capacity_(capacity) {}
   inbox(sb::bus& bus, std::string_view channel, std::size_t capacity = 1024) : inbox(bus, capacity) {
     subscribe(channel);
+  }
+  // Follows `channel` from just after `after_id`: the history's messages after it first, then what
+  // is published. With no history (or no id), as above. resumed_completely() says whether the id
+  // was still in the history's window.
+  inbox(sb::bus& bus, std::string_view channel, std::string_view after_id, std::size_t capacity = 1024)
+      : inbox(bus, channel, capacity) {
+    if (after_id.empty() || !bus.keeps_history(channel)) return;
+    // Subscribed first: what is published while the history is read waits, and is dropped below
+    // where the history has it too.
+    bus_history missed = bus.read_history(channel, after_id, capacity);
+    std::lock_guard lock(mutex_);
+    complete_ = missed.complete;
+    std::pair<std::uint64_t, std::uint64_t> newest{}, id{};
+    const bool bounded = !missed.messages.empty() && parse_history_id(missed.messages.back().id, newest);
+    std::deque<message> merged;
+    for (auto& entry : missed.messages) merged.push_back({std::string(channel), std::move(entry.json), std::move(entry.id)});
+    for (auto& live : waiting_)
+      if (!(bounded && live.channel == channel && parse_history_id(live.id, id) && id <= newest))
+        merged.push_back(std::move(live));
+    waiting_.swap(merged);
   }
   ~inbox() { bus_.unsubscribe_all(*this); }
   inbox(const inbox&) = delete;
@@ -4064,20 +4212,28 @@ class inbox final : public bus_subscriber {
     return taken;
   }
 
+  // False when a resume (the constructor with an id) found that id gone from the history's window
+  // (or never in it): messages between it and the first one given are lost.
+  bool resumed_completely() const {
+    std::lock_guard lock(mutex_);
+    return complete_;
+  }
+
   // Messages dropped because `capacity` were waiting.
   std::size_t dropped() const {
     std::lock_guard lock(mutex_);
     return dropped_;
   }
 
-  void deliver(std::string_view channel, std::string_view json_text) override {
+  void deliver(std::string_view channel, std::string_view json_text) override { deliver_with_id(channel, json_text, {}); }
+  void deliver_with_id(std::string_view channel, std::string_view json_text, std::string_view id) override {
     {
       std::lock_guard lock(mutex_);
       if (waiting_.size() >= capacity_) {
         ++dropped_;
         return;
       }
-      waiting_.push_back({std::string(channel), std::string(json_text)});
+      waiting_.push_back({std::string(channel), std::string(json_text), std::string(id)});
     }
     arrived_.notify_one();
   }
@@ -4089,6 +4245,7 @@ class inbox final : public bus_subscriber {
   std::condition_variable arrived_;
   std::deque<message> waiting_;
   std::size_t dropped_ = 0;
+  bool complete_ = true;
 };
 
 }  // namespace sb
@@ -4201,6 +4358,12 @@ class stream_sink {
   // One value as JSON text; `event` names it (SSE "event:") and may be empty. False once the
   // consumer is gone: the endpoint should stop and return.
   virtual bool send(std::string_view json_text, std::string_view event) = 0;
+  // The same with an id the client may resume after (SSE "id:", e.g. a bus history's); transports
+  // without ids send the value alone.
+  virtual bool send_with_id(std::string_view json_text, std::string_view event, std::string_view id) {
+    (void)id;
+    return send(json_text, event);
+  }
   virtual bool open() const = 0;
   // Waits up to `duration`, returning early (false) when the consumer goes away; true while open.
   virtual bool wait_for(std::chrono::milliseconds duration) {
@@ -4388,6 +4551,16 @@ class stream {
     buffer.clear();
     if (json::write(value, buffer)) return false;
     return sink_->send(buffer, event);
+  }
+
+  // Sends one value with the id a reconnecting client names to resume after (over SSE its "id:"
+  // field, so the browser's Last-Event-ID; the id of an sb::inbox message, for one).
+  bool emit_with_id(std::string_view id, const T& value, std::string_view event = {}) {
+    if (!sink_ || !sink_->open()) return false;
+    thread_local std::string buffer;
+    buffer.clear();
+    if (json::write(value, buffer)) return false;
+    return sink_->send_with_id(buffer, event, id);
   }
 
   bool open() const { return sink_ && sink_->open(); }
@@ -9540,15 +9713,14 @@ class multipart_reader {
 
 namespace sb::detail {
 
-// One event; id 0 writes no id field, so the client keeps its last id. `data` may contain newlines
-// (each line becomes its own "data:" field) and the event name has its line breaks removed so it
-// cannot inject fields.
-inline void format_sse_event(std::string& out, std::uint64_t id, std::string_view event, std::string_view data) {
-  if (id != 0) {
+// One event with a textual id (empty: no id field, so the client keeps its last id). `data` may
+// contain newlines (each line becomes its own "data:" field); line breaks are left out of the event
+// name and of the id, and NUL out of the id (a client ignores an id with NUL), so neither injects fields.
+inline void format_sse_event(std::string& out, std::string_view id, std::string_view event, std::string_view data) {
+  if (!id.empty()) {
     out += "id: ";
-    char digits[24];
-    const auto end = std::to_chars(digits, digits + sizeof digits, id).ptr;
-    out.append(digits, end);
+    for (char c : id)
+      if (c != '\n' && c != '\r' && c != '\0') out += c;
     out += '\n';
   }
   if (!event.empty()) {
@@ -9559,7 +9731,7 @@ inline void format_sse_event(std::string& out, std::uint64_t id, std::string_vie
   }
   std::size_t start = 0;
   for (;;) {
-    std::size_t stop = data.find_first_of("\r\n", start);
+    const std::size_t stop = data.find_first_of("\r\n", start);
     out += "data: ";
     out.append(data.substr(start, stop == std::string_view::npos ? std::string_view::npos : stop - start));
     out += '\n';
@@ -9567,6 +9739,14 @@ inline void format_sse_event(std::string& out, std::uint64_t id, std::string_vie
     start = stop + (data[stop] == '\r' && stop + 1 < data.size() && data[stop + 1] == '\n' ? 2 : 1);
   }
   out += '\n';
+}
+
+// The same with a numeric id; 0 writes no id field.
+inline void format_sse_event(std::string& out, std::uint64_t id, std::string_view event, std::string_view data) {
+  char digits[24];
+  const auto end = std::to_chars(digits, digits + sizeof digits, id).ptr;
+  format_sse_event(out, id == 0 ? std::string_view() : std::string_view(digits, static_cast<std::size_t>(end - digits)),
+                   event, data);
 }
 
 // Ids continue after the client's Last-Event-ID when it is a number; anything else starts at 1.
@@ -9604,6 +9784,14 @@ class sse_stream final : public stream_sink {
     if (!open_) return false;
     buffer_.clear();
     format_sse_event(buffer_, next_id_++, event, json_text);
+    return write_locked(buffer_);
+  }
+  // The endpoint names the id (a bus history's): the client resumes after it.
+  bool send_with_id(std::string_view json_text, std::string_view event, std::string_view id) override {
+    std::lock_guard lock(mutex_);
+    if (!open_) return false;
+    buffer_.clear();
+    format_sse_event(buffer_, id, event, json_text);
     return write_locked(buffer_);
   }
   bool open() const override { return open_.load(); }

@@ -77,17 +77,22 @@ int main(int argc, char** argv) {
                  argv[0]);
     return 2;
   }
+  // The chat room keeps its last 1,000 events, so that the SSE feed resumes where a client left off.
+  const sb::bus_history_options room_history{
+      .channels = [](std::string_view channel) { return channel == showcase::chat::room; }, .length = 1000};
+  sb::local_bus local_bus(room_history);
   std::unique_ptr<sb::redis_bus> shared_bus;
   if (!f.redis_url.empty()) {
     try {
-      shared_bus = std::make_unique<sb::redis_bus>(sb::redis_bus_options{.url = f.redis_url, .prefix = "showcase:"});
+      shared_bus = std::make_unique<sb::redis_bus>(
+          sb::redis_bus_options{.url = f.redis_url, .prefix = "showcase:", .history = room_history});
     } catch (const std::invalid_argument& bad) {
       std::fprintf(stderr, "%s\n", bad.what());
       return 2;
     }
   }
   sb::app<showcase::tools, showcase::greet, showcase::progress, showcase::demo, showcase::chat> app(
-      {.bus = shared_bus.get()});
+      {.bus = shared_bus ? static_cast<sb::bus*>(shared_bus.get()) : &local_bus});
   // --stdio: the same modules as JSON-RPC 2.0, one message per line on stdin/stdout (logs on stderr).
   if (f.over_stdio) return app.serve(sb::stdio{});
   if (f.over_httplib) return app.serve(f.configure(sb::http{}));

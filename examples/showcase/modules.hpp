@@ -301,13 +301,15 @@ class chat_roster {
 };
 
 // The room followed over SSE (/sse/chat/feed?count=N): its next `count` events, as they happen.
-inline sb::result<void> chat_feed(int count, sb::bus& bus, sb::stream<sb::json::raw_string> out) {
+// The room keeps a history (main.cpp), so each event goes out with its id there, and a client that
+// reconnects (EventSource does, with Last-Event-ID) gets what it missed first, on any instance.
+inline sb::result<void> chat_feed(int count, sb::bus& bus, sb::stream<sb::json::raw_string> out, const sb::context& ctx) {
   if (count < 1 || count > 1000) return sb::invalid_argument("count must be between 1 and 1000");
-  sb::inbox events(bus, "public_room");
+  sb::inbox events(bus, "public_room", ctx.last_event_id);
   for (int seen = 0; seen < count && out.open();) {
     auto event = events.next(std::chrono::milliseconds(500));
     if (!event) continue;
-    if (!out.emit({std::move(event->json)})) break;
+    if (!out.emit_with_id(event->id, {std::move(event->json)})) break;
     ++seen;
   }
   return {};

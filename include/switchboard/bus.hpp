@@ -4,10 +4,14 @@
 // in-process sb::local_bus is the default. Direct sends are publishes to a connection's own
 // channel, so they reach a connection wherever it is connected.
 
+#include <charconv>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace sb {
 
@@ -17,10 +21,48 @@ namespace sb {
 class bus_subscriber {
  public:
   virtual void deliver(std::string_view channel, std::string_view json_text) = 0;
+  // A message of a channel that keeps a history comes with its id there (what a client that
+  // reconnects names to resume after); subscribers that do not care get deliver().
+  virtual void deliver_with_id(std::string_view channel, std::string_view json_text, std::string_view id) {
+    (void)id;
+    deliver(channel, json_text);
+  }
 
  protected:
   ~bus_subscriber() = default;
 };
+
+// Which channels keep a history, and how much of it: every message published to them gets an id,
+// increasing in publish order, and what came after an id can be read again, so that a client that
+// reconnects (to this instance or, with Redis, another) misses nothing within the window.
+struct bus_history_options {
+  std::function<bool(std::string_view channel)> channels;  // none: no channel keeps a history
+  std::size_t length = 1000;                                 // messages kept per channel (about, with Redis)
+};
+
+// What read_history() found: the messages after the id asked for, oldest first, and whether that
+// id was still in the window (false: some messages between it and these are gone).
+struct bus_history {
+  struct entry {
+    std::string id;
+    std::string json;
+  };
+  std::vector<entry> messages;
+  bool complete = false;
+};
+
+// History ids: "<n>" (sb::local_bus) or "<ms>-<seq>" (Redis streams), ordered as pairs of numbers.
+// False for text of neither form.
+inline bool parse_history_id(std::string_view id, std::pair<std::uint64_t, std::uint64_t>& out) {
+  const char* end = id.data() + id.size();
+  out = {0, 0};
+  const auto first = std::from_chars(id.data(), end, out.first);
+  if (first.ec != std::errc{}) return false;
+  if (first.ptr == end) return true;
+  if (*first.ptr != '-') return false;
+  const auto second = std::from_chars(first.ptr + 1, end, out.second);
+  return second.ec == std::errc{} && second.ptr == end;
+}
 
 class bus {
  public:
@@ -37,6 +79,17 @@ class bus {
   virtual void unsubscribe_all(bus_subscriber& subscriber) = 0;
   // An id for a new connection, unique among every process that shares this bus.
   virtual std::uint64_t new_connection_id() = 0;
+
+  // Channels that keep a history (bus_history_options): their deliveries carry ids, and the messages
+  // after one can be read again, at most `limit` of them. Blocks for a round trip with Redis.
+  virtual bool keeps_history(std::string_view channel) const {
+    (void)channel;
+    return false;
+  }
+  virtual bus_history read_history(std::string_view channel, std::string_view after_id, std::size_t limit) {
+    (void)channel, (void)after_id, (void)limit;
+    return {};
+  }
 
   // What GET /api/_health shows of the bus: a JSON object. healthy() is false while messages no
   // longer reach the other processes (local delivery goes on).

@@ -109,6 +109,12 @@ class stream_sink {
   // One value as JSON text; `event` names it (SSE "event:") and may be empty. False once the
   // consumer is gone: the endpoint should stop and return.
   virtual bool send(std::string_view json_text, std::string_view event) = 0;
+  // The same with an id the client may resume after (SSE "id:", e.g. a bus history's); transports
+  // without ids send the value alone.
+  virtual bool send_with_id(std::string_view json_text, std::string_view event, std::string_view id) {
+    (void)id;
+    return send(json_text, event);
+  }
   virtual bool open() const = 0;
   // Waits up to `duration`, returning early (false) when the consumer goes away; true while open.
   virtual bool wait_for(std::chrono::milliseconds duration) {

@@ -2,26 +2,35 @@
 // The in-process bus, every app's default. A publish holds a shared lock while it hands the text to
 // each subscriber (which only queues it), so publishers run side by side and a subscriber's
 // unsubscribe, which takes the lock alone, returns only when no delivery to it is under way.
+// Channels chosen by bus_history_options keep their last messages in memory, with ids 1, 2, ...
+// (publishes to them go one at a time, so ids and deliveries have one order).
 
 #include <switchboard/bus.hpp>
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <random>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace sb {
 
 class local_bus final : public bus {
  public:
+  explicit local_bus(bus_history_options history = {}) : history_(std::move(history)) {}
+
   std::size_t publish(std::string_view channel, std::string_view json_text, std::uint64_t except = 0) override {
+    if (keeps_history(channel)) return publish_kept(channel, json_text, except);
     std::shared_lock lock(mutex_);
     const auto found = channels_.find(channel);
     if (found == channels_.end()) return 0;
@@ -81,6 +90,33 @@ class local_bus final : public bus {
     return found == joined_.end() ? std::vector<std::string>{} : found->second;
   }
 
+  // Deliveries with an id given elsewhere (a bus that relays another process's history messages).
+  std::size_t publish_with_id(std::string_view channel, std::string_view json_text, std::string_view id,
+                              std::uint64_t except = 0) {
+    std::shared_lock lock(mutex_);
+    return deliver_locked(channel, json_text, id, except);
+  }
+
+  bool keeps_history(std::string_view channel) const override { return history_.channels && history_.channels(channel); }
+
+  bus_history read_history(std::string_view channel, std::string_view after_id, std::size_t limit) override {
+    bus_history found;
+    std::pair<std::uint64_t, std::uint64_t> after;
+    if (!parse_history_id(after_id, after) || after.second != 0) return found;
+    std::lock_guard order(history_mutex_);
+    const auto kept = kept_.find(channel);
+    if (kept == kept_.end()) return found;  // nothing since this process started: the id is another's
+    const auto& messages = kept->second.messages;
+    const std::uint64_t oldest = messages.empty() ? kept->second.last_id + 1 : messages.front().first;
+    found.complete = after.first + 1 >= oldest && after.first <= kept->second.last_id;
+    for (const auto& [id, json] : messages) {
+      if (id <= after.first) continue;
+      if (found.messages.size() == limit) break;
+      found.messages.push_back({std::to_string(id), json});
+    }
+    return found;
+  }
+
   std::size_t subscribers(std::string_view channel) const {
     std::shared_lock lock(mutex_);
     const auto found = channels_.find(channel);
@@ -109,6 +145,32 @@ class local_bus final : public bus {
     if (members.empty()) channels_.erase(found);
   }
 
+  std::size_t publish_kept(std::string_view channel, std::string_view json_text, std::uint64_t except) {
+    std::lock_guard order(history_mutex_);
+    auto kept = kept_.find(channel);
+    if (kept == kept_.end()) kept = kept_.emplace(std::string(channel), kept_channel{}).first;
+    auto& history = kept->second;
+    const std::uint64_t id = ++history.last_id;
+    history.messages.emplace_back(id, std::string(json_text));
+    while (history.messages.size() > history_.length) history.messages.pop_front();
+    char digits[24];
+    const std::string_view id_text(digits, static_cast<std::size_t>(std::to_chars(digits, digits + sizeof digits, id).ptr - digits));
+    std::shared_lock lock(mutex_);
+    return deliver_locked(channel, json_text, id_text, except);
+  }
+
+  std::size_t deliver_locked(std::string_view channel, std::string_view json_text, std::string_view id, std::uint64_t except) {
+    const auto found = channels_.find(channel);
+    if (found == channels_.end()) return 0;
+    std::size_t reached = 0;
+    for (const member& m : found->second) {
+      if (except != 0 && m.as == except) continue;
+      m.subscriber->deliver_with_id(channel, json_text, id);
+      ++reached;
+    }
+    return reached;
+  }
+
   static std::uint64_t random_tag() {
     std::random_device entropy;
     return (static_cast<std::uint64_t>(entropy()) & 0x1FFFFFu) << 32;
@@ -117,6 +179,13 @@ class local_bus final : public bus {
   mutable std::shared_mutex mutex_;
   std::unordered_map<std::string, std::vector<member>, text_hash, std::equal_to<>> channels_;
   std::unordered_map<bus_subscriber*, std::vector<std::string>> joined_;
+  struct kept_channel {
+    std::uint64_t last_id = 0;
+    std::deque<std::pair<std::uint64_t, std::string>> messages;
+  };
+  bus_history_options history_;
+  std::mutex history_mutex_;  // taken before mutex_, never after
+  std::map<std::string, kept_channel, std::less<>> kept_;
   const std::uint64_t tag_ = random_tag();
   std::atomic<std::uint64_t> counter_{0};
 };

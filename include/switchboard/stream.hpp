@@ -35,6 +35,16 @@ class stream {
     return sink_->send(buffer, event);
   }
 
+  // Sends one value with the id a reconnecting client names to resume after (over SSE its "id:"
+  // field, so the browser's Last-Event-ID; the id of an sb::inbox message, for one).
+  bool emit_with_id(std::string_view id, const T& value, std::string_view event = {}) {
+    if (!sink_ || !sink_->open()) return false;
+    thread_local std::string buffer;
+    buffer.clear();
+    if (json::write(value, buffer)) return false;
+    return sink_->send_with_id(buffer, event, id);
+  }
+
   bool open() const { return sink_ && sink_->open(); }
 
   // Pauses between values; returns false as soon as the consumer goes away (then return and let

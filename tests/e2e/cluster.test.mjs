@@ -138,6 +138,43 @@ test('an SSE feed on one instance follows the room spoken in on another', async 
   await speaker.closed;
 });
 
+// Reads an SSE response to its end: [{id, data}] of the events with data, the final one left out.
+async function readEvents(response) {
+  const text = await response.text();
+  return text.split('\n\n').filter((block) => /^data: \{"event"/m.test(block)).map((block) => ({
+    id: block.match(/^id: (.*)$/m)?.[1],
+    data: JSON.parse(block.match(/^data: (.*)$/m)[1]).data,
+  }));
+}
+
+test('an SSE client that reconnects to another instance resumes after its Last-Event-ID', async () => {
+  await followedBy(0);
+  const speaker = await join(instances[0], 1);
+  const firstVisit = fetch(`${instances[2].base}/sse/chat/feed?count=2`);
+  await followedBy(2);
+  say(speaker, 'm1');
+  say(speaker, 'm2');
+  const seen = await readEvents(await firstVisit);
+  assert.deepEqual(seen.map((e) => e.data.text), ['m1', 'm2']);
+  assert.match(seen[1].id, /^\d+-\d+$/, 'the id is the Redis stream\'s');
+  await followedBy(1);  // the feed has ended: its instance follows the room no more
+  // Away: three more are said; then back, through another instance, as EventSource would.
+  for (const text of ['m3', 'm4', 'm5']) say(speaker, text);
+  for (const text of ['m1', 'm2', 'm3', 'm4', 'm5']) assert.equal((await speaker.next()).data.text, text);
+  const back = await fetch(`${instances[1].base}/sse/chat/feed?count=4`, { headers: { 'Last-Event-ID': seen[1].id } });
+  await followedBy(2);
+  say(speaker, 'm6');
+  const resumed = await readEvents(back);
+  assert.deepEqual(resumed.map((e) => e.data.text), ['m3', 'm4', 'm5', 'm6'], 'what it missed, in order, once, then what came');
+  const ids = [seen[1].id, ...resumed.map((e) => e.id)];
+  for (let i = 1; i < ids.length; ++i) {
+    const [a, b] = [ids[i - 1], ids[i]].map((id) => id.split('-').map(BigInt));
+    assert.ok(a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]), `ids increase: ${ids}`);
+  }
+  speaker.close();
+  await speaker.closed;
+});
+
 test('Redis killed mid-run: each instance goes on alone, then the room spans them again', async () => {
   await followedBy(0);
   const ada = await join(instances[0], 1);

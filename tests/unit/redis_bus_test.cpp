@@ -1,4 +1,5 @@
 // sb::redis_bus against a real redis-server: two buses in one process stand for two instances.
+#include <switchboard/inbox.hpp>
 #include <switchboard/redis/redis_bus.hpp>
 
 #include "../support/redis_server.hpp"
@@ -43,6 +44,24 @@ sb::redis_bus_options options_for(const sb::test::redis_server& redis) {
   options.reconnect.most = std::chrono::milliseconds(200);
   return options;
 }
+
+sb::redis_bus_options kept_options(const sb::test::redis_server& redis, std::size_t length = 1000) {
+  auto options = options_for(redis);
+  options.history = {.channels = [](std::string_view channel) { return channel.starts_with("room"); }, .length = length};
+  return options;
+}
+
+// The next `count` messages of an inbox as "id=json", waiting up to 20 s for each.
+std::vector<std::string> take(sb::inbox& in, std::size_t count) {
+  std::vector<std::string> got;
+  while (got.size() < count) {
+    auto m = in.next(std::chrono::seconds(20));
+    if (!m) break;
+    got.push_back(m->id + "=" + m->json);
+  }
+  return got;
+}
+std::string id_of(const std::string& taken) { return taken.substr(0, taken.find('=')); }
 
 TEST(RedisAddress, ReadsTheUrlForms) {
   auto a = sb::redis_address::parse("redis://example.org");
@@ -227,6 +246,91 @@ TEST(RedisBus, BoundsWhatWaitsForRedis) {
   const std::string health = a.health();
   EXPECT_NE(health.find(R"("waiting":5)"), std::string::npos) << health;
   EXPECT_NE(health.find(R"("dropped":7)"), std::string::npos) << health;
+}
+
+}  // namespace
+
+namespace {
+
+TEST(RedisBus, HistoryChannelsCarryTheStreamsIdsOnEveryInstance) {
+  sb::test::redis_server redis;
+  sb::redis_bus a(kept_options(redis)), b(kept_options(redis));
+  sb::inbox on_a(a, "room"), on_b(b, "room");
+  ASSERT_TRUE(wait_until([&] { return a.redis_channels() == 1 && b.redis_channels() == 1; }));
+  a.publish("room", "1");
+  b.publish("room", "2");
+  a.publish("room", "3");
+  const auto seen_a = take(on_a, 3), seen_b = take(on_b, 3);
+  ASSERT_EQ(seen_a.size(), 3u);
+  EXPECT_EQ(seen_a, seen_b);  // the same ids, in the same order, the publisher's own copy included
+  std::pair<std::uint64_t, std::uint64_t> previous{}, id{};
+  for (const auto& entry : seen_a) {
+    ASSERT_TRUE(sb::parse_history_id(id_of(entry), id)) << entry;
+    EXPECT_NE(id_of(entry).find('-'), std::string::npos) << entry;  // a Redis stream id
+    EXPECT_LT(previous, id);
+    previous = id;
+  }
+  EXPECT_EQ(redis.command("XLEN %s%s", "sb:", "room"), "3");
+  const auto h = b.read_history("room", id_of(seen_a[0]), 100);
+  EXPECT_TRUE(h.complete);
+  ASSERT_EQ(h.messages.size(), 2u);
+  EXPECT_EQ(h.messages[0].id + "=" + h.messages[0].json, seen_a[1]);
+  EXPECT_EQ(h.messages[1].id + "=" + h.messages[1].json, seen_a[2]);
+  EXPECT_TRUE(b.read_history("room", "not an id", 10).messages.empty());
+  EXPECT_TRUE(b.read_history("lobby", id_of(seen_a[0]), 10).messages.empty());  // keeps none
+}
+
+TEST(RedisBus, AClientResumesOnAnotherInstanceWithNothingLostOrRepeated) {
+  sb::test::redis_server redis;
+  sb::redis_bus a(kept_options(redis)), b(kept_options(redis));
+  sb::inbox first_visit(a, "room");
+  ASSERT_TRUE(wait_until([&] { return a.redis_channels() == 1; }));
+  for (int i = 1; i <= 5; ++i) a.publish("room", std::to_string(i));
+  const auto before = take(first_visit, 5);
+  ASSERT_EQ(before.size(), 5u);
+  // The client saw up to the second, then came back through another instance.
+  sb::inbox resumed(b, "room", id_of(before[1]));
+  EXPECT_TRUE(resumed.resumed_completely());
+  ASSERT_TRUE(wait_until([&] { return b.redis_channels() == 1; }));
+  a.publish("room", "6");
+  const auto after = take(resumed, 4);
+  ASSERT_EQ(after.size(), 4u);
+  EXPECT_EQ(std::vector<std::string>(after.begin(), after.begin() + 3), std::vector<std::string>(before.begin() + 2, before.end()));
+  EXPECT_EQ(after[3].substr(after[3].find('=')), "=6");
+  EXPECT_FALSE(resumed.next(std::chrono::milliseconds(100)));
+}
+
+TEST(RedisBus, TheHistoryWindowIsBounded) {
+  sb::test::redis_server redis;
+  sb::redis_bus a(kept_options(redis, 10));
+  sb::inbox on_a(a, "room");
+  ASSERT_TRUE(wait_until([&] { return a.redis_channels() == 1; }));
+  for (int i = 0; i < 1000; ++i) a.publish("room", std::to_string(i));
+  const auto seen = take(on_a, 1000);
+  ASSERT_EQ(seen.size(), 1000u);
+  // MAXLEN ~ trims whole nodes of the stream (100 entries by default): at least 10 are kept, far fewer than 1,000.
+  const int kept = std::stoi(redis.command("XLEN %s%s", "sb:", "room"));
+  EXPECT_GE(kept, 10);
+  EXPECT_LE(kept, 200);
+  const auto h = a.read_history("room", id_of(seen[0]), 2000);
+  EXPECT_FALSE(h.complete);  // the first is long gone: the caller learns that something was lost
+  ASSERT_FALSE(h.messages.empty());
+  EXPECT_EQ(h.messages.back().id + "=" + h.messages.back().json, seen.back());
+}
+
+TEST(RedisBus, HistoryChannelsGoOnLocallyWhileRedisIsDown) {
+  sb::test::redis_server redis;
+  sb::redis_bus a(kept_options(redis)), b(kept_options(redis));
+  sb::inbox on_a(a, "room"), on_b(b, "room");
+  ASSERT_TRUE(wait_until([&] { return a.redis_channels() == 1 && b.redis_channels() == 1; }));
+  redis.stop();
+  ASSERT_TRUE(wait_until([&] { return a.health().find(R"("publisher":false,"subscriber":false)") != std::string::npos; }));
+  a.publish("room", "\"down\"");
+  EXPECT_EQ(take(on_a, 1), std::vector<std::string>{"=\"down\""});  // at once, without an id
+  redis.start();
+  // Appended when Redis is back: b, subscribed again by then or not, finds it in the stream.
+  ASSERT_TRUE(wait_until([&] { return redis.command("XLEN %s%s", "sb:", "room") == "1"; }));
+  EXPECT_FALSE(on_a.next(std::chrono::milliseconds(200)));  // and a does not get it twice
 }
 
 }  // namespace

@@ -17,15 +17,14 @@
 
 namespace sb::detail {
 
-// One event; id 0 writes no id field, so the client keeps its last id. `data` may contain newlines
-// (each line becomes its own "data:" field) and the event name has its line breaks removed so it
-// cannot inject fields.
-inline void format_sse_event(std::string& out, std::uint64_t id, std::string_view event, std::string_view data) {
-  if (id != 0) {
+// One event with a textual id (empty: no id field, so the client keeps its last id). `data` may
+// contain newlines (each line becomes its own "data:" field); line breaks are left out of the event
+// name and of the id, and NUL out of the id (a client ignores an id with NUL), so neither injects fields.
+inline void format_sse_event(std::string& out, std::string_view id, std::string_view event, std::string_view data) {
+  if (!id.empty()) {
     out += "id: ";
-    char digits[24];
-    const auto end = std::to_chars(digits, digits + sizeof digits, id).ptr;
-    out.append(digits, end);
+    for (char c : id)
+      if (c != '\n' && c != '\r' && c != '\0') out += c;
     out += '\n';
   }
   if (!event.empty()) {
@@ -36,7 +35,7 @@ inline void format_sse_event(std::string& out, std::uint64_t id, std::string_vie
   }
   std::size_t start = 0;
   for (;;) {
-    std::size_t stop = data.find_first_of("\r\n", start);
+    const std::size_t stop = data.find_first_of("\r\n", start);
     out += "data: ";
     out.append(data.substr(start, stop == std::string_view::npos ? std::string_view::npos : stop - start));
     out += '\n';
@@ -44,6 +43,14 @@ inline void format_sse_event(std::string& out, std::uint64_t id, std::string_vie
     start = stop + (data[stop] == '\r' && stop + 1 < data.size() && data[stop + 1] == '\n' ? 2 : 1);
   }
   out += '\n';
+}
+
+// The same with a numeric id; 0 writes no id field.
+inline void format_sse_event(std::string& out, std::uint64_t id, std::string_view event, std::string_view data) {
+  char digits[24];
+  const auto end = std::to_chars(digits, digits + sizeof digits, id).ptr;
+  format_sse_event(out, id == 0 ? std::string_view() : std::string_view(digits, static_cast<std::size_t>(end - digits)),
+                   event, data);
 }
 
 // Ids continue after the client's Last-Event-ID when it is a number; anything else starts at 1.
@@ -81,6 +88,14 @@ class sse_stream final : public stream_sink {
     if (!open_) return false;
     buffer_.clear();
     format_sse_event(buffer_, next_id_++, event, json_text);
+    return write_locked(buffer_);
+  }
+  // The endpoint names the id (a bus history's): the client resumes after it.
+  bool send_with_id(std::string_view json_text, std::string_view event, std::string_view id) override {
+    std::lock_guard lock(mutex_);
+    if (!open_) return false;
+    buffer_.clear();
+    format_sse_event(buffer_, id, event, json_text);
     return write_locked(buffer_);
   }
   bool open() const override { return open_.load(); }

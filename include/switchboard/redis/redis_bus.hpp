@@ -13,6 +13,13 @@
 // bus's own, an Asio loop that drives hiredis: the bus is made before the app and the server that
 // would otherwise lend it a loop, and no publisher ever waits for Redis.
 //
+// Channels that keep a history (`history`): each message is appended to a Redis stream of the same
+// name (XADD ... MAXLEN ~ length) and published with the stream's id, by one script, so ids and
+// deliveries have one order on every instance; the publishing instance delivers it too when it comes
+// back from Redis, with its id. read_history() reads the stream (XRANGE), so a client that
+// reconnects to any instance resumes after its last id (sb::inbox with an id). While Redis is down,
+// such messages are delivered here at once without an id, and appended when Redis is back.
+//
 // When Redis cannot be reached (at start or later): local delivery goes on; publishes wait, up to
 // `outage_queue` of them, and go out in order once Redis is back (beyond that the oldest are
 // dropped and counted); the connections retry with exponential backoff and the subscriptions are
@@ -39,6 +46,7 @@
 #include <cstdio>
 #include <deque>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <set>
@@ -55,6 +63,8 @@ struct redis_bus_options {
   std::string prefix = "sb:";                  // Redis channel = prefix + channel: apps can share a Redis
   redis_reconnect reconnect{};
   std::size_t outage_queue = 10000;  // publishes kept while Redis cannot be reached
+  bus_history_options history{};     // channels kept in Redis streams, for clients that reconnect
+  std::chrono::milliseconds history_timeout{2000};  // read_history() gives up after this
 };
 
 class redis_bus final : public bus {
@@ -85,9 +95,15 @@ class redis_bus final : public bus {
   redis_bus(const redis_bus&) = delete;
   redis_bus& operator=(const redis_bus&) = delete;
 
+  // On a channel with a history, the subscribers here get the message when Redis has given it an
+  // id; the count returned is then of those subscribed now.
   std::size_t publish(std::string_view channel, std::string_view json_text, std::uint64_t except = 0) override {
+    if (keeps_history(channel) && healthy()) {  // both ways to Redis: the copy for here comes back
+      relay(channel, json_text, except, "*");  // "*": comes back here too, with its id
+      return local_.subscribers(channel);
+    }
     const std::size_t here = local_.publish(channel, json_text, except);
-    relay(channel, json_text, except);
+    relay(channel, json_text, except, origin_);
     return here;
   }
 
@@ -105,6 +121,24 @@ class redis_bus final : public bus {
     follow(std::move(left));
   }
   std::uint64_t new_connection_id() override { return local_.new_connection_id(); }
+
+  bool keeps_history(std::string_view channel) const override {
+    return options_.history.channels && options_.history.channels(channel);
+  }
+
+  // One round trip to Redis from the calling thread; an empty, incomplete answer when Redis does
+  // not answer within history_timeout or `after_id` is not an id.
+  bus_history read_history(std::string_view channel, std::string_view after_id, std::size_t limit) override {
+    std::pair<std::uint64_t, std::uint64_t> checked_id;
+    if (!keeps_history(channel) || !parse_history_id(after_id, checked_id) || limit == 0) return {};
+    auto answer = std::make_shared<std::promise<bus_history>>();
+    std::future<bus_history> result = answer->get_future();
+    asio::post(loop_, [this, key = options_.prefix + std::string(channel), after = std::string(after_id), limit, answer] {
+      read_stream(key, after, limit, answer);
+    });
+    if (result.wait_for(options_.history_timeout) != std::future_status::ready) return {};
+    return result.get();
+  }
 
   bool healthy() const override { return commands_.up() && listener_.up(); }
 
@@ -141,7 +175,9 @@ class redis_bus final : public bus {
  private:
   struct outgoing {
     std::string channel;  // with the prefix
-    std::string payload;  // envelope
+    std::string payload;  // the envelope; for a history channel, its header line only
+    std::string json;     // a history channel's message
+    bool kept = false;
   };
 
   static redis_address checked(const std::string& url) {
@@ -153,19 +189,25 @@ class redis_bus final : public bus {
 
   // ---- publishing (any thread, then the loop) ----
 
-  // The envelope: "<origin> <except>\n<json>". The origin is this bus's random id, so its own
-  // messages coming back from Redis are dropped (they were delivered here already).
-  void relay(std::string_view channel, std::string_view json_text, std::uint64_t except) {
+  // The envelope: "<origin> <except>[ <history id>]\n<json>". The origin is this bus's random id,
+  // so its own messages coming back from Redis are dropped (they were delivered here already);
+  // "*" comes back to every instance.
+  void relay(std::string_view channel, std::string_view json_text, std::uint64_t except, std::string_view origin) {
     outgoing message;
     message.channel.reserve(options_.prefix.size() + channel.size());
     message.channel += options_.prefix;
     message.channel += channel;
-    message.payload.reserve(origin_.size() + 22 + json_text.size());
-    message.payload += origin_;
+    message.kept = keeps_history(channel);
+    message.payload.reserve(origin.size() + 22 + (message.kept ? 0 : json_text.size()));
+    message.payload += origin;
     message.payload += ' ';
     message.payload += std::to_string(except);
-    message.payload += '\n';
-    message.payload += json_text;
+    if (message.kept) {
+      message.json = json_text;
+    } else {
+      message.payload += '\n';
+      message.payload += json_text;
+    }
     std::lock_guard lock(mutex_);
     if (queue_.size() >= options_.outage_queue) {
       queue_.pop_front();
@@ -187,9 +229,7 @@ class redis_bus final : public bus {
     while (context && !queue_.empty() && in_flight_ < in_flight_limit) {
       outgoing message = std::move(queue_.front());
       queue_.pop_front();
-      const char* argv[] = {"PUBLISH", message.channel.data(), message.payload.data()};
-      const std::size_t lengths[] = {7, message.channel.size(), message.payload.size()};
-      if (redisAsyncCommandArgv(context, &redis_bus::published, this, 3, argv, lengths) != REDIS_OK) {
+      if (hand_to_redis(context, message) != REDIS_OK) {
         queue_.push_front(std::move(message));  // the connection is closing: it goes out after the reconnection
         break;
       }
@@ -197,13 +237,36 @@ class redis_bus final : public bus {
     }
   }
 
+  // XADD and PUBLISH in one script: no other publish comes between them, so the stream's order is
+  // the order every instance delivers in. KEYS[1] is both the stream and the pub/sub channel (Redis
+  // keeps the two namespaces apart).
+  static constexpr std::string_view append_and_publish =
+      "local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'm', ARGV[3]) "
+      "redis.call('PUBLISH', KEYS[1], ARGV[2] .. ' ' .. id .. '\\n' .. ARGV[3]) return id";
+
+  int hand_to_redis(redisAsyncContext* context, const outgoing& message) {
+    if (!message.kept) {
+      const char* argv[] = {"PUBLISH", message.channel.data(), message.payload.data()};
+      const std::size_t lengths[] = {7, message.channel.size(), message.payload.size()};
+      return redisAsyncCommandArgv(context, &redis_bus::published, this, 3, argv, lengths);
+    }
+    const std::string length = std::to_string(options_.history.length);
+    const char* argv[] = {"EVAL", append_and_publish.data(), "1", message.channel.data(), length.data(),
+                          message.payload.data(), message.json.data()};
+    const std::size_t lengths[] = {4, append_and_publish.size(), 1, message.channel.size(), length.size(),
+                                   message.payload.size(), message.json.size()};
+    return redisAsyncCommandArgv(context, &redis_bus::published, this, 7, argv, lengths);
+  }
+
   static void published(redisAsyncContext*, void* reply, void* self_pointer) {
     auto& self = *static_cast<redis_bus*>(self_pointer);
     --self.in_flight_;
     const auto* r = static_cast<const redisReply*>(reply);
     if (!r) return;  // the connection was lost before the answer: whether it was published is unknown
-    if (r->type == REDIS_REPLY_ERROR) {
-      log().write(log_level::warning, "redis publisher: " + std::string(r->str, r->len));
+    if (r->type == REDIS_REPLY_ERROR) {  // said once per kind of error, not once per message
+      std::string error(r->str, r->len);
+      if (error != self.publish_error_) log().write(log_level::warning, "redis publisher: " + error);
+      self.publish_error_ = std::move(error);
       return;
     }
     ++self.published_;
@@ -289,14 +352,62 @@ class redis_bus final : public bus {
   void arrived(std::string_view channel, std::string_view payload) {
     if (!channel.starts_with(options_.prefix)) return;
     channel.remove_prefix(options_.prefix.size());
-    const auto space = payload.find(' '), newline = payload.find('\n');
-    if (space == std::string_view::npos || newline == std::string_view::npos || newline < space) return;  // not ours
-    if (payload.substr(0, space) == origin_) return;  // delivered here when it was published
+    const auto newline = payload.find('\n');
+    if (newline == std::string_view::npos) return;  // not ours
+    std::string_view header = payload.substr(0, newline);
+    const auto space = header.find(' ');
+    if (space == std::string_view::npos || header.substr(0, space) == origin_) return;  // delivered here already
+    header.remove_prefix(space + 1);
+    const auto id_space = header.find(' ');
+    const std::string_view except_text = header.substr(0, id_space);
+    const std::string_view id = id_space == std::string_view::npos ? std::string_view() : header.substr(id_space + 1);
     std::uint64_t except = 0;
-    const char* digits = payload.data() + space + 1;
-    if (std::from_chars(digits, payload.data() + newline, except).ec != std::errc{}) return;
+    const auto [end, ec] = std::from_chars(except_text.data(), except_text.data() + except_text.size(), except);
+    if (ec != std::errc{} || end != except_text.data() + except_text.size()) return;
     ++received_;
-    local_.publish(channel, payload.substr(newline + 1), except);
+    local_.publish_with_id(channel, payload.substr(newline + 1), id, except);
+  }
+
+  // On the loop: XRANGE from the id asked after (inclusive, so that its presence says whether the
+  // window still reaches back to it), one more than the limit.
+  void read_stream(const std::string& key, const std::string& after, std::size_t limit,
+                   const std::shared_ptr<std::promise<bus_history>>& answer) {
+    redisAsyncContext* context = commands_.context();
+    if (!context) return answer->set_value({});
+    auto* held = new reading{answer, after};
+    const std::string count = std::to_string(limit + 1);
+    const char* argv[] = {"XRANGE", key.data(), after.data(), "+", "COUNT", count.data()};
+    const std::size_t lengths[] = {6, key.size(), after.size(), 1, 5, count.size()};
+    if (redisAsyncCommandArgv(context, &redis_bus::stream_read, held, 6, argv, lengths) != REDIS_OK) {
+      answer->set_value({});
+      delete held;
+    }
+  }
+  struct reading {
+    std::shared_ptr<std::promise<bus_history>> answer;
+    std::string after;
+  };
+  static void stream_read(redisAsyncContext*, void* reply, void* held_pointer) {
+    std::unique_ptr<reading> held(static_cast<reading*>(held_pointer));
+    bus_history found;
+    const auto* r = static_cast<const redisReply*>(reply);
+    if (r && r->type == REDIS_REPLY_ARRAY) {
+      for (std::size_t i = 0; i < r->elements; ++i) {
+        const redisReply* entry = r->element[i];
+        if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2 || entry->element[0]->type != REDIS_REPLY_STRING)
+          continue;
+        std::string id(entry->element[0]->str, entry->element[0]->len);
+        if (i == 0 && id == held->after) {
+          found.complete = true;  // the id asked after is still kept: nothing between it and these is lost
+          continue;
+        }
+        const redisReply* fields = entry->element[1];
+        for (std::size_t f = 0; f + 1 < fields->elements; f += 2)
+          if (fields->element[f]->type == REDIS_REPLY_STRING && std::string_view(fields->element[f]->str, fields->element[f]->len) == "m")
+            found.messages.push_back({std::move(id), std::string(fields->element[f + 1]->str, fields->element[f + 1]->len)});
+      }
+    }
+    held->answer->set_value(std::move(found));
   }
 
   // The bus's thread takes no signals: it starts before sb::serve blocks SIGTERM and SIGINT for the
@@ -338,6 +449,7 @@ class redis_bus final : public bus {
   // On the loop thread only.
   std::set<std::string> subscribed_;  // asked of Redis on the current connection
   std::size_t in_flight_ = 0;
+  std::string publish_error_;  // the last error Redis answered a publish with
 
   std::atomic<std::size_t> confirmed_channels_ = 0;
   std::atomic<std::uint64_t> published_ = 0, received_ = 0, dropped_ = 0;
