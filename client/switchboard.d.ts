@@ -55,6 +55,14 @@ export interface InvokeOptions {
   idempotent?: boolean;
 }
 
+export interface StreamOptions {
+  signal?: AbortSignal;
+  /** over SSE, through dropped connections: EventSource reconnects (to any instance behind the
+   *  address) with Last-Event-ID, up to reconnect.maxAttempts failures in a row; for endpoints that
+   *  resume after it (e.g. from a bus history) */
+  resume?: boolean;
+}
+
 export interface StreamHandle<R = unknown> {
   /** ends the stream, and the call on the server */
   stop(): void;
@@ -90,7 +98,7 @@ export declare class Client {
   ready(timeout?: number): Promise<Client>;
   invoke<R = unknown>(method: string, args?: unknown, options?: InvokeOptions): Promise<R>;
   stream<T = unknown, R = unknown>(method: string, args: unknown, onValue: (value: T, event: string) => void,
-                                   options?: { signal?: AbortSignal }): StreamHandle<R>;
+                                   options?: StreamOptions): StreamHandle<R>;
   connect(path: string, handlers?: ConnectionHandlers, options?: ClientOptions): Connection;
   close(): void;
 }
@@ -100,7 +108,7 @@ export declare function client(options?: ClientOptions): Client;
 export declare function invoke<R = unknown>(method: string, args?: unknown, options?: InvokeOptions): Promise<R>;
 export declare function stream<T = unknown, R = unknown>(method: string, args: unknown,
                                                          onValue: (value: T, event: string) => void,
-                                                         options?: { signal?: AbortSignal }): StreamHandle<R>;
+                                                         options?: StreamOptions): StreamHandle<R>;
 export declare function connect(path: string, handlers?: ConnectionHandlers, options?: ClientOptions): Connection;
 
 /** One endpoint in an app's declarations (served at /api/_types.d.ts, from its C++ signatures). */
@@ -119,7 +127,7 @@ export interface TypedClient<A extends { [M in keyof A]: EndpointShape }> {
   invoke<M extends keyof A & string>(method: M, args: A[M]["params"], options?: InvokeOptions): Promise<A[M]["result"]>;
   stream<M extends keyof A & string>(method: M, args: A[M]["params"],
                                      onValue: (value: StreamValue<A[M]>, event: string) => void,
-                                     options?: { signal?: AbortSignal }): StreamHandle<A[M]["result"]>;
+                                     options?: StreamOptions): StreamHandle<A[M]["result"]>;
 }
 /** The client (by default the shared one), typed by an app's declarations; the same object at run time. */
 export declare function typed<A extends { [M in keyof A]: EndpointShape }>(client?: Client): TypedClient<A>;

@@ -463,8 +463,11 @@ export class Client {
 
   // Streams a streaming endpoint's values to onValue(value, event). Returns { stop(), result }: stop()
   // ends it (cancelling it on the server); result resolves with the final value (null for none).
-  stream(method, args, onValue, { signal } = {}) {
-    const channel = this.#rpcChannel();
+  // With resume: true the stream goes over SSE and survives a dropped connection: EventSource comes
+  // back by itself (after the server's retry delay, to whichever instance the address leads to)
+  // naming the last id it saw, so an endpoint that resumes after Last-Event-ID loses nothing.
+  stream(method, args, onValue, { signal, resume = false } = {}) {
+    const channel = resume ? null : this.#rpcChannel();
     let handle;
     if (channel?.open) {
       const call = channel.call(method, args, onValue, false);
@@ -473,7 +476,7 @@ export class Client {
         stop: () => channel.cancel(call.id),
       };
     } else {
-      handle = this.#streamSse(method, args, onValue);
+      handle = this.#streamSse(method, args, onValue, resume);
     }
     if (signal) {
       if (signal.aborted) handle.stop();
@@ -482,7 +485,7 @@ export class Client {
     return handle;
   }
 
-  #streamSse(method, args, onValue) {
+  #streamSse(method, args, onValue, resume) {
     const Impl = this.EventSource;
     let stop = () => {};
     const result = new Promise((resolve, reject) => {
@@ -498,11 +501,18 @@ export class Client {
         settle();
       };
       stop = () => end(() => reject(new SwitchboardError("cancelled", `${method}: stopped`)));
-      source.onmessage = (e) => onValue?.(JSON.parse(e.data), "");
+      let failures = 0;  // in a row: a value resets it
+      source.onmessage = (e) => {
+        failures = 0;
+        onValue?.(JSON.parse(e.data), "");
+      };
       source.addEventListener("end", (e) => end(() => resolve(e.data ? JSON.parse(e.data) : null)));
       source.addEventListener("error", (e) => {
-        // An "error" event with data is the server's; one without is the transport failing.
+        // An "error" event with data is the server's; one without is the transport failing. When
+        // resuming, EventSource is reconnecting (CONNECTING) unless it gave up (a refusal: CLOSED).
         if (e.data) return end(() => reject(errorFromBody(500, JSON.parse(e.data))));
+        const reconnecting = source.readyState === (Impl.CONNECTING ?? 0);
+        if (resume && reconnecting && ++failures <= this.options.reconnect.maxAttempts) return;
         end(() => reject(new SwitchboardError("unavailable", `${method}: the stream failed`)));
       });
     });

@@ -11132,8 +11132,11 @@ export class Client {
 
   // Streams a streaming endpoint's values to onValue(value, event). Returns { stop(), result }: stop()
   // ends it (cancelling it on the server); result resolves with the final value (null for none).
-  stream(method, args, onValue, { signal } = {}) {
-    const channel = this.#rpcChannel();
+  // With resume: true the stream goes over SSE and survives a dropped connection: EventSource comes
+  // back by itself (after the server's retry delay, to whichever instance the address leads to)
+  // naming the last id it saw, so an endpoint that resumes after Last-Event-ID loses nothing.
+  stream(method, args, onValue, { signal, resume = false } = {}) {
+    const channel = resume ? null : this.#rpcChannel();
     let handle;
     if (channel?.open) {
       const call = channel.call(method, args, onValue, false);
@@ -11142,7 +11145,7 @@ export class Client {
         stop: () => channel.cancel(call.id),
       };
     } else {
-      handle = this.#streamSse(method, args, onValue);
+      handle = this.#streamSse(method, args, onValue, resume);
     }
     if (signal) {
       if (signal.aborted) handle.stop();
@@ -11151,7 +11154,7 @@ export class Client {
     return handle;
   }
 
-  #streamSse(method, args, onValue) {
+  #streamSse(method, args, onValue, resume) {
     const Impl = this.EventSource;
     let stop = () => {};
     const result = new Promise((resolve, reject) => {
@@ -11167,11 +11170,18 @@ export class Client {
         settle();
       };
       stop = () => end(() => reject(new SwitchboardError("cancelled", `${method}: stopped`)));
-      source.onmessage = (e) => onValue?.(JSON.parse(e.data), "");
+      let failures = 0;  // in a row: a value resets it
+      source.onmessage = (e) => {
+        failures = 0;
+        onValue?.(JSON.parse(e.data), "");
+      };
       source.addEventListener("end", (e) => end(() => resolve(e.data ? JSON.parse(e.data) : null)));
       source.addEventListener("error", (e) => {
-        // An "error" event with data is the server's; one without is the transport failing.
+        // An "error" event with data is the server's; one without is the transport failing. When
+        // resuming, EventSource is reconnecting (CONNECTING) unless it gave up (a refusal: CLOSED).
         if (e.data) return end(() => reject(errorFromBody(500, JSON.parse(e.data))));
+        const reconnecting = source.readyState === (Impl.CONNECTING ?? 0);
+        if (resume && reconnecting && ++failures <= this.options.reconnect.maxAttempts) return;
         end(() => reject(new SwitchboardError("unavailable", `${method}: the stream failed`)));
       });
     });
@@ -11265,6 +11275,14 @@ export interface InvokeOptions {
   idempotent?: boolean;
 }
 
+export interface StreamOptions {
+  signal?: AbortSignal;
+  /** over SSE, through dropped connections: EventSource reconnects (to any instance behind the
+   *  address) with Last-Event-ID, up to reconnect.maxAttempts failures in a row; for endpoints that
+   *  resume after it (e.g. from a bus history) */
+  resume?: boolean;
+}
+
 export interface StreamHandle<R = unknown> {
   /** ends the stream, and the call on the server */
   stop(): void;
@@ -11300,7 +11318,7 @@ export declare class Client {
   ready(timeout?: number): Promise<Client>;
   invoke<R = unknown>(method: string, args?: unknown, options?: InvokeOptions): Promise<R>;
   stream<T = unknown, R = unknown>(method: string, args: unknown, onValue: (value: T, event: string) => void,
-                                   options?: { signal?: AbortSignal }): StreamHandle<R>;
+                                   options?: StreamOptions): StreamHandle<R>;
   connect(path: string, handlers?: ConnectionHandlers, options?: ClientOptions): Connection;
   close(): void;
 }
@@ -11310,7 +11328,7 @@ export declare function client(options?: ClientOptions): Client;
 export declare function invoke<R = unknown>(method: string, args?: unknown, options?: InvokeOptions): Promise<R>;
 export declare function stream<T = unknown, R = unknown>(method: string, args: unknown,
                                                          onValue: (value: T, event: string) => void,
-                                                         options?: { signal?: AbortSignal }): StreamHandle<R>;
+                                                         options?: StreamOptions): StreamHandle<R>;
 export declare function connect(path: string, handlers?: ConnectionHandlers, options?: ClientOptions): Connection;
 
 /** One endpoint in an app's declarations (served at /api/_types.d.ts, from its C++ signatures). */
@@ -11329,7 +11347,7 @@ export interface TypedClient<A extends { [M in keyof A]: EndpointShape }> {
   invoke<M extends keyof A & string>(method: M, args: A[M]["params"], options?: InvokeOptions): Promise<A[M]["result"]>;
   stream<M extends keyof A & string>(method: M, args: A[M]["params"],
                                      onValue: (value: StreamValue<A[M]>, event: string) => void,
-                                     options?: { signal?: AbortSignal }): StreamHandle<A[M]["result"]>;
+                                     options?: StreamOptions): StreamHandle<A[M]["result"]>;
 }
 /** The client (by default the shared one), typed by an app's declarations; the same object at run time. */
 export declare function typed<A extends { [M in keyof A]: EndpointShape }>(client?: Client): TypedClient<A>;

@@ -11,6 +11,8 @@ import { connect } from 'node:net';
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { EventSource } from 'eventsource';
 import { openSocket, startShowcase, stopShowcase, sleep } from './showcase.mjs';
 
 let redis;
@@ -218,18 +220,29 @@ test("what others publish on the bus's channels harms nobody", async () => {
   await ada.closed;
 });
 
-test('through nginx (examples/cluster/nginx.conf): WebSocket, SSE and HTTP reach every instance', async () => {
-  const nginxPort = 20000 + Math.floor(Math.random() * 12000);
+// nginx with examples/cluster/nginx.conf, its ports moved to the test's.
+async function startNginx() {
+  const port = 20000 + Math.floor(Math.random() * 12000);
   const prefix = mkdtempSync(joinPath(tmpdir(), 'sb-cluster-'));
   mkdirSync(joinPath(prefix, 'tmp'));
-  let conf = readFileSync(process.env.CLUSTER_CONF, 'utf8').replace('127.0.0.1:8080', `127.0.0.1:${nginxPort}`);
+  let conf = readFileSync(process.env.CLUSTER_CONF, 'utf8').replace('127.0.0.1:8080', `127.0.0.1:${port}`);
   instances.forEach((instance, i) => { conf = conf.replace(`127.0.0.1:${8081 + i}`, `127.0.0.1:${instance.port}`); });
   writeFileSync(joinPath(prefix, 'nginx.conf'), conf);
   const nginx = spawn(process.env.NGINX || 'nginx', ['-p', prefix, '-c', joinPath(prefix, 'nginx.conf'), '-g', 'daemon off;'],
     { stdio: ['ignore', 'ignore', 'inherit'] });
-  const front = { base: `http://127.0.0.1:${nginxPort}`, port: nginxPort };
+  const front = { base: `http://127.0.0.1:${port}`, port };
+  front.stop = async () => {
+    nginx.kill('SIGTERM');
+    await new Promise((r) => nginx.once('exit', r));
+    rmSync(prefix, { recursive: true, force: true });
+  };
+  await until('nginx answers', async () => (await fetch(`${front.base}/api/_health`).catch(() => null))?.ok);
+  return front;
+}
+
+test('through nginx (examples/cluster/nginx.conf): WebSocket, SSE and HTTP reach every instance', async () => {
+  const front = await startNginx();
   try {
-    await until('nginx answers', async () => (await fetch(`${front.base}/api/_health`).catch(() => null))?.ok);
     const add = await (await fetch(`${front.base}/api/tools/add?a=2&b=3`)).json();
     assert.equal(add, 5);
 
@@ -268,8 +281,48 @@ test('through nginx (examples/cluster/nginx.conf): WebSocket, SSE and HTTP reach
     for (const p of people) p.close();
     await Promise.all(people.map((p) => p.closed));
   } finally {
-    nginx.kill('SIGTERM');
-    await new Promise((r) => nginx.once('exit', r));
-    rmSync(prefix, { recursive: true, force: true });
+    await front.stop();
+  }
+});
+
+test('an instance killed: its switchboard.js SSE client comes back through nginx to another and misses nothing', async () => {
+  const front = await startNginx();
+  try {
+    const file = joinPath(tmpdir(), `switchboard-${process.pid}.mjs`);
+    writeFileSync(file, await (await fetch(`${front.base}/_sb/switchboard.js`)).text());
+    const sb = await import(pathToFileURL(file).href);
+    await followedBy(0);
+    await until('no instance follows anything', async () => (await Promise.all(instances.map(health))).every((h) => h.bus.channels === 0));
+    // No WebSocket given: with resume, streams go over SSE anyway.
+    const client = new sb.Client({ url: front.base, EventSource });
+    const heard = [];
+    const feed = client.stream('chat.feed', { count: 100 }, (v) => { if (v.event === 'new_message') heard.push(v.data.text); }, { resume: true });
+    feed.result.catch(() => {});
+    await followedBy(1);
+    const feedAt = (await Promise.all(instances.map(health))).findIndex((h) => h.bus.channels > 0);
+    assert.ok(feedAt >= 0);
+    const speakerAt = (feedAt + 1) % instances.length;
+    const speaker = await join(instances[speakerAt], 2);
+    say(speaker, 'm1');
+    say(speaker, 'm2');
+    await until('the feed has two', () => heard.length === 2);
+
+    const victim = instances[feedAt];
+    const gone = new Promise((r) => victim.server.once('exit', r));
+    victim.server.kill('SIGKILL');
+    await gone;
+    for (const text of ['m3', 'm4', 'm5', 'm6']) say(speaker, text);
+    await until('the feed is back with all six', () => heard.length >= 6, 30000);
+    say(speaker, 'marker');  // anything repeated would come before it
+    await until('the marker', () => heard.includes('marker'));
+    assert.deepEqual(heard, ['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'marker'], 'in order, once each');
+    feed.stop();
+    speaker.close();
+    await speaker.closed;
+    // The instance comes back on its port, for the tests after this one and the clean stop.
+    instances[feedAt] = await startShowcase(['--redis', `redis://127.0.0.1:${redisPort}`], process.env.SHOWCASE, victim.port);
+    await until('the new instance is connected', async () => (await health(instances[feedAt])).status === 'ok');
+  } finally {
+    await front.stop();
   }
 });
