@@ -126,8 +126,9 @@ class redis_bus final : public bus {
     return options_.history.channels && options_.history.channels(channel);
   }
 
-  // One round trip to Redis from the calling thread; an empty, incomplete answer when Redis does
-  // not answer within history_timeout or `after_id` is not an id.
+  // One round trip to Redis from the calling thread (never call it from a delivery); an empty,
+  // incomplete answer when Redis is down or does not answer within history_timeout, or when
+  // `after_id` is not an id.
   bus_history read_history(std::string_view channel, std::string_view after_id, std::size_t limit) override {
     std::pair<std::uint64_t, std::uint64_t> checked_id;
     if (!keeps_history(channel) || !parse_history_id(after_id, checked_id) || limit == 0) return {};
