@@ -98,12 +98,13 @@ class redis_bus final : public bus {
   // On a channel with a history, the subscribers here get the message when Redis has given it an
   // id; the count returned is then of those subscribed now.
   std::size_t publish(std::string_view channel, std::string_view json_text, std::uint64_t except = 0) override {
-    if (keeps_history(channel) && healthy()) {  // both ways to Redis: the copy for here comes back
-      relay(channel, json_text, except, "*");  // "*": comes back here too, with its id
+    const bool kept = keeps_history(channel);
+    if (kept && healthy()) {  // both ways to Redis: the copy for here comes back
+      relay(channel, json_text, except, kept, "*");  // "*": comes back here too, with its id
       return local_.subscribers(channel);
     }
     const std::size_t here = local_.publish(channel, json_text, except);
-    relay(channel, json_text, except, origin_);
+    relay(channel, json_text, except, kept, origin_);
     return here;
   }
 
@@ -193,12 +194,13 @@ class redis_bus final : public bus {
   // The envelope: "<origin> <except>[ <history id>]\n<json>". The origin is this bus's random id,
   // so its own messages coming back from Redis are dropped (they were delivered here already);
   // "*" comes back to every instance.
-  void relay(std::string_view channel, std::string_view json_text, std::uint64_t except, std::string_view origin) {
+  void relay(std::string_view channel, std::string_view json_text, std::uint64_t except, bool kept,
+             std::string_view origin) {
     outgoing message;
     message.channel.reserve(options_.prefix.size() + channel.size());
     message.channel += options_.prefix;
     message.channel += channel;
-    message.kept = keeps_history(channel);
+    message.kept = kept;
     message.payload.reserve(origin.size() + 22 + (message.kept ? 0 : json_text.size()));
     message.payload += origin;
     message.payload += ' ';
