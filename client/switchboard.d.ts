@@ -70,6 +70,12 @@ export interface StreamHandle<R = unknown> {
   result: Promise<R>;
 }
 
+export interface ConnectOptions extends ClientOptions {
+  /** miss nothing across reconnections on channels that keep a history: true, or the resumeIds of
+   *  an earlier connection (e.g. kept over a page reload) */
+  resume?: boolean | Record<string, string>;
+}
+
 export interface ConnectionHandlers {
   onOpen?: () => void;
   onMessage?: (message: unknown) => void;
@@ -81,11 +87,15 @@ export declare class Connection {
   readonly connected: boolean;
   /** messages waiting for the connection */
   readonly queued: number;
+  /** with resume: the last id seen per channel (a copy); null without */
+  readonly resumeIds: Record<string, string> | null;
   /** objects go as JSON; false when the message was dropped (queue full, or disconnected for good) */
   send(payload: unknown): boolean;
   disconnect(code?: number, reason?: string): void;
-  /** "ws:open", "ws:close", "ws:error", "ws:message", "ws:reconnecting", or "ws:event:<name>"
-   * for messages shaped {"event": name, "data": ...} (the listener gets data, then the message) */
+  /** "ws:open", "ws:close", "ws:error", "ws:message", "ws:reconnecting", "ws:resumed" (with resume:
+   * {channel, complete}, before what was missed; complete is false when some of it was no longer
+   * kept), or "ws:event:<name>" for messages shaped {"event": name, "data": ...} (the listener gets
+   * data, then the message) */
   on(name: string, listener: (...args: any[]) => void): this;
   off(name: string, listener: (...args: any[]) => void): this;
   once(name: string, listener: (...args: any[]) => void): this;
@@ -99,7 +109,7 @@ export declare class Client {
   invoke<R = unknown>(method: string, args?: unknown, options?: InvokeOptions): Promise<R>;
   stream<T = unknown, R = unknown>(method: string, args: unknown, onValue: (value: T, event: string) => void,
                                    options?: StreamOptions): StreamHandle<R>;
-  connect(path: string, handlers?: ConnectionHandlers, options?: ClientOptions): Connection;
+  connect(path: string, handlers?: ConnectionHandlers, options?: ConnectOptions): Connection;
   close(): void;
 }
 
@@ -109,7 +119,7 @@ export declare function invoke<R = unknown>(method: string, args?: unknown, opti
 export declare function stream<T = unknown, R = unknown>(method: string, args: unknown,
                                                          onValue: (value: T, event: string) => void,
                                                          options?: StreamOptions): StreamHandle<R>;
-export declare function connect(path: string, handlers?: ConnectionHandlers, options?: ClientOptions): Connection;
+export declare function connect(path: string, handlers?: ConnectionHandlers, options?: ConnectOptions): Connection;
 
 /** One endpoint in an app's declarations (served at /api/_types.d.ts, from its C++ signatures). */
 export interface EndpointShape {

@@ -8,6 +8,7 @@
 //   const room = connect("/ws/chat/public_room");
 //   room.on("ws:event:new_message", (m) => print(m.user, m.text));
 //   room.send({ event: "chat_message", data: { message: "hi" } });
+//   connect("/ws/chat/public_room", handlers, { resume: true });  // reconnects miss nothing
 //
 // invoke() goes over the /rpc WebSocket while it is open and over HTTP POST /api/... otherwise;
 // stream() over /rpc (values as JSON-RPC notifications) or else Server-Sent Events. Errors are
@@ -123,6 +124,11 @@ class Emitter {
 
 // A WebSocket that reconnects with backoff, queues sends while it is down (bounded), authenticates
 // by a first message when asked, and keeps itself alive with JSON pings on handler paths.
+// With `resume` (true, or the ids of an earlier connection's resumeIds), the server wraps messages
+// of channels that keep a history with their ids ({"type":"delivery",...}); the connection unwraps
+// them, keeps the last id per channel, and names those ids when it reconnects (?sb_resume=...), so
+// that the server, on this instance or another, sends what it missed first ("ws:resumed" says
+// whether all of it was still kept).
 export class Connection extends Emitter {
   #client;
   #path;
@@ -136,6 +142,7 @@ export class Connection extends Emitter {
   #heartbeatTimer = null;
   #lastHeard = 0;
   #pingSentAt = 0;
+  #resumeIds = null;
 
   constructor(client, path, handlers = {}, options = {}) {
     super();
@@ -146,10 +153,13 @@ export class Connection extends Emitter {
     if (handlers.onMessage) this.on("ws:message", handlers.onMessage);
     if (handlers.onClose) this.on("ws:close", handlers.onClose);
     if (handlers.onError) this.on("ws:error", handlers.onError);
+    if (options.resume) this.#resumeIds = typeof options.resume === "object" ? { ...options.resume } : {};
     this.#open();
   }
 
   get connected() { return this.#ready; }
+  // The last id seen per channel (null without resume): keep it to resume after a page reload.
+  get resumeIds() { return this.#resumeIds && { ...this.#resumeIds }; }
   get queued() { return this.#queue.length; }
 
   // Sends now when connected, else queues; false when the queue is full (the message is dropped).
@@ -181,6 +191,7 @@ export class Connection extends Emitter {
   #url() {
     let url = this.#client.socketUrl(this.#path);
     if (this.#options.token && this.#options.auth === "query") url = withParam(url, this.#options.tokenParam, this.#options.token);
+    if (this.#resumeIds) url = withParam(url, "sb_resume", JSON.stringify(this.#resumeIds));
     return url;
   }
 
@@ -248,6 +259,13 @@ export class Connection extends Emitter {
       if (message.type === "auth_error") {
         this.#closedByUser = true;  // the same token would be refused again
         return this.emit("ws:error", errorFromBody(401, message));
+      }
+      if (this.#resumeIds && typeof message.channel === "string") {
+        if (message.type === "resumed") return this.emit("ws:resumed", { channel: message.channel, complete: message.complete });
+        if (message.type === "delivery" && typeof message.id === "string") {
+          this.#resumeIds[message.channel] = message.id;
+          message = message.data;
+        }
       }
     }
     this.emit("ws:message", message);

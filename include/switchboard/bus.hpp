@@ -46,6 +46,7 @@ struct bus_history {
   struct entry {
     std::string id;
     std::string json;
+    std::uint64_t except = 0;  // the connection it was published around (publish's `except`)
   };
   std::vector<entry> messages;
   bool complete = false;
@@ -63,6 +64,35 @@ inline bool parse_history_id(std::string_view id, std::pair<std::uint64_t, std::
   const auto second = std::from_chars(first.ptr + 1, end, out.second);
   return second.ec == std::errc{} && second.ptr == end;
 }
+
+namespace detail {
+// After a resume, live deliveries may still bring messages the history read already gave: Redis
+// hands a pub/sub message to a subscriber later than a read of the stream can see it. The newest id
+// given per channel marks them; the first newer one ends the need (ids increase in delivery order).
+class resume_floors {
+ public:
+  void raise(std::string_view channel, std::string_view id) {
+    std::pair<std::uint64_t, std::uint64_t> floor;
+    if (parse_history_id(id, floor)) floors_.emplace_back(std::string(channel), floor);
+  }
+  // True for a message the history gave already.
+  bool repeats(std::string_view channel, std::string_view id) {
+    if (floors_.empty() || id.empty()) return false;
+    for (auto at = floors_.begin(); at != floors_.end(); ++at) {
+      if (at->first != channel) continue;
+      std::pair<std::uint64_t, std::uint64_t> given;
+      if (!parse_history_id(id, given)) return false;
+      if (given <= at->second) return true;
+      floors_.erase(at);
+      return false;
+    }
+    return false;
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::pair<std::uint64_t, std::uint64_t>>> floors_;
+};
+}  // namespace detail
 
 class bus {
  public:

@@ -51,13 +51,11 @@ class inbox final : public bus_subscriber {
     bus_history missed = bus.read_history(channel, after_id, capacity);
     std::lock_guard lock(mutex_);
     complete_ = missed.complete;
-    std::pair<std::uint64_t, std::uint64_t> newest{}, id{};
-    const bool bounded = !missed.messages.empty() && parse_history_id(missed.messages.back().id, newest);
+    floors_.raise(channel, missed.messages.empty() ? after_id : std::string_view(missed.messages.back().id));
     std::deque<message> merged;
     for (auto& entry : missed.messages) merged.push_back({std::string(channel), std::move(entry.json), std::move(entry.id)});
     for (auto& live : waiting_)
-      if (!(bounded && live.channel == channel && parse_history_id(live.id, id) && id <= newest))
-        merged.push_back(std::move(live));
+      if (!floors_.repeats(live.channel, live.id)) merged.push_back(std::move(live));
     waiting_.swap(merged);
   }
   ~inbox() { bus_.unsubscribe_all(*this); }
@@ -93,6 +91,7 @@ class inbox final : public bus_subscriber {
   void deliver_with_id(std::string_view channel, std::string_view json_text, std::string_view id) override {
     {
       std::lock_guard lock(mutex_);
+      if (floors_.repeats(channel, id)) return;
       if (waiting_.size() >= capacity_) {
         ++dropped_;
         return;
@@ -110,6 +109,7 @@ class inbox final : public bus_subscriber {
   std::deque<message> waiting_;
   std::size_t dropped_ = 0;
   bool complete_ = true;
+  detail::resume_floors floors_;  // what the history gave, for live deliveries that come late
 };
 
 }  // namespace sb

@@ -107,12 +107,12 @@ class local_bus final : public bus {
     const auto kept = kept_.find(channel);
     if (kept == kept_.end()) return found;  // nothing since this process started: the id is another's
     const auto& messages = kept->second.messages;
-    const std::uint64_t oldest = messages.empty() ? kept->second.last_id + 1 : messages.front().first;
+    const std::uint64_t oldest = messages.empty() ? kept->second.last_id + 1 : messages.front().id;
     found.complete = after.first + 1 >= oldest && after.first <= kept->second.last_id;
-    for (const auto& [id, json] : messages) {
-      if (id <= after.first) continue;
+    for (const kept_message& m : messages) {
+      if (m.id <= after.first) continue;
       if (found.messages.size() == limit) break;
-      found.messages.push_back({std::to_string(id), json});
+      found.messages.push_back({std::to_string(m.id), m.json, m.except});
     }
     return found;
   }
@@ -151,7 +151,7 @@ class local_bus final : public bus {
     if (kept == kept_.end()) kept = kept_.emplace(std::string(channel), kept_channel{}).first;
     auto& history = kept->second;
     const std::uint64_t id = ++history.last_id;
-    history.messages.emplace_back(id, std::string(json_text));
+    history.messages.push_back({id, std::string(json_text), except});
     while (history.messages.size() > history_.length) history.messages.pop_front();
     char digits[24];
     const std::string_view id_text(digits, static_cast<std::size_t>(std::to_chars(digits, digits + sizeof digits, id).ptr - digits));
@@ -179,9 +179,14 @@ class local_bus final : public bus {
   mutable std::shared_mutex mutex_;
   std::unordered_map<std::string, std::vector<member>, text_hash, std::equal_to<>> channels_;
   std::unordered_map<bus_subscriber*, std::vector<std::string>> joined_;
+  struct kept_message {
+    std::uint64_t id;
+    std::string json;
+    std::uint64_t except;
+  };
   struct kept_channel {
     std::uint64_t last_id = 0;
-    std::deque<std::pair<std::uint64_t, std::string>> messages;
+    std::deque<kept_message> messages;
   };
   bus_history_options history_;
   std::mutex history_mutex_;  // taken before mutex_, never after

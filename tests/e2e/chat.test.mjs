@@ -4,6 +4,7 @@
 // usage: node --test chat.test.mjs   (SHOWCASE=path/to/showcase)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { openSocket, startShowcase, stopShowcase } from './showcase.mjs';
 
 let server;
@@ -153,4 +154,80 @@ test('an SSE stream follows the room through the bus', async () => {
   await reader.cancel();  // the client leaves; the stream notices and ends
   ws.close();
   await ws.closed;
+});
+
+// A connection that names sb_resume gets the room's messages wrapped with their ids; reconnecting
+// with the last id it saw, it gets what it missed first, then what comes, each once.
+// A handshake by hand (fetch will not send Upgrade): the whole answer, once the server closes.
+function handshake(target) {
+  return new Promise((resolve, reject) => {
+    const socket = connect(new URL(base).port, '127.0.0.1');
+    let answer = '';
+    socket.on('data', (chunk) => { answer += chunk; });
+    socket.on('end', () => resolve(answer));
+    socket.on('error', reject);
+    socket.write(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+      'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+  });
+}
+const resuming = (ids) => `${room}?sb_resume=${encodeURIComponent(JSON.stringify(ids))}`;
+const texts = (messages) => messages.filter((m) => m.data?.event === 'new_message').map((m) => m.data.data.text);
+
+test('a WebSocket that reconnects with sb_resume misses nothing of the room, once each', async () => {
+  const first = await openSocket(resuming({}));
+  assert.equal((await first.next()).event, 'welcome', 'what a handler sends the connection itself is not wrapped');
+  const speaker = await openSocket(room);
+  const speakerId = (await speaker.next()).data.id;
+  const joined = await first.next();
+  assert.equal(joined.type, 'delivery');
+  assert.equal(joined.channel, 'public_room');
+  assert.match(joined.id, /^\d+$/);
+  assert.deepEqual(joined.data, { event: 'user_joined', data: { id: speakerId, user: `guest-${speakerId % 100000}` } });
+  say(speaker, 'm1');
+  say(speaker, 'm2');
+  const seen = [await first.next(), await first.next()];
+  assert.deepEqual(texts(seen), ['m1', 'm2']);
+  assert.ok(Number(seen[0].id) < Number(seen[1].id));
+  for (const text of ['m1', 'm2']) assert.deepEqual((await speaker.next()).data.text, text, 'others get messages as published');
+  first.close();
+  await first.closed;
+  assert.equal((await speaker.next()).event, 'user_left');
+  for (const text of ['m3', 'm4', 'm5']) say(speaker, text);
+  for (const text of ['m3', 'm4', 'm5']) assert.equal((await speaker.next()).data.text, text);
+
+  const back = await openSocket(resuming({ public_room: seen[1].id }));
+  const backId = (await back.next()).data.id;
+  const got = [];
+  const resumed = await back.next();
+  assert.deepEqual(resumed, { type: 'resumed', channel: 'public_room', complete: true });
+  while (got.length < 4) got.push(await back.next());  // user_left, m3, m4, m5
+  assert.deepEqual(got.map((m) => m.data.event), ['user_left', 'new_message', 'new_message', 'new_message']);
+  say(speaker, 'm6');
+  say(speaker, 'marker');  // anything repeated would come before it
+  for (;;) {
+    const m = await back.next();
+    got.push(m);
+    if (m.data?.data?.text === 'marker') break;
+  }
+  assert.deepEqual(texts(got), ['m3', 'm4', 'm5', 'm6', 'marker']);
+  assert.ok(!got.some((m) => m.data.event === 'user_joined' && m.data.data.id === backId),
+    'its own arrival went around it, in the history too');
+  const ids = [seen[1].id, ...got.map((m) => m.id)].map(Number);
+  for (let i = 1; i < ids.length; ++i) assert.ok(ids[i - 1] < ids[i], `ids increase: ${ids}`);
+  back.close();
+  speaker.close();
+  await Promise.all([back.closed, speaker.closed]);
+});
+
+test('an id the room never gave resumes incompletely; a malformed sb_resume is refused (400)', async () => {
+  const ws = await openSocket(resuming({ public_room: '99999999' }));
+  await ws.next();  // welcome
+  assert.deepEqual(await ws.next(), { type: 'resumed', channel: 'public_room', complete: false });
+  ws.close();
+  await ws.closed;
+  for (const [query, why] of [['sb_resume=nonsense', /JSON object/], [`sb_resume=${encodeURIComponent('{"public_room":"yesterday"}')}`, /yesterday.*is not an id the bus gave/]]) {
+    const answer = await handshake(`/ws/chat/public_room?${query}`);
+    assert.match(answer, /^HTTP\/1\.1 400 /, query);
+    assert.match(answer, why);
+  }
 });

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { EventSource } from 'eventsource';
+import WebSocket from 'ws';
 import { openSocket, startShowcase, stopShowcase, sleep } from './showcase.mjs';
 
 let redis;
@@ -177,6 +178,52 @@ test('an SSE client that reconnects to another instance resumes after its Last-E
   await speaker.closed;
 });
 
+test('a WebSocket client that reconnects to another instance resumes with its sb_resume ids', async () => {
+  await followedBy(0);
+  const speaker = await join(instances[0], 1);
+  const resuming = (instance, ids) => `${room(instance)}?sb_resume=${encodeURIComponent(JSON.stringify(ids))}`;
+  const first = await openSocket(resuming(instances[2], {}));
+  assert.equal((await first.next()).event, 'welcome');
+  await followedBy(2);
+  assert.equal((await speaker.next()).event, 'user_joined');
+  say(speaker, 'm1');
+  say(speaker, 'm2');
+  const seen = [await first.next(), await first.next()];
+  assert.deepEqual(seen.map((m) => [m.type, m.channel, m.data.data.text]), [['delivery', 'public_room', 'm1'], ['delivery', 'public_room', 'm2']]);
+  assert.match(seen[1].id, /^\d+-\d+$/, 'the id is the Redis stream\'s');
+  first.close();
+  await first.closed;
+  await followedBy(1);
+  for (const text of ['m3', 'm4', 'm5']) say(speaker, text);
+  for (const text of ['m1', 'm2']) assert.equal((await speaker.next()).data.text, text);
+  assert.equal((await speaker.next()).event, 'user_left');
+  for (const text of ['m3', 'm4', 'm5']) assert.equal((await speaker.next()).data.text, text);
+
+  const back = await openSocket(resuming(instances[1], { public_room: seen[1].id }));
+  const backId = (await back.next()).data.id;
+  assert.deepEqual(await back.next(), { type: 'resumed', channel: 'public_room', complete: true });
+  await followedBy(2);
+  say(speaker, 'm6');
+  say(speaker, 'marker');  // anything repeated would come before it
+  const got = [];
+  for (;;) {
+    const m = await back.next();
+    got.push(m);
+    if (m.data?.data?.text === 'marker') break;
+  }
+  const said = got.filter((m) => m.data.event === 'new_message').map((m) => m.data.data.text);
+  assert.deepEqual(said, ['m3', 'm4', 'm5', 'm6', 'marker'], 'what it missed, in order, once, then what came');
+  assert.ok(!got.some((m) => m.data.event === 'user_joined' && m.data.data.id === backId), 'its own arrival went around it');
+  const ids = [seen[1].id, ...got.map((m) => m.id)];
+  for (let i = 1; i < ids.length; ++i) {
+    const [a, b] = [ids[i - 1], ids[i]].map((id) => id.split('-').map(BigInt));
+    assert.ok(a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]), `ids increase: ${ids}`);
+  }
+  back.close();
+  speaker.close();
+  await Promise.all([back.closed, speaker.closed]);
+});
+
 test('Redis killed mid-run: each instance goes on alone, then the room spans them again', async () => {
   await followedBy(0);
   const ada = await join(instances[0], 1);
@@ -285,12 +332,58 @@ test('through nginx (examples/cluster/nginx.conf): WebSocket, SSE and HTTP reach
   }
 });
 
+// The client module as nginx serves it, imported into this process.
+async function clientModule(front) {
+  const file = joinPath(tmpdir(), `switchboard-${process.pid}.mjs`);
+  writeFileSync(file, await (await fetch(`${front.base}/_sb/switchboard.js`)).text());
+  return import(pathToFileURL(file).href);
+}
+
+test('an instance killed: its switchboard.js WebSocket with resume comes back through nginx to another and misses nothing', async () => {
+  const front = await startNginx();
+  try {
+    const sb = await clientModule(front);
+    await followedBy(0);
+    await until('no instance follows anything', async () => (await Promise.all(instances.map(health))).every((h) => h.bus.channels === 0));
+    const client = new sb.Client({ url: front.base, WebSocket, websocket: false });
+    const heard = [];
+    const resumes = [];
+    const connection = client.connect('/ws/chat/public_room', {}, { resume: true, reconnect: { initialDelay: 50, maxDelay: 500 } });
+    connection.on('ws:event:new_message', (m) => heard.push(m.text));
+    connection.on('ws:resumed', (r) => resumes.push(r));
+    await followedBy(1);
+    const roomAt = (await Promise.all(instances.map(health))).findIndex((h) => h.bus.channels > 0);
+    assert.ok(roomAt >= 0);
+    const speaker = await join(instances[(roomAt + 1) % instances.length], 2);
+    say(speaker, 'm1');
+    say(speaker, 'm2');
+    await until('the connection has two', () => heard.length === 2);
+    assert.match(connection.resumeIds.public_room, /^\d+-\d+$/);
+
+    const victim = instances[roomAt];
+    const gone = new Promise((r) => victim.server.once('exit', r));
+    victim.server.kill('SIGKILL');
+    await gone;
+    for (const text of ['m3', 'm4', 'm5', 'm6']) say(speaker, text);
+    await until('the connection is back with all six', () => heard.length >= 6, 30000);
+    assert.deepEqual(resumes, [{ channel: 'public_room', complete: true }]);
+    say(speaker, 'marker');  // anything repeated would come before it
+    await until('the marker', () => heard.includes('marker'));
+    assert.deepEqual(heard, ['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'marker'], 'in order, once each');
+    connection.disconnect();
+    speaker.close();
+    await speaker.closed;
+    instances[roomAt] = await startShowcase(['--redis', `redis://127.0.0.1:${redisPort}`], process.env.SHOWCASE, victim.port);
+    await until('the new instance is connected', async () => (await health(instances[roomAt])).status === 'ok');
+  } finally {
+    await front.stop();
+  }
+});
+
 test('an instance killed: its switchboard.js SSE client comes back through nginx to another and misses nothing', async () => {
   const front = await startNginx();
   try {
-    const file = joinPath(tmpdir(), `switchboard-${process.pid}.mjs`);
-    writeFileSync(file, await (await fetch(`${front.base}/_sb/switchboard.js`)).text());
-    const sb = await import(pathToFileURL(file).href);
+    const sb = await clientModule(front);
     await followedBy(0);
     await until('no instance follows anything', async () => (await Promise.all(instances.map(health))).every((h) => h.bus.channels === 0));
     // No WebSocket given: with resume, streams go over SSE anyway.

@@ -54,6 +54,7 @@ TEST(BusHistory, LocalBusNumbersAndKeepsTheLastMessages) {
   EXPECT_TRUE(h.complete);
   EXPECT_EQ(ids_of(h), (std::vector<std::string>{"3", "4", "5"}));
   EXPECT_EQ(h.messages[0].json, "3");
+  EXPECT_EQ(h.messages[0].except, 0u);
   h = bus.read_history("room-1", "1", 100);
   EXPECT_FALSE(h.complete);
   EXPECT_EQ(ids_of(h), (std::vector<std::string>{"3", "4", "5"}));
@@ -70,6 +71,9 @@ TEST(BusHistory, LocalBusNumbersAndKeepsTheLastMessages) {
   sb::inbox lobby(bus, "lobby");
   bus.publish("lobby", "x");
   EXPECT_EQ(lobby.next(std::chrono::seconds(1))->id, "");
+  // The history remembers the connection a message went around, for that connection's resume.
+  bus.publish("room-1", "6", 42);
+  EXPECT_EQ(bus.read_history("room-1", "5", 100).messages.at(0).except, 42u);
 }
 
 TEST(BusHistory, AnInboxResumesAfterAnIdThenFollowsOnceEach) {

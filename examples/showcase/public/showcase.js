@@ -138,15 +138,17 @@ $("#chat-join").addEventListener("submit", async (event) => {
     joinButton.disabled = false;
     return;
   }
-  room = connect("/ws/chat/public_room");
+  // resume: the room keeps a history, so a dropped connection comes back with what it missed.
+  room = connect("/ws/chat/public_room", {}, { resume: true });
   room.on("ws:event:welcome", (data) => {
     people = [...data.users];
     renderOnline();
     line("note", `you are ${data.user}`);
     setJoined(true);
   });
+  // What was missed comes after the welcome's list: arrivals and departures apply as to a set.
   room.on("ws:event:user_joined", (data) => {
-    people.push(data.user);
+    if (!people.includes(data.user)) people.push(data.user);
     renderOnline();
     line("note", `${data.user} joined`);
   });
@@ -159,6 +161,8 @@ $("#chat-join").addEventListener("submit", async (event) => {
   room.on("ws:event:new_message", (data) => line("message", data.text, data.user));
   room.on("ws:event:error", (data) => line("error", data.error.message));
   room.on("ws:reconnecting", ({ delay }) => line("note", `connection lost; trying again in ${delay} ms`));
+  room.on("ws:resumed", ({ complete }) =>
+    line("note", complete ? "back: what was said meanwhile follows" : "back: some of what was said meanwhile is lost"));
 });
 
 leaveButton.addEventListener("click", () => {

@@ -17,6 +17,7 @@ inline constexpr std::string_view client_script =
 //   const room = connect("/ws/chat/public_room");
 //   room.on("ws:event:new_message", (m) => print(m.user, m.text));
 //   room.send({ event: "chat_message", data: { message: "hi" } });
+//   connect("/ws/chat/public_room", handlers, { resume: true });  // reconnects miss nothing
 //
 // invoke() goes over the /rpc WebSocket while it is open and over HTTP POST /api/... otherwise;
 // stream() over /rpc (values as JSON-RPC notifications) or else Server-Sent Events. Errors are
@@ -132,6 +133,11 @@ class Emitter {
 
 // A WebSocket that reconnects with backoff, queues sends while it is down (bounded), authenticates
 // by a first message when asked, and keeps itself alive with JSON pings on handler paths.
+// With `resume` (true, or the ids of an earlier connection's resumeIds), the server wraps messages
+// of channels that keep a history with their ids ({"type":"delivery",...}); the connection unwraps
+// them, keeps the last id per channel, and names those ids when it reconnects (?sb_resume=...), so
+// that the server, on this instance or another, sends what it missed first ("ws:resumed" says
+// whether all of it was still kept).
 export class Connection extends Emitter {
   #client;
   #path;
@@ -145,6 +151,7 @@ export class Connection extends Emitter {
   #heartbeatTimer = null;
   #lastHeard = 0;
   #pingSentAt = 0;
+  #resumeIds = null;
 
   constructor(client, path, handlers = {}, options = {}) {
     super();
@@ -155,10 +162,13 @@ export class Connection extends Emitter {
     if (handlers.onMessage) this.on("ws:message", handlers.onMessage);
     if (handlers.onClose) this.on("ws:close", handlers.onClose);
     if (handlers.onError) this.on("ws:error", handlers.onError);
+    if (options.resume) this.#resumeIds = typeof options.resume === "object" ? { ...options.resume } : {};
     this.#open();
   }
 
   get connected() { return this.#ready; }
+  // The last id seen per channel (null without resume): keep it to resume after a page reload.
+  get resumeIds() { return this.#resumeIds && { ...this.#resumeIds }; }
   get queued() { return this.#queue.length; }
 
   // Sends now when connected, else queues; false when the queue is full (the message is dropped).
@@ -190,6 +200,7 @@ export class Connection extends Emitter {
   #url() {
     let url = this.#client.socketUrl(this.#path);
     if (this.#options.token && this.#options.auth === "query") url = withParam(url, this.#options.tokenParam, this.#options.token);
+    if (this.#resumeIds) url = withParam(url, "sb_resume", JSON.stringify(this.#resumeIds));
     return url;
   }
 
@@ -258,6 +269,13 @@ export class Connection extends Emitter {
         this.#closedByUser = true;  // the same token would be refused again
         return this.emit("ws:error", errorFromBody(401, message));
       }
+      if (this.#resumeIds && typeof message.channel === "string") {
+        if (message.type === "resumed") return this.emit("ws:resumed", { channel: message.channel, complete: message.complete });
+        if (message.type === "delivery" && typeof message.id === "string") {
+          this.#resumeIds[message.channel] = message.id;
+          message = message.data;
+        }
+      }
     }
     this.emit("ws:message", message);
     if (message && typeof message === "object" && typeof message.event === "string")
@@ -278,7 +296,8 @@ export class Connection extends Emitter {
     const every = this.#options.heartbeat;
     if (!every || !this.#client.jsonPings(this.#path)) return;
     this.#heartbeatTimer = setInterval(() => {
-      const now = Date.now();
+      const now = Date.n)sbjs"
+    R"sbjs(ow();
       if (this.#pingSentAt && now - this.#pingSentAt > this.#options.heartbeatTimeout) {
         this.#socket?.close(4000, "no answer to a ping");
         return;
@@ -318,8 +337,7 @@ class RpcChannel {
     const id = this.#nextId++;
     return {
       id,
-      promise: new Promise((resolve, reject) => )sbjs"
-    R"sbjs({
+      promise: new Promise((resolve, reject) => {
         this.#pending.set(id, { resolve, reject, onValue, idempotent, retry });
         const message = { jsonrpc: "2.0", method, id };
         if (params !== undefined) message.params = params;
@@ -631,6 +649,12 @@ export interface StreamHandle<R = unknown> {
   result: Promise<R>;
 }
 
+export interface ConnectOptions extends ClientOptions {
+  /** miss nothing across reconnections on channels that keep a history: true, or the resumeIds of
+   *  an earlier connection (e.g. kept over a page reload) */
+  resume?: boolean | Record<string, string>;
+}
+
 export interface ConnectionHandlers {
   onOpen?: () => void;
   onMessage?: (message: unknown) => void;
@@ -642,11 +666,15 @@ export declare class Connection {
   readonly connected: boolean;
   /** messages waiting for the connection */
   readonly queued: number;
+  /** with resume: the last id seen per channel (a copy); null without */
+  readonly resumeIds: Record<string, string> | null;
   /** objects go as JSON; false when the message was dropped (queue full, or disconnected for good) */
   send(payload: unknown): boolean;
   disconnect(code?: number, reason?: string): void;
-  /** "ws:open", "ws:close", "ws:error", "ws:message", "ws:reconnecting", or "ws:event:<name>"
-   * for messages shaped {"event": name, "data": ...} (the listener gets data, then the message) */
+  /** "ws:open", "ws:close", "ws:error", "ws:message", "ws:reconnecting", "ws:resumed" (with resume:
+   * {channel, complete}, before what was missed; complete is false when some of it was no longer
+   * kept), or "ws:event:<name>" for messages shaped {"event": name, "data": ...} (the listener gets
+   * data, then the message) */
   on(name: string, listener: (...args: any[]) => void): this;
   off(name: string, listener: (...args: any[]) => void): this;
   once(name: string, listener: (...args: any[]) => void): this;
@@ -660,7 +688,7 @@ export declare class Client {
   invoke<R = unknown>(method: string, args?: unknown, options?: InvokeOptions): Promise<R>;
   stream<T = unknown, R = unknown>(method: string, args: unknown, onValue: (value: T, event: string) => void,
                                    options?: StreamOptions): StreamHandle<R>;
-  connect(path: string, handlers?: ConnectionHandlers, options?: ClientOptions): Connection;
+  connect(path: string, handlers?: ConnectionHandlers, options?: ConnectOptions): Connection;
   close(): void;
 }
 
@@ -670,7 +698,7 @@ export declare function invoke<R = unknown>(method: string, args?: unknown, opti
 export declare function stream<T = unknown, R = unknown>(method: string, args: unknown,
                                                          onValue: (value: T, event: string) => void,
                                                          options?: StreamOptions): StreamHandle<R>;
-export declare function connect(path: string, handlers?: ConnectionHandlers, options?: ClientOptions): Connection;
+export declare function connect(path: string, handlers?: ConnectionHandlers, options?: ConnectOptions): Connection;
 
 /** One endpoint in an app's declarations (served at /api/_types.d.ts, from its C++ signatures). */
 export interface EndpointShape {

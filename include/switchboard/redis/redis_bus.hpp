@@ -46,8 +46,10 @@
 #include <cstdio>
 #include <deque>
 #include <future>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <stdexcept>
@@ -76,7 +78,7 @@ class redis_bus final : public bus {
         address_(checked(options_.url)),
         commands_(loop_, address_, options_.reconnect, "publisher", [this](redisAsyncContext*) { flush(); }, [] {}),
         listener_(loop_, address_, options_.reconnect, "subscriber", [this](redisAsyncContext* c) { listen(c); },
-                  [this] { subscribed_.clear(); }) {
+                  [this] { listener_down(); }) {
     asio::post(loop_, [this] {
       commands_.start();
       listener_.start();
@@ -135,8 +137,8 @@ class redis_bus final : public bus {
     if (!keeps_history(channel) || !parse_history_id(after_id, checked_id) || limit == 0) return {};
     auto answer = std::make_shared<std::promise<bus_history>>();
     std::future<bus_history> result = answer->get_future();
-    asio::post(loop_, [this, key = options_.prefix + std::string(channel), after = std::string(after_id), limit, answer] {
-      read_stream(key, after, limit, answer);
+    asio::post(loop_, [this, channel = std::string(channel), after = std::string(after_id), limit, answer] {
+      read_when_followed(channel, after, limit, answer);
     });
     if (result.wait_for(options_.history_timeout) != std::future_status::ready) return {};
     return result.get();
@@ -179,6 +181,7 @@ class redis_bus final : public bus {
     std::string channel;  // with the prefix
     std::string payload;  // the envelope; for a history channel, its header line only
     std::string json;     // a history channel's message
+    std::uint64_t except = 0;
     bool kept = false;
   };
 
@@ -201,6 +204,7 @@ class redis_bus final : public bus {
     message.channel += options_.prefix;
     message.channel += channel;
     message.kept = kept;
+    message.except = except;
     message.payload.reserve(origin.size() + 22 + (message.kept ? 0 : json_text.size()));
     message.payload += origin;
     message.payload += ' ';
@@ -242,9 +246,10 @@ class redis_bus final : public bus {
 
   // XADD and PUBLISH in one script: no other publish comes between them, so the stream's order is
   // the order every instance delivers in. KEYS[1] is both the stream and the pub/sub channel (Redis
-  // keeps the two namespaces apart).
+  // keeps the two namespaces apart). The entry keeps the message (m) and the connection it was
+  // published around (x), so a resume leaves that connection out too.
   static constexpr std::string_view append_and_publish =
-      "local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'm', ARGV[3]) "
+      "local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'm', ARGV[3], 'x', ARGV[4]) "
       "redis.call('PUBLISH', KEYS[1], ARGV[2] .. ' ' .. id .. '\\n' .. ARGV[3]) return id";
 
   int hand_to_redis(redisAsyncContext* context, const outgoing& message) {
@@ -254,11 +259,12 @@ class redis_bus final : public bus {
       return redisAsyncCommandArgv(context, &redis_bus::published, this, 3, argv, lengths);
     }
     const std::string length = std::to_string(options_.history.length);
+    const std::string except = std::to_string(message.except);
     const char* argv[] = {"EVAL", append_and_publish.data(), "1", message.channel.data(), length.data(),
-                          message.payload.data(), message.json.data()};
+                          message.payload.data(), message.json.data(), except.data()};
     const std::size_t lengths[] = {4, append_and_publish.size(), 1, message.channel.size(), length.size(),
-                                   message.payload.size(), message.json.size()};
-    return redisAsyncCommandArgv(context, &redis_bus::published, this, 7, argv, lengths);
+                                   message.payload.size(), message.json.size(), except.size()};
+    return redisAsyncCommandArgv(context, &redis_bus::published, this, 8, argv, lengths);
   }
 
   static void published(redisAsyncContext*, void* reply, void* self_pointer) {
@@ -305,6 +311,7 @@ class redis_bus final : public bus {
       const bool wanted = local_.subscribers(channel) > 0, asked = subscribed_.count(channel) > 0;
       if (wanted && !asked) join.push_back(channel), subscribed_.insert(channel);
       if (!wanted && asked) leave.push_back(channel), subscribed_.erase(channel);
+      if (!wanted) give_up_reads(options_.prefix + channel);  // no confirmation is coming for them
     }
     command(context, "SUBSCRIBE", join);
     command(context, "UNSUBSCRIBE", leave);
@@ -313,6 +320,7 @@ class redis_bus final : public bus {
   // The listening connection is (again) up: it subscribes to every channel followed here.
   void listen(redisAsyncContext* context) {
     subscribed_.clear();
+    confirmed_.clear();
     confirmed_channels_ = 0;
     std::vector<std::string> all = local_.channels();
     for (const std::string& channel : all) subscribed_.insert(channel);
@@ -338,6 +346,21 @@ class redis_bus final : public bus {
     }
   }
 
+  void give_up_reads(const std::string& key) {
+    const auto [first, last] = reads_waiting_.equal_range(key);
+    for (auto at = first; at != last; ++at) at->second.answer->set_value({});
+    reads_waiting_.erase(first, last);
+  }
+
+  // The listening connection is lost: nothing is followed until it is back, and reads waiting for a
+  // confirmation give up.
+  void listener_down() {
+    subscribed_.clear();
+    confirmed_.clear();
+    for (auto& [key, read] : reads_waiting_) read.answer->set_value({});
+    reads_waiting_.clear();
+  }
+
   // Every reply on the listening connection: confirmations, and the messages themselves.
   static void heard(redisAsyncContext*, void* reply, void* self_pointer) {
     const auto* r = static_cast<const redisReply*>(reply);
@@ -346,10 +369,26 @@ class redis_bus final : public bus {
     const std::string_view kind(r->element[0]->str, r->element[0]->len);
     const redisReply* name = r->element[1];
     const redisReply* body = r->element[2];
-    if (kind == "subscribe") ++self.confirmed_channels_;
-    else if (kind == "unsubscribe") --self.confirmed_channels_;
-    else if (kind == "message" && name->type == REDIS_REPLY_STRING && body->type == REDIS_REPLY_STRING)
+    if (kind == "subscribe" || kind == "unsubscribe") return self.confirmed(kind == "subscribe", name);
+    if (kind == "message" && name->type == REDIS_REPLY_STRING && body->type == REDIS_REPLY_STRING)
       self.arrived(std::string_view(name->str, name->len), std::string_view(body->str, body->len));
+  }
+
+  void confirmed(bool subscribed, const redisReply* name) {
+    if (name->type != REDIS_REPLY_STRING) return;
+    std::string key(name->str, name->len);
+    if (!subscribed) {
+      --confirmed_channels_;
+      confirmed_.erase(key);
+      return;
+    }
+    ++confirmed_channels_;
+    const auto [first, last] = reads_waiting_.equal_range(key);
+    std::vector<waiting_read> ready;
+    for (auto at = first; at != last; ++at) ready.push_back(std::move(at->second));
+    reads_waiting_.erase(first, last);
+    for (auto& read : ready) read_stream(key, read.after, read.limit, read.answer);
+    confirmed_.insert(std::move(key));
   }
 
   void arrived(std::string_view channel, std::string_view payload) {
@@ -370,6 +409,21 @@ class redis_bus final : public bus {
     ++received_;
     local_.publish_with_id(channel, payload.substr(newline + 1), id, except);
   }
+
+  // A history read by a subscriber waits until Redis has confirmed the channel's subscription: read
+  // before, a message published in between would be neither in what was read nor delivered here.
+  void read_when_followed(const std::string& channel, const std::string& after, std::size_t limit,
+                          const std::shared_ptr<std::promise<bus_history>>& answer) {
+    std::string key = options_.prefix + channel;
+    if (confirmed_.count(key) || local_.subscribers(channel) == 0) return read_stream(key, after, limit, answer);
+    if (!listener_.context()) return answer->set_value({});
+    reads_waiting_.emplace(std::move(key), waiting_read{after, limit, answer});
+  }
+  struct waiting_read {
+    std::string after;
+    std::size_t limit;
+    std::shared_ptr<std::promise<bus_history>> answer;
+  };
 
   // On the loop: XRANGE from the id asked after (inclusive, so that its presence says whether the
   // window still reaches back to it), one more than the limit.
@@ -404,13 +458,31 @@ class redis_bus final : public bus {
           found.complete = true;  // the id asked after is still kept: nothing between it and these is lost
           continue;
         }
-        const redisReply* fields = entry->element[1];
-        for (std::size_t f = 0; f + 1 < fields->elements; f += 2)
-          if (fields->element[f]->type == REDIS_REPLY_STRING && std::string_view(fields->element[f]->str, fields->element[f]->len) == "m")
-            found.messages.push_back({std::move(id), std::string(fields->element[f + 1]->str, fields->element[f + 1]->len)});
+        if (auto kept = entry_of(entry->element[1])) {
+          kept->id = std::move(id);
+          found.messages.push_back(std::move(*kept));
+        }
       }
     }
     held->answer->set_value(std::move(found));
+  }
+
+  // A stream entry's fields: the message (m) and the connection it went around (x, absent before
+  // this field was written).
+  static std::optional<bus_history::entry> entry_of(const redisReply* fields) {
+    if (fields->type != REDIS_REPLY_ARRAY) return std::nullopt;
+    std::optional<bus_history::entry> found;
+    std::uint64_t except = 0;
+    for (std::size_t f = 0; f + 1 < fields->elements; f += 2) {
+      const redisReply* name = fields->element[f];
+      const redisReply* value = fields->element[f + 1];
+      if (name->type != REDIS_REPLY_STRING || value->type != REDIS_REPLY_STRING) continue;
+      const std::string_view field(name->str, name->len);
+      if (field == "m") found = bus_history::entry{{}, std::string(value->str, value->len), 0};
+      if (field == "x") std::from_chars(value->str, value->str + value->len, except);
+    }
+    if (found) found->except = except;
+    return found;
   }
 
   // The bus's thread takes no signals: it starts before sb::serve blocks SIGTERM and SIGINT for the
@@ -451,6 +523,8 @@ class redis_bus final : public bus {
 
   // On the loop thread only.
   std::set<std::string> subscribed_;  // asked of Redis on the current connection
+  std::set<std::string> confirmed_;   // subscribed by Redis's answer, with the prefix
+  std::multimap<std::string, waiting_read> reads_waiting_;  // by channel with the prefix, for its confirmation
   std::size_t in_flight_ = 0;
   std::string publish_error_;  // the last error Redis answered a publish with
 

@@ -341,6 +341,8 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
       if (handshake.status == 426) out_.fields += "Sec-WebSocket-Version: 13\r\n";
       return answer_refusal();
     }
+    upgrade_resume_ = ws_resume_request{};
+    if (std::string why; !upgrade_resume_.parse(head_.query, why)) return refuse(400, why);
     upgrade_session_ = session{};
     const bool by_message = static_cast<bool>(core_.options.authenticate_message);
     if (!core_.api.admit_upgrade(input_, out_, upgrade_session_, !by_message)) return answer_refusal();
@@ -369,7 +371,8 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
     const std::string_view early(buffer_.data() + begin_, end_ - begin_);
     auto ws = std::make_shared<ws_connection<core_type>>(core_, std::move(socket_), strand_, upgrade_route_,
                                                          std::move(upgrade_session_), std::exchange(upgrade_address_, {}),
-                                                         std::move(upgrade_compressor_), upgrade_protocol_);
+                                                         std::move(upgrade_compressor_), upgrade_protocol_,
+                                                         std::move(upgrade_resume_));
     ws->start(upgrade_answer_, early);
     phase_ = phase::closed;  // the socket is gone; this object ends with its last handler
     disarm();
@@ -849,6 +852,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   std::string upgrade_address_;  // counted against websocket_max_per_ip, when that is set
   std::unique_ptr<ws_compressor> upgrade_compressor_;  // what the handshake agreed to, if anything
   std::string_view upgrade_protocol_;                  // the subprotocol the handshake chose, if any
+  ws_resume_request upgrade_resume_;                   // the handshake's sb_resume, if any
   int batched_ = 0;
 
   stream_writer stream_output_{*this};

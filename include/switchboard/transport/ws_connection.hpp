@@ -10,10 +10,14 @@
 //   Falling behind: more than `max_send_queue_bytes` waiting closes the connection with 1008.
 //   Closing: the close frame goes out after what was queued before it; then the server shuts its
 //   side and reads until the client's side ends too, or for a short while at most.
+//   Resuming (protocol/ws_resume.hpp): the history a client missed is read and sent on a thread of
+//   the stream pool, a page at a time, each once the send queue has room, while the channel's live
+//   deliveries wait (as much as max_send_queue_bytes; more closes the connection with 1008).
 
 #include <switchboard/context.hpp>
 #include <switchboard/log.hpp>
 #include <switchboard/protocol/ws_api.hpp>
+#include <switchboard/protocol/ws_resume.hpp>
 #include <switchboard/transport/connection_registry.hpp>
 #include <switchboard/transport/io_monitor.hpp>
 #include <switchboard/transport/worker_pool.hpp>
@@ -34,6 +38,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,13 +57,14 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
   // `address` is counted against server::websocket_max_per_ip (empty when that is not set).
   ws_connection(Core& core, asio::ip::tcp::socket socket, asio::any_io_executor strand, route_type route,
                 session who, std::string address, std::unique_ptr<ws_compressor> compressor = nullptr,
-                std::string_view subprotocol = {})
+                std::string_view subprotocol = {}, ws_resume_request resume = {})
       : core_(core), strand_(std::move(strand)), socket_(std::move(socket)), timer_(strand_),
         deadline_timer_(strand_), route_(route), reader_(core.options.websocket_max_message_bytes),
         id_(core.app.bus().new_connection_id()), buffer_(read_size), session_(std::move(who)),
         address_(std::move(address)), awaiting_auth_(static_cast<bool>(core.options.authenticate_message)),
         tokens_(core.options.websocket_max_messages_per_s), refilled_(coarse_now()), last_message_(refilled_),
-        compressor_(std::move(compressor)), subprotocol_(subprotocol) {
+        compressor_(std::move(compressor)), subprotocol_(subprotocol),
+        resumes_(std::move(resume), core.options.max_send_queue_bytes) {
     reader_.allow_compressed(compressor_ != nullptr);
     ++core_.connections;
     ctx_.from = origin::websocket;
@@ -142,16 +148,26 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
   ws_running_streams& running() override { return running_; }
   std::uint64_t id() const override { return id_; }
   std::string_view subprotocol() const override { return subprotocol_; }
+  // A channel the client named in its sb_resume (and that keeps a history) starts with what the
+  // client missed, read off this thread.
   result<void> subscribe(std::string_view channel) override {
     if (auto admitted = core_.app.admits(session_, channel); !admitted.ok()) return admitted;
     if (!open()) return unavailable("the connection is closing");
-    core_.app.bus().subscribe(channel, *this, id_);
+    bus& channels = core_.app.bus();
+    std::optional<std::string> after;
+    if (resumes_.asked() && channels.keeps_history(channel)) after = resumes_.begin(channel);
+    channels.subscribe(channel, *this, id_);
+    if (after) core_.stream_pool.submit(*new catch_up(this->shared_from_this(), channel, std::move(*after)));
     return {};
   }
   void unsubscribe(std::string_view channel) override { core_.app.bus().unsubscribe(channel, *this); }
 
   // ---- bus_subscriber: under the bus's lock, so it only queues ----
-  void deliver(std::string_view, std::string_view json_text) override { send(ws_opcode::text, json_text); }
+  void deliver(std::string_view channel, std::string_view json_text) override { deliver_with_id(channel, json_text, {}); }
+  void deliver_with_id(std::string_view channel, std::string_view json_text, std::string_view id) override {
+    if (!resumes_.asked()) return (void)send(ws_opcode::text, json_text);
+    resumes_.deliver(channel, json_text, id, [this](std::string_view frame) { send(ws_opcode::text, frame); });
+  }
 
  private:
   static constexpr std::size_t read_size = 4096;
@@ -339,6 +355,45 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
     core_.stream_pool.submit(*new long_call(this->shared_from_this(), opcode, message));
   }
 
+  // Sends a resumed channel's history after `after_`, a page at a time, then lets its live
+  // deliveries through.
+  class catch_up final : public work_item {
+   public:
+    catch_up(std::shared_ptr<ws_connection> c, std::string_view channel, std::string after)
+        : work_(c->core_.io.get_executor()), c_(std::move(c)), channel_(channel), last_(std::move(after)) {}
+    void run() override {
+      auto send = [this](std::string_view frame) { c_->send(ws_opcode::text, frame); };
+      for (bool first = true;; first = false) {
+        const bus_history page = c_->core_.app.bus().read_history(channel_, last_, page_size);
+        c_->resumes_.send_missed(channel_, page, first, c_->id_, send);
+        if (!page.messages.empty()) last_ = page.messages.back().id;
+        if (page.messages.size() < page_size || !c_->wait_for_room()) break;
+      }
+      if (!c_->resumes_.caught_up(channel_, last_, send))
+        c_->close(ws_close::policy_violation, "too far behind while resuming: more waited than server::max_send_queue_bytes");
+      delete this;
+    }
+
+   private:
+    static constexpr std::size_t page_size = 256;
+    asio::executor_work_guard<asio::io_context::executor_type> work_;  // first: destroyed last
+    std::shared_ptr<ws_connection> c_;
+    std::string channel_;
+    std::string last_;
+  };
+
+  // Until what waits to be written is under half of max_send_queue_bytes (true), or the connection
+  // ends or the client reads nothing for a while (false).
+  bool wait_for_room() {
+    std::unique_lock lock(send_mutex_);
+    ++waiting_for_room_;
+    const bool room = closed_.wait_for(lock, std::chrono::seconds(10), [&] {
+      return !open_ || queue_.size() + sending_.size() < core_.options.max_send_queue_bytes / 2;
+    });
+    --waiting_for_room_;
+    return room && open_;
+  }
+
   // ---- writing ----
 
   // Pongs count against the bound like messages: a client that pings and never reads is behind.
@@ -402,6 +457,7 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
                           self->writing_ = false;
                           self->sending_.clear();
                           if (self->sending_.capacity() > (std::size_t{256} << 10)) std::string().swap(self->sending_);
+                          if (self->waiting_for_room_ != 0) self->closed_.notify_all();
                         }
                         if (self->phase_ == phase::closed) return;
                         if (ec) return self->terminate();
@@ -505,6 +561,7 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
   context ctx_;
   std::string reply_;
   ws_running_streams running_;
+  ws_resumes resumes_;
 
   std::mutex send_mutex_;
   std::condition_variable closed_;
@@ -517,6 +574,7 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
   bool flush_posted_ = false;
   bool feeding_ = false;  // the strand is in feed_then_flush, which flushes at its end
   bool writing_ = false;
+  int waiting_for_room_ = 0;  // catch-ups waiting for the queue to drain
 };
 
 }  // namespace sb::detail
