@@ -231,3 +231,35 @@ test('an id the room never gave resumes incompletely; a malformed sb_resume is r
     assert.match(answer, why);
   }
 });
+
+test('a resume after 700 missed messages gets them all, a page at a time, in order', async () => {
+  const speaker = await openSocket(room);
+  await speaker.next();
+  const first = await openSocket(resuming({}));
+  await first.next();  // welcome
+  assert.equal((await speaker.next()).event, 'user_joined');
+  say(speaker, 'before');
+  const last = await first.next();
+  assert.equal(last.data.data.text, 'before');
+  first.close();
+  await first.closed;
+  assert.equal((await speaker.next()).data.text, 'before');
+  assert.equal((await speaker.next()).event, 'user_left');
+  for (let i = 0; i < 700; ++i) say(speaker, `n${i}`);
+  for (let i = 0; i < 700; ++i) assert.equal((await speaker.next()).data.text, `n${i}`);
+  const back = await openSocket(resuming({ public_room: last.id }));
+  await back.next();  // welcome
+  assert.deepEqual(await back.next(), { type: 'resumed', channel: 'public_room', complete: true });
+  say(speaker, 'marker');
+  const got = [];
+  for (;;) {
+    const m = await back.next();
+    if (m.data?.event !== 'new_message') continue;
+    got.push(m.data.data.text);
+    if (m.data.data.text === 'marker') break;
+  }
+  assert.deepEqual(got, [...Array.from({ length: 700 }, (_, i) => `n${i}`), 'marker']);
+  back.close();
+  speaker.close();
+  await Promise.all([back.closed, speaker.closed]);
+});
