@@ -71,9 +71,14 @@ class local_bus final : public bus {
     joined_.erase(found);
   }
 
-  // A random tag for this process in the high bits keeps ids of processes that later share a bus
-  // apart (in all likelihood: 21 bits), and stays below 2^53, where JavaScript's numbers are exact.
-  std::uint64_t new_connection_id() override { return tag_ | (++counter_ & 0xFFFFFFFFu); }
+  // A tag for this process in the high bits keeps ids of processes that share a bus apart, below
+  // 2^53, where JavaScript's numbers are exact: 21 bits, the highest set for a random tag (apart in
+  // all likelihood), clear for one a coordinator assigned (assign_connection_tag).
+  std::uint64_t new_connection_id() override { return tag_.load(std::memory_order_relaxed) | (++counter_ & 0xFFFFFFFFu); }
+
+  // Ids made from now on carry `tag` (taken modulo 2^20): distinct tags, e.g. from a shared
+  // counter, make ids unique across processes by construction.
+  void assign_connection_tag(std::uint64_t tag) { tag_ = (tag & 0xFFFFFu) << 32; }
 
   // The channels that have subscribers, and those one subscriber is in (a bus that relays to other
   // processes asks, to follow them).
@@ -173,7 +178,7 @@ class local_bus final : public bus {
 
   static std::uint64_t random_tag() {
     std::random_device entropy;
-    return (static_cast<std::uint64_t>(entropy()) & 0x1FFFFFu) << 32;
+    return ((static_cast<std::uint64_t>(entropy()) & 0xFFFFFu) | 0x100000u) << 32;
   }
 
   mutable std::shared_mutex mutex_;
@@ -191,7 +196,7 @@ class local_bus final : public bus {
   bus_history_options history_;
   std::mutex history_mutex_;  // taken before mutex_, never after
   std::map<std::string, kept_channel, std::less<>> kept_;
-  const std::uint64_t tag_ = random_tag();
+  std::atomic<std::uint64_t> tag_{random_tag()};
   std::atomic<std::uint64_t> counter_{0};
 };
 

@@ -11,6 +11,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -162,6 +163,24 @@ TEST(RedisBus, ExceptAndDirectSendsWorkAcrossInstances) {
   EXPECT_EQ(direct.seen(), std::vector<std::string>{sb::bus::connection_channel(direct_id) + "=\"just you\""});
 }
 
+// Each instance takes its connection-id tag from a counter in Redis before its constructor returns:
+// ids of different instances differ by construction, and are exact in JavaScript.
+TEST(RedisBus, ConnectionIdsAreCoordinatedAcrossInstances) {
+  sb::test::redis_server redis;
+  std::set<std::uint64_t> tags;
+  for (int i = 0; i < 5; ++i) {
+    sb::redis_bus bus(options_for(redis));
+    EXPECT_TRUE(bus.connection_ids_coordinated());
+    EXPECT_NE(bus.health().find(R"("connection_ids":"coordinated")"), std::string::npos) << bus.health();
+    const std::uint64_t id = bus.new_connection_id();
+    EXPECT_LT(id, std::uint64_t{1} << 52) << "an assigned tag leaves the random tags' bit clear";
+    EXPECT_NE(id & 0xFFFFFFFFu, 0u);
+    tags.insert(id >> 32);
+  }
+  EXPECT_EQ(tags.size(), 5u);
+  EXPECT_EQ(redis.command("GET %s%s", "sb:", "sb.instances"), "5");
+}
+
 TEST(RedisBus, FollowsOnlyTheChannelsItsSubscribersFollow) {
   sb::test::redis_server redis;
   sb::redis_bus a(options_for(redis)), b(options_for(redis));
@@ -233,8 +252,14 @@ TEST(RedisBus, StartsWithoutRedisAndJoinsWhenItComes) {
   recorder on_b;
   b.subscribe("room", on_b);
   EXPECT_FALSE(b.healthy());
+  // Until Redis answers, connection ids carry a random tag (its highest bit set).
+  EXPECT_FALSE(a.connection_ids_coordinated());
+  EXPECT_GE(a.new_connection_id(), std::uint64_t{1} << 52);
+  EXPECT_LT(a.new_connection_id(), std::uint64_t{1} << 53);
   redis.start();
   ASSERT_TRUE(wait_until([&] { return a.healthy() && b.healthy() && b.redis_channels() == 1; }));
+  ASSERT_TRUE(wait_until([&] { return a.connection_ids_coordinated(); }));
+  EXPECT_LT(a.new_connection_id(), std::uint64_t{1} << 52);
   a.publish("room", "1");
   ASSERT_TRUE(wait_until([&] { return on_b.count() == 1; }));
 }

@@ -56,6 +56,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace sb {
@@ -76,14 +77,23 @@ class redis_bus final : public bus {
   explicit redis_bus(redis_bus_options options = {})
       : options_(std::move(options)),
         address_(checked(options_.url)),
-        commands_(loop_, address_, options_.reconnect, "publisher", [this](redisAsyncContext*) { flush(); }, [] {}),
+        commands_(loop_, address_, options_.reconnect, "publisher",
+                  [this](redisAsyncContext* c) {
+                    take_connection_tag(c);
+                    flush();
+                  },
+                  [] {}),
         listener_(loop_, address_, options_.reconnect, "subscriber", [this](redisAsyncContext* c) { listen(c); },
                   [this] { listener_down(); }) {
+    commands_.on_failure([this] { first_attempt_ended(); });
     asio::post(loop_, [this] {
       commands_.start();
       listener_.start();
     });
     thread_ = signal_free_thread([this] { loop_.run(); });
+    // Connection ids are coordinated from the first one on when Redis answers at once; an
+    // unreachable Redis (refused: at once; silent: connect_timeout) leaves them random meanwhile.
+    first_attempt_.get_future().wait_for(options_.reconnect.connect_timeout + std::chrono::milliseconds(500));
   }
 
   ~redis_bus() override {
@@ -146,6 +156,10 @@ class redis_bus final : public bus {
 
   bool healthy() const override { return commands_.up() && listener_.up(); }
 
+  // True once Redis has given this process its connection-id tag (INCR <prefix>sb.instances): its
+  // ids can then equal no other instance's that has one too.
+  bool connection_ids_coordinated() const { return tag_taken_; }
+
   std::string health() const override {
     std::string out = R"({"kind":"redis","connected":)";
     out += healthy() ? "true" : "false";
@@ -165,6 +179,8 @@ class redis_bus final : public bus {
     number("received", received_);
     number("dropped", dropped_);
     number("reconnects", commands_.reconnects() + listener_.reconnects());
+    out += R"(,"connection_ids":)";
+    out += tag_taken_ ? R"("coordinated")" : R"("random")";
     const std::string error = listener_.last_error().empty() ? commands_.last_error() : listener_.last_error();
     out += R"(,"last_error":)";
     json::write_text(error, out);
@@ -190,6 +206,34 @@ class redis_bus final : public bus {
     auto address = redis_address::parse(url, &why);
     if (!address) throw std::invalid_argument(why);
     return *address;
+  }
+
+  // ---- connection ids (on the loop) ----
+
+  // Each instance takes a number from a counter in Redis (the first time it connects): the tag of
+  // its connection ids, so that no two instances' ids are alike (until 2^20 instances have started).
+  void take_connection_tag(redisAsyncContext* context) {
+    if (tag_taken_) return;
+    const std::string key = options_.prefix + "sb.instances";
+    redisAsyncCommand(
+        context,
+        [](redisAsyncContext*, void* reply, void* self_pointer) {
+          auto& self = *static_cast<redis_bus*>(self_pointer);
+          const auto* r = static_cast<const redisReply*>(reply);
+          if (r && r->type == REDIS_REPLY_INTEGER) {
+            self.local_.assign_connection_tag(static_cast<std::uint64_t>(r->integer));
+            self.tag_taken_ = true;
+          } else if (r && r->type == REDIS_REPLY_ERROR) {
+            log().write(log_level::warning, "redis publisher: no connection-id tag (" + std::string(r->str, r->len) +
+                                                "): connection ids stay random");
+          }
+          self.first_attempt_ended();
+        },
+        this, "INCR %b", key.data(), key.size());
+  }
+  void first_attempt_ended() {
+    if (std::exchange(first_attempt_ended_, true)) return;
+    first_attempt_.set_value();
   }
 
   // ---- publishing (any thread, then the loop) ----
@@ -528,6 +572,9 @@ class redis_bus final : public bus {
   std::size_t in_flight_ = 0;
   std::string publish_error_;  // the last error Redis answered a publish with
 
+  std::promise<void> first_attempt_;  // the first connection's tag, or its failure
+  bool first_attempt_ended_ = false;  // on the loop
+  std::atomic<bool> tag_taken_ = false;
   std::atomic<std::size_t> confirmed_channels_ = 0;
   std::atomic<std::uint64_t> published_ = 0, received_ = 0, dropped_ = 0;
   std::thread thread_;

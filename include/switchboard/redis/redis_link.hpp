@@ -96,6 +96,8 @@ class redis_link {
   ~redis_link() { stop(); }
 
   void start() { connect(); }
+  // Runs (on the loop thread) after each attempt to connect that failed.
+  void on_failure(std::function<void()> failed) { on_failure_ = std::move(failed); }
 
   // No reconnection after this; the connection closes now (its pending replies are dropped).
   void stop() {
@@ -128,7 +130,7 @@ class redis_link {
     if (!context || context->err) {
       failed(context ? context->errstr : "out of memory");
       if (context) redisAsyncFree(context);
-      return retry_later();
+      return attempt_failed();
     }
     context_ = context;
     context->data = this;
@@ -147,7 +149,7 @@ class redis_link {
       abandoned->data = nullptr;
       redisAsyncFree(abandoned);  // not connected: no callback runs
       failed("no answer within " + std::to_string(reconnect_.connect_timeout.count()) + " ms");
-      retry_later();
+      attempt_failed();
     });
   }
 
@@ -156,7 +158,7 @@ class redis_link {
       connect_timer_.cancel();
       context_ = nullptr;
       failed(error);
-      return retry_later();
+      return attempt_failed();
     }
     connect_timer_.cancel();
     {
@@ -206,6 +208,11 @@ class redis_link {
     last_error_ = std::move(error);
   }
 
+  void attempt_failed() {
+    if (on_failure_) on_failure_();
+    retry_later();
+  }
+
   void retry_later() {
     if (stopped_) return;
     timer_.expires_after(wait_);
@@ -224,6 +231,7 @@ class redis_link {
   std::string name_;
   std::function<void(redisAsyncContext*)> on_up_;
   std::function<void()> on_lost_;
+  std::function<void()> on_failure_;
   redisAsyncContext* context_ = nullptr;
   std::atomic<bool> up_ = false;
   bool ever_up_ = false;
