@@ -1,11 +1,13 @@
 // The showcase: the same modules over HTTP and SSE on one port (the Asio server, or cpp-httplib with
 // --httplib), or (with --stdio) JSON-RPC over stdin/stdout. With --redis URL, instances that share
-// that Redis share the bus: the chat room spans them (examples/cluster runs three).
+// that Redis share the bus and the sessions: the chat room spans them, and a login on one is known
+// to all (examples/cluster runs three).
 //   showcase [--host 127.0.0.1] [--port 8080] [--static DIR] [--sse-heartbeat S] [--cors-origin O]...
 //            [--redis redis://127.0.0.1:6379] [--httplib | --stdio]
 #include "modules.hpp"
 
 #include <switchboard/redis/redis_bus.hpp>
+#include <switchboard/redis/redis_session_store.hpp>
 
 #include <cstdio>
 #include <cstdlib>
@@ -27,7 +29,7 @@ struct flags {
   std::string static_dir = SHOWCASE_PUBLIC_DIR;
   int sse_heartbeat_s = 15;
   std::vector<std::string> cors_origins = {"http://localhost:5173", "http://127.0.0.1:5173"};
-  std::string redis_url;  // empty: the in-process bus
+  std::string redis_url;  // empty: the in-process bus and sessions
   bool over_stdio = false;
   bool over_httplib = false;
 
@@ -39,6 +41,9 @@ struct flags {
     server.static_dir = static_dir;
     server.sse_heartbeat_s = sse_heartbeat_s;
     server.cors_origins = cors_origins;
+    if (!redis_url.empty())
+      server.sessions = std::make_shared<sb::redis_session_store>(
+          sb::redis_session_store_options{.url = redis_url, .prefix = "showcase:"});
     return server;
   }
 };

@@ -224,6 +224,33 @@ test('a WebSocket client that reconnects to another instance resumes with its sb
   await Promise.all([back.closed, speaker.closed]);
 });
 
+test('a login on one instance is known on every other (sessions in Redis)', async () => {
+  const login = async (instance, name, cookie) => {
+    const res = await fetch(`${instance.base}/api/demo/login`, {
+      method: 'POST', headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) }, body: JSON.stringify({ name }),
+    });
+    assert.equal(res.status, 200);
+    return res.headers.get('set-cookie').split(';')[0];
+  };
+  const whoami = async (instance, cookie) => {
+    const res = await fetch(`${instance.base}/api/demo/whoami`, { headers: { cookie } });
+    return res.status === 200 ? res.json() : res.status;
+  };
+  const ada = await login(instances[0], 'Ada');
+  assert.equal(await whoami(instances[1], ada), 'Ada');
+  assert.equal(await whoami(instances[2], ada), 'Ada');
+  const ws = await openSocket(room(instances[2]), { headers: { cookie: ada } });
+  assert.equal((await ws.next()).data.user, 'Ada', 'the WebSocket handshake finds the session too');
+  ws.close();
+  await ws.closed;
+  // Logging in again moves the session to a new id: the old one is gone on every instance.
+  const bea = await login(instances[1], 'Bea', ada);
+  assert.notEqual(bea, ada);
+  assert.equal(await whoami(instances[2], bea), 'Bea');
+  assert.equal(await whoami(instances[0], ada), 401);
+  assert.equal(await whoami(instances[0], 'sb_session=forged'), 401);
+});
+
 test('Redis killed mid-run: each instance goes on alone, then the room spans them again', async () => {
   await followedBy(0);
   const ada = await join(instances[0], 1);
