@@ -3868,6 +3868,7 @@ struct bus_history {
   struct entry {
     std::string id;
     std::string json;
+    std::uint64_t except = 0;  // the connection it was published around (publish's `except`)
   };
   std::vector<entry> messages;
   bool complete = false;
@@ -3885,6 +3886,35 @@ inline bool parse_history_id(std::string_view id, std::pair<std::uint64_t, std::
   const auto second = std::from_chars(first.ptr + 1, end, out.second);
   return second.ec == std::errc{} && second.ptr == end;
 }
+
+namespace detail {
+// After a resume, live deliveries may still bring messages the history read already gave: Redis
+// hands a pub/sub message to a subscriber later than a read of the stream can see it. The newest id
+// given per channel marks them; the first newer one ends the need (ids increase in delivery order).
+class resume_floors {
+ public:
+  void raise(std::string_view channel, std::string_view id) {
+    std::pair<std::uint64_t, std::uint64_t> floor;
+    if (parse_history_id(id, floor)) floors_.emplace_back(std::string(channel), floor);
+  }
+  // True for a message the history gave already.
+  bool repeats(std::string_view channel, std::string_view id) {
+    if (floors_.empty() || id.empty()) return false;
+    for (auto at = floors_.begin(); at != floors_.end(); ++at) {
+      if (at->first != channel) continue;
+      std::pair<std::uint64_t, std::uint64_t> given;
+      if (!parse_history_id(id, given)) return false;
+      if (given <= at->second) return true;
+      floors_.erase(at);
+      return false;
+    }
+    return false;
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::pair<std::uint64_t, std::uint64_t>>> floors_;
+};
+}  // namespace detail
 
 class bus {
  public:
@@ -4014,9 +4044,14 @@ class local_bus final : public bus {
     joined_.erase(found);
   }
 
-  // A random tag for this process in the high bits keeps ids of processes that later share a bus
-  // apart (in all likelihood: 21 bits), and stays below 2^53, where JavaScript's numbers are exact.
-  std::uint64_t new_connection_id() override { return tag_ | (++counter_ & 0xFFFFFFFFu); }
+  // A tag for this process in the high bits keeps ids of processes that share a bus apart, below
+  // 2^53, where JavaScript's numbers are exact: 21 bits, the highest set for a random tag (apart in
+  // all likelihood), clear for one a coordinator assigned (assign_connection_tag).
+  std::uint64_t new_connection_id() override { return tag_.load(std::memory_order_relaxed) | (++counter_ & 0xFFFFFFFFu); }
+
+  // Ids made from now on carry `tag` (taken modulo 2^20): distinct tags, e.g. from a shared
+  // counter, make ids unique across processes by construction.
+  void assign_connection_tag(std::uint64_t tag) { tag_ = (tag & 0xFFFFFu) << 32; }
 
   // The channels that have subscribers, and those one subscriber is in (a bus that relays to other
   // processes asks, to follow them).
@@ -4050,12 +4085,12 @@ class local_bus final : public bus {
     const auto kept = kept_.find(channel);
     if (kept == kept_.end()) return found;  // nothing since this process started: the id is another's
     const auto& messages = kept->second.messages;
-    const std::uint64_t oldest = messages.empty() ? kept->second.last_id + 1 : messages.front().first;
+    const std::uint64_t oldest = messages.empty() ? kept->second.last_id + 1 : messages.front().id;
     found.complete = after.first + 1 >= oldest && after.first <= kept->second.last_id;
-    for (const auto& [id, json] : messages) {
-      if (id <= after.first) continue;
+    for (const kept_message& m : messages) {
+      if (m.id <= after.first) continue;
       if (found.messages.size() == limit) break;
-      found.messages.push_back({std::to_string(id), json});
+      found.messages.push_back({std::to_string(m.id), m.json, m.except});
     }
     return found;
   }
@@ -4094,7 +4129,7 @@ class local_bus final : public bus {
     if (kept == kept_.end()) kept = kept_.emplace(std::string(channel), kept_channel{}).first;
     auto& history = kept->second;
     const std::uint64_t id = ++history.last_id;
-    history.messages.emplace_back(id, std::string(json_text));
+    history.messages.push_back({id, std::string(json_text), except});
     while (history.messages.size() > history_.length) history.messages.pop_front();
     char digits[24];
     const std::string_view id_text(digits, static_cast<std::size_t>(std::to_chars(digits, digits + sizeof digits, id).ptr - digits));
@@ -4116,20 +4151,25 @@ class local_bus final : public bus {
 
   static std::uint64_t random_tag() {
     std::random_device entropy;
-    return (static_cast<std::uint64_t>(entropy()) & 0x1FFFFFu) << 32;
+    return ((static_cast<std::uint64_t>(entropy()) & 0xFFFFFu) | 0x100000u) << 32;
   }
 
   mutable std::shared_mutex mutex_;
   std::unordered_map<std::string, std::vector<member>, text_hash, std::equal_to<>> channels_;
   std::unordered_map<bus_subscriber*, std::vector<std::string>> joined_;
+  struct kept_message {
+    std::uint64_t id;
+    std::string json;
+    std::uint64_t except;
+  };
   struct kept_channel {
     std::uint64_t last_id = 0;
-    std::deque<std::pair<std::uint64_t, std::string>> messages;
+    std::deque<kept_message> messages;
   };
   bus_history_options history_;
   std::mutex history_mutex_;  // taken before mutex_, never after
   std::map<std::string, kept_channel, std::less<>> kept_;
-  const std::uint64_t tag_ = random_tag();
+  std::atomic<std::uint64_t> tag_{random_tag()};
   std::atomic<std::uint64_t> counter_{0};
 };
 
@@ -4187,13 +4227,11 @@ class inbox final : public bus_subscriber {
     bus_history missed = bus.read_history(channel, after_id, capacity);
     std::lock_guard lock(mutex_);
     complete_ = missed.complete;
-    std::pair<std::uint64_t, std::uint64_t> newest{}, id{};
-    const bool bounded = !missed.messages.empty() && parse_history_id(missed.messages.back().id, newest);
+    floors_.raise(channel, missed.messages.empty() ? after_id : std::string_view(missed.messages.back().id));
     std::deque<message> merged;
     for (auto& entry : missed.messages) merged.push_back({std::string(channel), std::move(entry.json), std::move(entry.id)});
     for (auto& live : waiting_)
-      if (!(bounded && live.channel == channel && parse_history_id(live.id, id) && id <= newest))
-        merged.push_back(std::move(live));
+      if (!floors_.repeats(live.channel, live.id)) merged.push_back(std::move(live));
     waiting_.swap(merged);
   }
   ~inbox() { bus_.unsubscribe_all(*this); }
@@ -4229,6 +4267,7 @@ class inbox final : public bus_subscriber {
   void deliver_with_id(std::string_view channel, std::string_view json_text, std::string_view id) override {
     {
       std::lock_guard lock(mutex_);
+      if (floors_.repeats(channel, id)) return;
       if (waiting_.size() >= capacity_) {
         ++dropped_;
         return;
@@ -4246,6 +4285,7 @@ class inbox final : public bus_subscriber {
   std::deque<message> waiting_;
   std::size_t dropped_ = 0;
   bool complete_ = true;
+  detail::resume_floors floors_;  // what the history gave, for live deliveries that come late
 };
 
 }  // namespace sb
@@ -10676,6 +10716,7 @@ inline constexpr std::string_view client_script =
 //   const room = connect("/ws/chat/public_room");
 //   room.on("ws:event:new_message", (m) => print(m.user, m.text));
 //   room.send({ event: "chat_message", data: { message: "hi" } });
+//   connect("/ws/chat/public_room", handlers, { resume: true });  // reconnects miss nothing
 //
 // invoke() goes over the /rpc WebSocket while it is open and over HTTP POST /api/... otherwise;
 // stream() over /rpc (values as JSON-RPC notifications) or else Server-Sent Events. Errors are
@@ -10791,6 +10832,11 @@ class Emitter {
 
 // A WebSocket that reconnects with backoff, queues sends while it is down (bounded), authenticates
 // by a first message when asked, and keeps itself alive with JSON pings on handler paths.
+// With `resume` (true, or the ids of an earlier connection's resumeIds), the server wraps messages
+// of channels that keep a history with their ids ({"type":"delivery",...}); the connection unwraps
+// them, keeps the last id per channel, and names those ids when it reconnects (?sb_resume=...), so
+// that the server, on this instance or another, sends what it missed first ("ws:resumed" says
+// whether all of it was still kept).
 export class Connection extends Emitter {
   #client;
   #path;
@@ -10804,6 +10850,7 @@ export class Connection extends Emitter {
   #heartbeatTimer = null;
   #lastHeard = 0;
   #pingSentAt = 0;
+  #resumeIds = null;
 
   constructor(client, path, handlers = {}, options = {}) {
     super();
@@ -10814,10 +10861,13 @@ export class Connection extends Emitter {
     if (handlers.onMessage) this.on("ws:message", handlers.onMessage);
     if (handlers.onClose) this.on("ws:close", handlers.onClose);
     if (handlers.onError) this.on("ws:error", handlers.onError);
+    if (options.resume) this.#resumeIds = typeof options.resume === "object" ? { ...options.resume } : {};
     this.#open();
   }
 
   get connected() { return this.#ready; }
+  // The last id seen per channel (null without resume): keep it to resume after a page reload.
+  get resumeIds() { return this.#resumeIds && { ...this.#resumeIds }; }
   get queued() { return this.#queue.length; }
 
   // Sends now when connected, else queues; false when the queue is full (the message is dropped).
@@ -10849,6 +10899,7 @@ export class Connection extends Emitter {
   #url() {
     let url = this.#client.socketUrl(this.#path);
     if (this.#options.token && this.#options.auth === "query") url = withParam(url, this.#options.tokenParam, this.#options.token);
+    if (this.#resumeIds) url = withParam(url, "sb_resume", JSON.stringify(this.#resumeIds));
     return url;
   }
 
@@ -10917,6 +10968,13 @@ export class Connection extends Emitter {
         this.#closedByUser = true;  // the same token would be refused again
         return this.emit("ws:error", errorFromBody(401, message));
       }
+      if (this.#resumeIds && typeof message.channel === "string") {
+        if (message.type === "resumed") return this.emit("ws:resumed", { channel: message.channel, complete: message.complete });
+        if (message.type === "delivery" && typeof message.id === "string") {
+          this.#resumeIds[message.channel] = message.id;
+          message = message.data;
+        }
+      }
     }
     this.emit("ws:message", message);
     if (message && typeof message === "object" && typeof message.event === "string")
@@ -10937,7 +10995,8 @@ export class Connection extends Emitter {
     const every = this.#options.heartbeat;
     if (!every || !this.#client.jsonPings(this.#path)) return;
     this.#heartbeatTimer = setInterval(() => {
-      const now = Date.now();
+      const now = Date.n)sbjs"
+    R"sbjs(ow();
       if (this.#pingSentAt && now - this.#pingSentAt > this.#options.heartbeatTimeout) {
         this.#socket?.close(4000, "no answer to a ping");
         return;
@@ -10977,8 +11036,7 @@ class RpcChannel {
     const id = this.#nextId++;
     return {
       id,
-      promise: new Promise((resolve, reject) => )sbjs"
-    R"sbjs({
+      promise: new Promise((resolve, reject) => {
         this.#pending.set(id, { resolve, reject, onValue, idempotent, retry });
         const message = { jsonrpc: "2.0", method, id };
         if (params !== undefined) message.params = params;
@@ -11290,6 +11348,12 @@ export interface StreamHandle<R = unknown> {
   result: Promise<R>;
 }
 
+export interface ConnectOptions extends ClientOptions {
+  /** miss nothing across reconnections on channels that keep a history: true, or the resumeIds of
+   *  an earlier connection (e.g. kept over a page reload) */
+  resume?: boolean | Record<string, string>;
+}
+
 export interface ConnectionHandlers {
   onOpen?: () => void;
   onMessage?: (message: unknown) => void;
@@ -11301,11 +11365,15 @@ export declare class Connection {
   readonly connected: boolean;
   /** messages waiting for the connection */
   readonly queued: number;
+  /** with resume: the last id seen per channel (a copy); null without */
+  readonly resumeIds: Record<string, string> | null;
   /** objects go as JSON; false when the message was dropped (queue full, or disconnected for good) */
   send(payload: unknown): boolean;
   disconnect(code?: number, reason?: string): void;
-  /** "ws:open", "ws:close", "ws:error", "ws:message", "ws:reconnecting", or "ws:event:<name>"
-   * for messages shaped {"event": name, "data": ...} (the listener gets data, then the message) */
+  /** "ws:open", "ws:close", "ws:error", "ws:message", "ws:reconnecting", "ws:resumed" (with resume:
+   * {channel, complete}, before what was missed; complete is false when some of it was no longer
+   * kept), or "ws:event:<name>" for messages shaped {"event": name, "data": ...} (the listener gets
+   * data, then the message) */
   on(name: string, listener: (...args: any[]) => void): this;
   off(name: string, listener: (...args: any[]) => void): this;
   once(name: string, listener: (...args: any[]) => void): this;
@@ -11319,7 +11387,7 @@ export declare class Client {
   invoke<R = unknown>(method: string, args?: unknown, options?: InvokeOptions): Promise<R>;
   stream<T = unknown, R = unknown>(method: string, args: unknown, onValue: (value: T, event: string) => void,
                                    options?: StreamOptions): StreamHandle<R>;
-  connect(path: string, handlers?: ConnectionHandlers, options?: ClientOptions): Connection;
+  connect(path: string, handlers?: ConnectionHandlers, options?: ConnectOptions): Connection;
   close(): void;
 }
 
@@ -11329,7 +11397,7 @@ export declare function invoke<R = unknown>(method: string, args?: unknown, opti
 export declare function stream<T = unknown, R = unknown>(method: string, args: unknown,
                                                          onValue: (value: T, event: string) => void,
                                                          options?: StreamOptions): StreamHandle<R>;
-export declare function connect(path: string, handlers?: ConnectionHandlers, options?: ClientOptions): Connection;
+export declare function connect(path: string, handlers?: ConnectionHandlers, options?: ConnectOptions): Connection;
 
 /** One endpoint in an app's declarations (served at /api/_types.d.ts, from its C++ signatures). */
 export interface EndpointShape {
@@ -14737,7 +14805,209 @@ class worker_pool {
 //   Falling behind: more than `max_send_queue_bytes` waiting closes the connection with 1008.
 //   Closing: the close frame goes out after what was queued before it; then the server shuts its
 //   side and reads until the client's side ends too, or for a short while at most.
+//   Resuming (protocol/ws_resume.hpp): the history a client missed is read and sent on a thread of
+//   the stream pool, a page at a time, each once the send queue has room, while the channel's live
+//   deliveries wait (as much as max_send_queue_bytes; more closes the connection with 1008).
 
+// begin switchboard/protocol/ws_resume.hpp
+// A WebSocket client that reconnects, to this instance or to another sharing the bus, and misses
+// nothing of the channels that keep a history (bus_history_options).
+//   The client opts in with the handshake's query parameter `sb_resume` (a browser cannot set
+// headers on a WebSocket): a JSON object naming the last id it saw on each channel, `{}` the first
+// time, `{"public_room":"1733330000000-7"}` after. On such a connection a message of a channel that
+// keeps a history comes wrapped with its id, in one frame, so the id a client keeps is exactly that
+// of the last message it received (nothing lost, nothing twice):
+//   {"type":"delivery","channel":"public_room","id":"1733330000000-7","data":<the message>}
+// Messages of other channels come as they were published. When the app subscribes the connection
+// to a channel the query named (its connect handler does so as for any connection), what the client
+// missed comes first, announced by
+//   {"type":"resumed","channel":"public_room","complete":true}
+// ("complete": false when that id had left the window, so messages before these are lost), then
+// what is published from then on, each once. Messages published around this connection (publish's
+// `except`) are left out of what it missed too; those published around the client's previous
+// connection are not (the server cannot tell it was the same client).
+
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace sb::detail {
+
+inline constexpr std::string_view ws_resume_parameter = "sb_resume";
+
+// What a handshake's query asked: whether the client wants ids, and where it left each channel.
+struct ws_resume_request {
+  static constexpr std::size_t max_channels = 256;
+
+  bool asked = false;
+  std::map<std::string, std::string, std::less<>> after;  // channel -> the last id the client saw
+
+  // False, with `why`, when `sb_resume` is there but is not such an object.
+  bool parse(std::string_view query, std::string& why) {
+    query_fields fields;
+    if (!fields.parse(query)) return false;  // the query's own fault is for whoever reads it
+    for (const auto& field : fields.fields()) {
+      if (field.name != ws_resume_parameter) continue;
+      asked = true;
+      if (auto error = json::read(after, field.value)) {
+        why = "sb_resume must be a JSON object of channel: last id seen ({} at first): " + error.to_string();
+        return false;
+      }
+      if (after.size() > max_channels) {
+        why = "sb_resume names more than " + std::to_string(max_channels) + " channels";
+        return false;
+      }
+      std::pair<std::uint64_t, std::uint64_t> id;
+      for (const auto& [channel, last] : after)
+        if (!parse_history_id(last, id)) {
+          why = "sb_resume: \"" + last.substr(0, 64) + "\" (channel \"" + channel.substr(0, 64) +
+                "\") is not an id the bus gave";
+          return false;
+        }
+    }
+    return true;
+  }
+};
+
+inline void write_ws_delivery(std::string& out, std::string_view channel, std::string_view id, std::string_view json_text) {
+  out += R"({"type":"delivery","channel":)";
+  json::write_text(channel, out);
+  out += R"(,"id":)";
+  json::write_text(id, out);
+  out += R"(,"data":)";
+  out += json_text;
+  out += '}';
+}
+
+inline void write_ws_resumed(std::string& out, std::string_view channel, bool complete) {
+  out += R"({"type":"resumed","channel":)";
+  json::write_text(channel, out);
+  out += R"(,"complete":)";
+  out += complete ? "true" : "false";
+  out += '}';
+}
+
+// One connection's side of resuming: what it asked, and the channels still catching up, whose live
+// deliveries wait until the history has been sent. Deliveries come under the bus's lock and the
+// catch-up on another thread; both send through `send(frame)` under this object's lock, so a
+// channel's frames go out in one order.
+class ws_resumes {
+ public:
+  explicit ws_resumes(ws_resume_request asked, std::size_t waiting_limit_bytes)
+      : asked_(std::move(asked)), waiting_limit_(waiting_limit_bytes) {}
+
+  bool asked() const { return asked_.asked; }
+
+  // From subscribe(): the id the client last saw on `channel`, when it named one (the first time
+  // only); from then on the channel's deliveries wait for caught_up().
+  std::optional<std::string> begin(std::string_view channel) {
+    std::lock_guard lock(mutex_);
+    const auto named = asked_.after.find(channel);
+    if (named == asked_.after.end()) return std::nullopt;
+    std::string after = std::move(named->second);
+    asked_.after.erase(named);
+    catching_up_.push_back({std::string(channel), {}});
+    return after;
+  }
+
+  // A delivery: sent at once (wrapped when it has an id), or kept while its channel catches up.
+  template <class Send>
+  void deliver(std::string_view channel, std::string_view json_text, std::string_view id, Send&& send) {
+    std::lock_guard lock(mutex_);
+    if (auto* waiting = catching_up(channel)) {
+      waiting_bytes_ += json_text.size() + id.size();
+      if (waiting_bytes_ > waiting_limit_) {
+        overflowed_ = true;  // caught_up() fails the connection: it cannot have everything
+        return;
+      }
+      waiting->live.push_back({std::string(id), std::string(json_text)});
+      return;
+    }
+    if (!floors_.repeats(channel, id)) send_one(channel, json_text, id, send);
+  }
+
+  // A page of the history after the id begin() gave, or after the last page: sends its messages
+  // but those published around this connection (`self`), announced on the first page, or on a
+  // later one that found its starting id gone.
+  template <class Send>
+  void send_missed(std::string_view channel, const bus_history& page, bool first, std::uint64_t self, Send&& send) {
+    std::lock_guard lock(mutex_);
+    if (first || !page.complete) {
+      frame_.clear();
+      write_ws_resumed(frame_, channel, page.complete);
+      send(std::string_view(frame_));
+    }
+    for (const auto& m : page.messages)
+      if (m.except != self) send_one(channel, m.json, m.id, send);
+  }
+
+  // The history has been sent up to `newest` (the id begin() gave when it had nothing newer): what
+  // waited goes out but what the history held, and the channel's deliveries go straight out again
+  // (but for any the history held that come late).
+  // False when more waited than the limit allowed: the connection cannot have everything and
+  // should be closed.
+  template <class Send>
+  bool caught_up(std::string_view channel, std::string_view newest, Send&& send) {
+    std::lock_guard lock(mutex_);
+    std::vector<waiting_message> live;
+    for (auto at = catching_up_.begin(); at != catching_up_.end(); ++at)
+      if (at->channel == channel) {
+        live = std::move(at->live);
+        catching_up_.erase(at);
+        break;
+      }
+    for (const auto& m : live) waiting_bytes_ -= m.json.size() + m.id.size();
+    if (overflowed_) return false;
+    floors_.raise(channel, newest);
+    for (const auto& m : live)
+      if (!floors_.repeats(channel, m.id)) send_one(channel, m.json, m.id, send);
+    return true;
+  }
+
+ private:
+  struct waiting_message {
+    std::string id;
+    std::string json;
+  };
+  struct channel_catching_up {
+    std::string channel;
+    std::vector<waiting_message> live;
+  };
+
+  channel_catching_up* catching_up(std::string_view channel) {
+    for (auto& c : catching_up_)
+      if (c.channel == channel) return &c;
+    return nullptr;
+  }
+
+  template <class Send>
+  void send_one(std::string_view channel, std::string_view json_text, std::string_view id, Send& send) {
+    if (id.empty()) return (void)send(json_text);
+    frame_.clear();
+    write_ws_delivery(frame_, channel, id, json_text);
+    send(std::string_view(frame_));
+    if (frame_.capacity() > (std::size_t{64} << 10)) std::string().swap(frame_);
+  }
+
+  std::mutex mutex_;
+  ws_resume_request asked_;
+  std::vector<channel_catching_up> catching_up_;
+  std::size_t waiting_bytes_ = 0;
+  std::size_t waiting_limit_;
+  bool overflowed_ = false;
+  resume_floors floors_;  // what the history gave, for live deliveries that come late
+  std::string frame_;  // the frame being sent, under mutex_
+};
+
+}  // namespace sb::detail
+// end switchboard/protocol/ws_resume.hpp
 
 #include <asio/executor_work_guard.hpp>
 #include <asio/ip/tcp.hpp>
@@ -14752,6 +15022,7 @@ class worker_pool {
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14770,13 +15041,14 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
   // `address` is counted against server::websocket_max_per_ip (empty when that is not set).
   ws_connection(Core& core, asio::ip::tcp::socket socket, asio::any_io_executor strand, route_type route,
                 session who, std::string address, std::unique_ptr<ws_compressor> compressor = nullptr,
-                std::string_view subprotocol = {})
+                std::string_view subprotocol = {}, ws_resume_request resume = {})
       : core_(core), strand_(std::move(strand)), socket_(std::move(socket)), timer_(strand_),
         deadline_timer_(strand_), route_(route), reader_(core.options.websocket_max_message_bytes),
         id_(core.app.bus().new_connection_id()), buffer_(read_size), session_(std::move(who)),
         address_(std::move(address)), awaiting_auth_(static_cast<bool>(core.options.authenticate_message)),
         tokens_(core.options.websocket_max_messages_per_s), refilled_(coarse_now()), last_message_(refilled_),
-        compressor_(std::move(compressor)), subprotocol_(subprotocol) {
+        compressor_(std::move(compressor)), subprotocol_(subprotocol),
+        resumes_(std::move(resume), core.options.max_send_queue_bytes) {
     reader_.allow_compressed(compressor_ != nullptr);
     ++core_.connections;
     ctx_.from = origin::websocket;
@@ -14860,16 +15132,26 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
   ws_running_streams& running() override { return running_; }
   std::uint64_t id() const override { return id_; }
   std::string_view subprotocol() const override { return subprotocol_; }
+  // A channel the client named in its sb_resume (and that keeps a history) starts with what the
+  // client missed, read off this thread.
   result<void> subscribe(std::string_view channel) override {
     if (auto admitted = core_.app.admits(session_, channel); !admitted.ok()) return admitted;
     if (!open()) return unavailable("the connection is closing");
-    core_.app.bus().subscribe(channel, *this, id_);
+    bus& channels = core_.app.bus();
+    std::optional<std::string> after;
+    if (resumes_.asked() && channels.keeps_history(channel)) after = resumes_.begin(channel);
+    channels.subscribe(channel, *this, id_);
+    if (after) core_.stream_pool.submit(*new catch_up(this->shared_from_this(), channel, std::move(*after)));
     return {};
   }
   void unsubscribe(std::string_view channel) override { core_.app.bus().unsubscribe(channel, *this); }
 
   // ---- bus_subscriber: under the bus's lock, so it only queues ----
-  void deliver(std::string_view, std::string_view json_text) override { send(ws_opcode::text, json_text); }
+  void deliver(std::string_view channel, std::string_view json_text) override { deliver_with_id(channel, json_text, {}); }
+  void deliver_with_id(std::string_view channel, std::string_view json_text, std::string_view id) override {
+    if (!resumes_.asked()) return (void)send(ws_opcode::text, json_text);
+    resumes_.deliver(channel, json_text, id, [this](std::string_view frame) { send(ws_opcode::text, frame); });
+  }
 
  private:
   static constexpr std::size_t read_size = 4096;
@@ -15057,6 +15339,45 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
     core_.stream_pool.submit(*new long_call(this->shared_from_this(), opcode, message));
   }
 
+  // Sends a resumed channel's history after `after_`, a page at a time, then lets its live
+  // deliveries through.
+  class catch_up final : public work_item {
+   public:
+    catch_up(std::shared_ptr<ws_connection> c, std::string_view channel, std::string after)
+        : work_(c->core_.io.get_executor()), c_(std::move(c)), channel_(channel), last_(std::move(after)) {}
+    void run() override {
+      auto send = [this](std::string_view frame) { c_->send(ws_opcode::text, frame); };
+      for (bool first = true;; first = false) {
+        const bus_history page = c_->core_.app.bus().read_history(channel_, last_, page_size);
+        c_->resumes_.send_missed(channel_, page, first, c_->id_, send);
+        if (!page.messages.empty()) last_ = page.messages.back().id;
+        if (page.messages.size() < page_size || !c_->wait_for_room()) break;
+      }
+      if (!c_->resumes_.caught_up(channel_, last_, send))
+        c_->close(ws_close::policy_violation, "too far behind while resuming: more waited than server::max_send_queue_bytes");
+      delete this;
+    }
+
+   private:
+    static constexpr std::size_t page_size = 256;
+    asio::executor_work_guard<asio::io_context::executor_type> work_;  // first: destroyed last
+    std::shared_ptr<ws_connection> c_;
+    std::string channel_;
+    std::string last_;
+  };
+
+  // Until what waits to be written is under half of max_send_queue_bytes (true), or the connection
+  // ends or the client reads nothing for a while (false).
+  bool wait_for_room() {
+    std::unique_lock lock(send_mutex_);
+    ++waiting_for_room_;
+    const bool room = closed_.wait_for(lock, std::chrono::seconds(10), [&] {
+      return !open_ || queue_.size() + sending_.size() < core_.options.max_send_queue_bytes / 2;
+    });
+    --waiting_for_room_;
+    return room && open_;
+  }
+
   // ---- writing ----
 
   // Pongs count against the bound like messages: a client that pings and never reads is behind.
@@ -15120,6 +15441,7 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
                           self->writing_ = false;
                           self->sending_.clear();
                           if (self->sending_.capacity() > (std::size_t{256} << 10)) std::string().swap(self->sending_);
+                          if (self->waiting_for_room_ != 0) self->closed_.notify_all();
                         }
                         if (self->phase_ == phase::closed) return;
                         if (ec) return self->terminate();
@@ -15223,6 +15545,7 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
   context ctx_;
   std::string reply_;
   ws_running_streams running_;
+  ws_resumes resumes_;
 
   std::mutex send_mutex_;
   std::condition_variable closed_;
@@ -15235,6 +15558,7 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
   bool flush_posted_ = false;
   bool feeding_ = false;  // the strand is in feed_then_flush, which flushes at its end
   bool writing_ = false;
+  int waiting_for_room_ = 0;  // catch-ups waiting for the queue to drain
 };
 
 }  // namespace sb::detail
@@ -15563,6 +15887,8 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
       if (handshake.status == 426) out_.fields += "Sec-WebSocket-Version: 13\r\n";
       return answer_refusal();
     }
+    upgrade_resume_ = ws_resume_request{};
+    if (std::string why; !upgrade_resume_.parse(head_.query, why)) return refuse(400, why);
     upgrade_session_ = session{};
     const bool by_message = static_cast<bool>(core_.options.authenticate_message);
     if (!core_.api.admit_upgrade(input_, out_, upgrade_session_, !by_message)) return answer_refusal();
@@ -15591,7 +15917,8 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
     const std::string_view early(buffer_.data() + begin_, end_ - begin_);
     auto ws = std::make_shared<ws_connection<core_type>>(core_, std::move(socket_), strand_, upgrade_route_,
                                                          std::move(upgrade_session_), std::exchange(upgrade_address_, {}),
-                                                         std::move(upgrade_compressor_), upgrade_protocol_);
+                                                         std::move(upgrade_compressor_), upgrade_protocol_,
+                                                         std::move(upgrade_resume_));
     ws->start(upgrade_answer_, early);
     phase_ = phase::closed;  // the socket is gone; this object ends with its last handler
     disarm();
@@ -16071,6 +16398,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   std::string upgrade_address_;  // counted against websocket_max_per_ip, when that is set
   std::unique_ptr<ws_compressor> upgrade_compressor_;  // what the handshake agreed to, if anything
   std::string_view upgrade_protocol_;                  // the subprotocol the handshake chose, if any
+  ws_resume_request upgrade_resume_;                   // the handshake's sb_resume, if any
   int batched_ = 0;
 
   stream_writer stream_output_{*this};

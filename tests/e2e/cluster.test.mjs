@@ -366,83 +366,74 @@ async function clientModule(front) {
   return import(pathToFileURL(file).href);
 }
 
-test('an instance killed: its switchboard.js WebSocket with resume comes back through nginx to another and misses nothing', async () => {
+// A switchboard.js follower of the room, through nginx; the instance serving it is killed while the
+// room goes on, then comes back on its port (for the tests after and the clean stop). Returns what
+// the follower heard, up to a marker said after everything else: anything repeated would come
+// before it. `follow(sb, base)` starts the follower: {heard, stop, ...}.
+async function followThroughAKill(follow) {
   const front = await startNginx();
+  let follower = null;
+  let speaker = null;
   try {
     const sb = await clientModule(front);
     await followedBy(0);
     await until('no instance follows anything', async () => (await Promise.all(instances.map(health))).every((h) => h.bus.channels === 0));
-    const client = new sb.Client({ url: front.base, WebSocket, websocket: false });
-    const heard = [];
-    const resumes = [];
-    const connection = client.connect('/ws/chat/public_room', {}, { resume: true, reconnect: { initialDelay: 50, maxDelay: 500 } });
-    connection.on('ws:event:new_message', (m) => heard.push(m.text));
-    connection.on('ws:resumed', (r) => resumes.push(r));
+    follower = follow(sb, front.base);
+    // Redis counts a subscription before the instance has read its confirmation: wait for both.
     await followedBy(1);
-    const roomAt = (await Promise.all(instances.map(health))).findIndex((h) => h.bus.channels > 0);
-    assert.ok(roomAt >= 0);
-    const speaker = await join(instances[(roomAt + 1) % instances.length], 2);
+    const at = await until('an instance says it follows the room', async () => {
+      const index = (await Promise.all(instances.map(health))).findIndex((h) => h.bus.channels > 0);
+      return index >= 0 ? { index } : null;
+    }).then((found) => found.index);
+    speaker = await join(instances[(at + 1) % instances.length], 2);
     say(speaker, 'm1');
     say(speaker, 'm2');
-    await until('the connection has two', () => heard.length === 2);
-    assert.match(connection.resumeIds.public_room, /^\d+-\d+$/);
+    await until('the follower has two', () => follower.heard.length === 2);
+    follower.checkBeforeTheKill?.();
 
-    const victim = instances[roomAt];
+    const victim = instances[at];
     const gone = new Promise((r) => victim.server.once('exit', r));
     victim.server.kill('SIGKILL');
     await gone;
     for (const text of ['m3', 'm4', 'm5', 'm6']) say(speaker, text);
-    await until('the connection is back with all six', () => heard.length >= 6, 30000);
-    assert.deepEqual(resumes, [{ channel: 'public_room', complete: true }]);
-    say(speaker, 'marker');  // anything repeated would come before it
-    await until('the marker', () => heard.includes('marker'));
-    assert.deepEqual(heard, ['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'marker'], 'in order, once each');
-    connection.disconnect();
-    speaker.close();
-    await speaker.closed;
-    instances[roomAt] = await startShowcase(['--redis', `redis://127.0.0.1:${redisPort}`], process.env.SHOWCASE, victim.port);
-    await until('the new instance is connected', async () => (await health(instances[roomAt])).status === 'ok');
+    await until('the follower is back with all six', () => follower.heard.length >= 6, 30000);
+    say(speaker, 'marker');
+    await until('the marker', () => follower.heard.includes('marker'));
+    instances[at] = await startShowcase(['--redis', `redis://127.0.0.1:${redisPort}`], process.env.SHOWCASE, victim.port);
+    await until('the new instance is connected', async () => (await health(instances[at])).status === 'ok');
+    return follower;
   } finally {
+    follower?.stop();
+    if (speaker) {
+      speaker.close();
+      await speaker.closed;
+    }
     await front.stop();
   }
+}
+
+test('an instance killed: its switchboard.js WebSocket with resume comes back through nginx to another and misses nothing', async () => {
+  const follower = await followThroughAKill((sb, base) => {
+    const client = new sb.Client({ url: base, WebSocket, websocket: false });
+    const connection = client.connect('/ws/chat/public_room', {}, { resume: true, reconnect: { initialDelay: 50, maxDelay: 500 } });
+    const f = { heard: [], resumes: [], stop: () => connection.disconnect() };
+    connection.on('ws:event:new_message', (m) => f.heard.push(m.text));
+    connection.on('ws:resumed', (r) => f.resumes.push(r));
+    f.checkBeforeTheKill = () => assert.match(connection.resumeIds.public_room, /^\d+-\d+$/);
+    return f;
+  });
+  assert.deepEqual(follower.heard, ['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'marker'], 'in order, once each');
+  assert.deepEqual(follower.resumes, [{ channel: 'public_room', complete: true }]);
 });
 
 test('an instance killed: its switchboard.js SSE client comes back through nginx to another and misses nothing', async () => {
-  const front = await startNginx();
-  try {
-    const sb = await clientModule(front);
-    await followedBy(0);
-    await until('no instance follows anything', async () => (await Promise.all(instances.map(health))).every((h) => h.bus.channels === 0));
+  const follower = await followThroughAKill((sb, base) => {
     // No WebSocket given: with resume, streams go over SSE anyway.
-    const client = new sb.Client({ url: front.base, EventSource });
+    const client = new sb.Client({ url: base, EventSource });
     const heard = [];
     const feed = client.stream('chat.feed', { count: 100 }, (v) => { if (v.event === 'new_message') heard.push(v.data.text); }, { resume: true });
     feed.result.catch(() => {});
-    await followedBy(1);
-    const feedAt = (await Promise.all(instances.map(health))).findIndex((h) => h.bus.channels > 0);
-    assert.ok(feedAt >= 0);
-    const speakerAt = (feedAt + 1) % instances.length;
-    const speaker = await join(instances[speakerAt], 2);
-    say(speaker, 'm1');
-    say(speaker, 'm2');
-    await until('the feed has two', () => heard.length === 2);
-
-    const victim = instances[feedAt];
-    const gone = new Promise((r) => victim.server.once('exit', r));
-    victim.server.kill('SIGKILL');
-    await gone;
-    for (const text of ['m3', 'm4', 'm5', 'm6']) say(speaker, text);
-    await until('the feed is back with all six', () => heard.length >= 6, 30000);
-    say(speaker, 'marker');  // anything repeated would come before it
-    await until('the marker', () => heard.includes('marker'));
-    assert.deepEqual(heard, ['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'marker'], 'in order, once each');
-    feed.stop();
-    speaker.close();
-    await speaker.closed;
-    // The instance comes back on its port, for the tests after this one and the clean stop.
-    instances[feedAt] = await startShowcase(['--redis', `redis://127.0.0.1:${redisPort}`], process.env.SHOWCASE, victim.port);
-    await until('the new instance is connected', async () => (await health(instances[feedAt])).status === 'ok');
-  } finally {
-    await front.stop();
-  }
+    return { heard, stop: () => feed.stop() };
+  });
+  assert.deepEqual(follower.heard, ['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'marker'], 'in order, once each');
 });
