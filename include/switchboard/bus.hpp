@@ -71,6 +71,7 @@ namespace detail {
 // given per channel marks them; the first newer one ends the need (ids increase in delivery order).
 class resume_floors {
  public:
+  // `id`: the newest message a history read gave (none: nothing to guard against).
   void raise(std::string_view channel, std::string_view id) {
     std::pair<std::uint64_t, std::uint64_t> floor;
     if (parse_history_id(id, floor)) floors_.emplace_back(std::string(channel), floor);

@@ -51,7 +51,10 @@ class inbox final : public bus_subscriber {
     bus_history missed = bus.read_history(channel, after_id, capacity);
     std::lock_guard lock(mutex_);
     complete_ = missed.complete;
-    floors_.raise(channel, missed.messages.empty() ? after_id : std::string_view(missed.messages.back().id));
+    // Live ones up to the newest the client now has are repeats; an id the history never gave
+    // (incomplete, nothing newer) bounds nothing.
+    if (!missed.messages.empty()) floors_.raise(channel, missed.messages.back().id);
+    else if (missed.complete) floors_.raise(channel, after_id);
     std::deque<message> merged;
     for (auto& entry : missed.messages) merged.push_back({std::string(channel), std::move(entry.json), std::move(entry.id)});
     for (auto& live : waiting_)

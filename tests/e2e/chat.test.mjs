@@ -2,7 +2,7 @@
 // announced to the others, messages to everyone, departures, errors as error events, a session's
 // name carried into the room, JSON pings, and the paths that take no WebSocket.
 // usage: node --test chat.test.mjs   (SHOWCASE=path/to/showcase)
-import { test, before, after } from 'node:test';
+import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { openSocket, startShowcase, stopShowcase } from './showcase.mjs';
@@ -21,6 +21,26 @@ after(async () => {
   assert.equal(await stopShowcase(server), 0, 'showcase exits 0 on SIGTERM');
 });
 
+// Tests share the room, and a connection an earlier test closed announces its departure a moment
+// after its client saw the close: a test's sockets skip arrivals and departures (delivered as
+// published or wrapped) of connections the test did not open, known by their welcomes.
+let ours = new Set();
+beforeEach(() => { ours = new Set(); });
+async function enter(url, options) {
+  const ws = await openSocket(url, options);
+  const next = ws.next;
+  ws.next = async () => {
+    for (;;) {
+      const m = await next();
+      const told = m?.type === 'delivery' ? m.data : m;
+      if (told?.event === 'welcome') ours.add(told.data.id);
+      if ((told?.event === 'user_joined' || told?.event === 'user_left') && !ours.has(told.data.id)) continue;
+      return m;
+    }
+  };
+  return ws;
+}
+
 const say = (ws, message) => ws.send(JSON.stringify({ event: 'chat_message', data: { message } }));
 
 // Reads messages until one matches; the others are returned too, for checks of what came between.
@@ -34,14 +54,14 @@ async function until(ws, matches) {
 }
 
 test('two people chat: welcome, joined, messages to everyone, left', async () => {
-  const ada = await openSocket(room);
+  const ada = await enter(room);
   const welcome = (await ada.next());
   assert.equal(welcome.event, 'welcome');
   assert.match(welcome.data.user, /^guest-\d+$/);
   assert.ok(Number.isSafeInteger(welcome.data.id) && welcome.data.id > 0);
   assert.ok(welcome.data.users.includes(welcome.data.user));
 
-  const bob = await openSocket(room);
+  const bob = await enter(room);
   const bobWelcome = await bob.next();
   assert.equal(bobWelcome.event, 'welcome');
   assert.notEqual(bobWelcome.data.id, welcome.data.id);
@@ -65,9 +85,9 @@ test('two people chat: welcome, joined, messages to everyone, left', async () =>
 });
 
 test('a broadcast leaves the arrival out, and a departure reaches only those who stay', async () => {
-  const one = await openSocket(room);
+  const one = await enter(room);
   await one.next();
-  const two = await openSocket(room);
+  const two = await enter(room);
   await two.next();
   await one.next();  // two joined
   two.send(JSON.stringify({ type: 'ping' }));
@@ -79,7 +99,7 @@ test('a broadcast leaves the arrival out, and a departure reaches only those who
 });
 
 test('bad messages come back as error events and the connection stays', async () => {
-  const ws = await openSocket(room);
+  const ws = await enter(room);
   await ws.next();
   say(ws, '');
   const empty = await ws.next();
@@ -112,7 +132,7 @@ test('a logged-in session brings its name into the room', async () => {
   });
   assert.equal(login.status, 200);
   const cookie = login.headers.get('set-cookie').split(';')[0];
-  const ws = await openSocket(room, { headers: { cookie } });
+  const ws = await enter(room, { headers: { cookie } });
   const welcome = await ws.next();
   assert.equal(welcome.data.user, 'Ada');
   say(ws, 'it is me');
@@ -128,7 +148,7 @@ test('a path without a WebSocket is refused (404)', async () => {
 });
 
 test('an SSE stream follows the room through the bus', async () => {
-  const ws = await openSocket(room);
+  const ws = await enter(room);
   await ws.next();
   const res = await fetch(`${base}/sse/chat/feed?count=1000`);
   assert.equal(res.status, 200);
@@ -174,9 +194,9 @@ const resuming = (ids) => `${room}?sb_resume=${encodeURIComponent(JSON.stringify
 const texts = (messages) => messages.filter((m) => m.data?.event === 'new_message').map((m) => m.data.data.text);
 
 test('a WebSocket that reconnects with sb_resume misses nothing of the room, once each', async () => {
-  const first = await openSocket(resuming({}));
+  const first = await enter(resuming({}));
   assert.equal((await first.next()).event, 'welcome', 'what a handler sends the connection itself is not wrapped');
-  const speaker = await openSocket(room);
+  const speaker = await enter(room);
   const speakerId = (await speaker.next()).data.id;
   const joined = await first.next();
   assert.equal(joined.type, 'delivery');
@@ -195,7 +215,7 @@ test('a WebSocket that reconnects with sb_resume misses nothing of the room, onc
   for (const text of ['m3', 'm4', 'm5']) say(speaker, text);
   for (const text of ['m3', 'm4', 'm5']) assert.equal((await speaker.next()).data.text, text);
 
-  const back = await openSocket(resuming({ public_room: seen[1].id }));
+  const back = await enter(resuming({ public_room: seen[1].id }));
   const backId = (await back.next()).data.id;
   const got = [];
   const resumed = await back.next();
@@ -220,7 +240,7 @@ test('a WebSocket that reconnects with sb_resume misses nothing of the room, onc
 });
 
 test('an id the room never gave resumes incompletely; a malformed sb_resume is refused (400)', async () => {
-  const ws = await openSocket(resuming({ public_room: '99999999' }));
+  const ws = await enter(resuming({ public_room: '99999999' }));
   await ws.next();  // welcome
   assert.deepEqual(await ws.next(), { type: 'resumed', channel: 'public_room', complete: false });
   ws.close();
@@ -233,9 +253,9 @@ test('an id the room never gave resumes incompletely; a malformed sb_resume is r
 });
 
 test('a resume after 700 missed messages gets them all, a page at a time, in order', async () => {
-  const speaker = await openSocket(room);
+  const speaker = await enter(room);
   await speaker.next();
-  const first = await openSocket(resuming({}));
+  const first = await enter(resuming({}));
   await first.next();  // welcome
   assert.equal((await speaker.next()).event, 'user_joined');
   say(speaker, 'before');
@@ -247,7 +267,7 @@ test('a resume after 700 missed messages gets them all, a page at a time, in ord
   assert.equal((await speaker.next()).event, 'user_left');
   for (let i = 0; i < 700; ++i) say(speaker, `n${i}`);
   for (let i = 0; i < 700; ++i) assert.equal((await speaker.next()).data.text, `n${i}`);
-  const back = await openSocket(resuming({ public_room: last.id }));
+  const back = await enter(resuming({ public_room: last.id }));
   await back.next();  // welcome
   assert.deepEqual(await back.next(), { type: 'resumed', channel: 'public_room', complete: true });
   say(speaker, 'marker');

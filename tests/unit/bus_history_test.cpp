@@ -95,6 +95,12 @@ TEST(BusHistory, AnInboxResumesAfterAnIdThenFollowsOnceEach) {
   sb::inbox late(small, "room", "1");
   EXPECT_FALSE(late.resumed_completely());  // 2 is gone
   EXPECT_EQ(late.next(std::chrono::seconds(1))->id, "3");
+
+  // An id the history never gave holds nothing back.
+  sb::inbox unknown(bus, "room", "99999999");
+  EXPECT_FALSE(unknown.resumed_completely());
+  bus.publish("room", "7");
+  EXPECT_EQ(unknown.next(std::chrono::seconds(20))->json, "7");
 }
 
 TEST(BusHistory, ResumingWhilePublishersGoOnLosesAndRepeatsNothing) {

@@ -114,11 +114,27 @@ TEST(WsResumes, NothingMissedLetsNewerLiveOnesThrough) {
   ASSERT_TRUE(r.begin("room"));
   r.deliver("room", "two again", "2", out);
   r.deliver("room", "three", "3", out);
-  r.send_missed("room", page(false, {}), true, 1, out);
-  ASSERT_TRUE(r.caught_up("room", "2", out));
+  r.send_missed("room", page(true, {}), true, 1, out);
+  ASSERT_TRUE(r.caught_up("room", "2", out));  // the client has 2: the history knew it
   ASSERT_EQ(out.frames.size(), 2u);
-  EXPECT_EQ(out.frames[0], R"({"type":"resumed","channel":"room","complete":false})");
+  EXPECT_EQ(out.frames[0], R"({"type":"resumed","channel":"room","complete":true})");
   EXPECT_NE(out.frames[1].find(R"("id":"3")"), std::string::npos);
+}
+
+// An id the history never gave (a client from another deployment, or made up) bounds nothing: what
+// is published goes out.
+TEST(WsResumes, AnUnknownIdHoldsNothingBack) {
+  ws_resumes r(parsed("sb_resume=%7B%22room%22%3A%2299999999%22%7D"), 1 << 20);
+  sent_frames out;
+  ASSERT_TRUE(r.begin("room"));
+  r.deliver("room", "five", "5", out);
+  r.send_missed("room", page(false, {}), true, 1, out);
+  ASSERT_TRUE(r.caught_up("room", "", out));
+  r.deliver("room", "six", "6", out);
+  ASSERT_EQ(out.frames.size(), 3u);
+  EXPECT_EQ(out.frames[0], R"({"type":"resumed","channel":"room","complete":false})");
+  EXPECT_NE(out.frames[1].find(R"("id":"5")"), std::string::npos);
+  EXPECT_NE(out.frames[2].find(R"("id":"6")"), std::string::npos);
 }
 
 TEST(WsResumes, MoreWaitingThanTheLimitFailsTheCatchUp) {

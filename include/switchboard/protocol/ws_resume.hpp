@@ -141,9 +141,9 @@ class ws_resumes {
       if (m.except != self) send_one(channel, m.json, m.id, send);
   }
 
-  // The history has been sent up to `newest` (the id begin() gave when it had nothing newer): what
-  // waited goes out but what the history held, and the channel's deliveries go straight out again
-  // (but for any the history held that come late).
+  // The client now has everything up to `newest` (the history's last message, or the id it named
+  // when the history knew it and had nothing newer; empty: unknown): what waited goes out but what
+  // it has, and the channel's deliveries go straight out again (but for any it has that come late).
   // False when more waited than the limit allowed: the connection cannot have everything and
   // should be closed.
   template <class Send>

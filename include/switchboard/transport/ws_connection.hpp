@@ -157,7 +157,7 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
     std::optional<std::string> after;
     if (resumes_.asked() && channels.keeps_history(channel)) after = resumes_.begin(channel);
     channels.subscribe(channel, *this, id_);
-    if (after) core_.stream_pool.submit(*new catch_up(this->shared_from_this(), channel, std::move(*after)));
+    if (after) start_catch_up(*new catch_up(this->shared_from_this(), channel, std::move(*after)));
     return {};
   }
   void unsubscribe(std::string_view channel) override { core_.app.bus().unsubscribe(channel, *this); }
@@ -247,8 +247,31 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
     if (awaiting_auth_) return arm_deadline(core_.options.websocket_auth_timeout_s * 1000);
     connected_ = true;
     arm_deadline(core_.options.websocket_idle_timeout_s * 1000);
-    const io_monitor::call_scope busy(core_.monitor);
-    core_.ws.on_open(route_, *this, ctx_, reply_);
+    {
+      std::lock_guard lock(catch_up_mutex_);
+      opening_ = true;
+    }
+    {
+      const io_monitor::call_scope busy(core_.monitor);
+      core_.ws.on_open(route_, *this, ctx_, reply_);
+    }
+    std::vector<work_item*> deferred;
+    {
+      std::lock_guard lock(catch_up_mutex_);
+      opening_ = false;
+      deferred.swap(deferred_catch_ups_);
+    }
+    for (work_item* item : deferred) core_.stream_pool.submit(*item);
+  }
+
+  // What the connect handler sends the connection itself (a welcome) goes out before a resumed
+  // channel's history: catch-ups it starts wait for it to return.
+  void start_catch_up(work_item& item) {
+    {
+      std::lock_guard lock(catch_up_mutex_);
+      if (opening_) return deferred_catch_ups_.push_back(&item);
+    }
+    core_.stream_pool.submit(item);
   }
 
   // A compressed message, inflated in place of `message`; false when the connection fails on it.
@@ -366,10 +389,11 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
       for (bool first = true;; first = false) {
         const bus_history page = c_->core_.app.bus().read_history(channel_, last_, page_size);
         c_->resumes_.send_missed(channel_, page, first, c_->id_, send);
-        if (!page.messages.empty()) last_ = page.messages.back().id;
+        if (first && page.complete) newest_ = last_;  // the id named is one the history gave
+        if (!page.messages.empty()) last_ = newest_ = page.messages.back().id;
         if (page.messages.size() < page_size || !c_->wait_for_room()) break;
       }
-      if (!c_->resumes_.caught_up(channel_, last_, send))
+      if (!c_->resumes_.caught_up(channel_, newest_, send))
         c_->close(ws_close::policy_violation, "too far behind while resuming: more waited than server::max_send_queue_bytes");
       delete this;
     }
@@ -379,7 +403,8 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
     asio::executor_work_guard<asio::io_context::executor_type> work_;  // first: destroyed last
     std::shared_ptr<ws_connection> c_;
     std::string channel_;
-    std::string last_;
+    std::string last_;    // the id the next page starts after
+    std::string newest_;  // the newest id the client has now; empty: unknown
   };
 
   // Until what waits to be written is under half of max_send_queue_bytes (true), or the connection
@@ -562,6 +587,9 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
   std::string reply_;
   ws_running_streams running_;
   ws_resumes resumes_;
+  std::mutex catch_up_mutex_;
+  bool opening_ = false;  // the connect handler runs: catch-ups wait for it
+  std::vector<work_item*> deferred_catch_ups_;
 
   std::mutex send_mutex_;
   std::condition_variable closed_;
