@@ -3893,6 +3893,7 @@ namespace detail {
 // given per channel marks them; the first newer one ends the need (ids increase in delivery order).
 class resume_floors {
  public:
+  // `id`: the newest message a history read gave (none: nothing to guard against).
   void raise(std::string_view channel, std::string_view id) {
     std::pair<std::uint64_t, std::uint64_t> floor;
     if (parse_history_id(id, floor)) floors_.emplace_back(std::string(channel), floor);
@@ -4227,7 +4228,10 @@ class inbox final : public bus_subscriber {
     bus_history missed = bus.read_history(channel, after_id, capacity);
     std::lock_guard lock(mutex_);
     complete_ = missed.complete;
-    floors_.raise(channel, missed.messages.empty() ? after_id : std::string_view(missed.messages.back().id));
+    // Live ones up to the newest the client now has are repeats; an id the history never gave
+    // (incomplete, nothing newer) bounds nothing.
+    if (!missed.messages.empty()) floors_.raise(channel, missed.messages.back().id);
+    else if (missed.complete) floors_.raise(channel, after_id);
     std::deque<message> merged;
     for (auto& entry : missed.messages) merged.push_back({std::string(channel), std::move(entry.json), std::move(entry.id)});
     for (auto& live : waiting_)
@@ -14948,9 +14952,9 @@ class ws_resumes {
       if (m.except != self) send_one(channel, m.json, m.id, send);
   }
 
-  // The history has been sent up to `newest` (the id begin() gave when it had nothing newer): what
-  // waited goes out but what the history held, and the channel's deliveries go straight out again
-  // (but for any the history held that come late).
+  // The client now has everything up to `newest` (the history's last message, or the id it named
+  // when the history knew it and had nothing newer; empty: unknown): what waited goes out but what
+  // it has, and the channel's deliveries go straight out again (but for any it has that come late).
   // False when more waited than the limit allowed: the connection cannot have everything and
   // should be closed.
   template <class Send>
@@ -15141,7 +15145,7 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
     std::optional<std::string> after;
     if (resumes_.asked() && channels.keeps_history(channel)) after = resumes_.begin(channel);
     channels.subscribe(channel, *this, id_);
-    if (after) core_.stream_pool.submit(*new catch_up(this->shared_from_this(), channel, std::move(*after)));
+    if (after) start_catch_up(*new catch_up(this->shared_from_this(), channel, std::move(*after)));
     return {};
   }
   void unsubscribe(std::string_view channel) override { core_.app.bus().unsubscribe(channel, *this); }
@@ -15231,8 +15235,31 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
     if (awaiting_auth_) return arm_deadline(core_.options.websocket_auth_timeout_s * 1000);
     connected_ = true;
     arm_deadline(core_.options.websocket_idle_timeout_s * 1000);
-    const io_monitor::call_scope busy(core_.monitor);
-    core_.ws.on_open(route_, *this, ctx_, reply_);
+    {
+      std::lock_guard lock(catch_up_mutex_);
+      opening_ = true;
+    }
+    {
+      const io_monitor::call_scope busy(core_.monitor);
+      core_.ws.on_open(route_, *this, ctx_, reply_);
+    }
+    std::vector<work_item*> deferred;
+    {
+      std::lock_guard lock(catch_up_mutex_);
+      opening_ = false;
+      deferred.swap(deferred_catch_ups_);
+    }
+    for (work_item* item : deferred) core_.stream_pool.submit(*item);
+  }
+
+  // What the connect handler sends the connection itself (a welcome) goes out before a resumed
+  // channel's history: catch-ups it starts wait for it to return.
+  void start_catch_up(work_item& item) {
+    {
+      std::lock_guard lock(catch_up_mutex_);
+      if (opening_) return deferred_catch_ups_.push_back(&item);
+    }
+    core_.stream_pool.submit(item);
   }
 
   // A compressed message, inflated in place of `message`; false when the connection fails on it.
@@ -15350,10 +15377,11 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
       for (bool first = true;; first = false) {
         const bus_history page = c_->core_.app.bus().read_history(channel_, last_, page_size);
         c_->resumes_.send_missed(channel_, page, first, c_->id_, send);
-        if (!page.messages.empty()) last_ = page.messages.back().id;
+        if (first && page.complete) newest_ = last_;  // the id named is one the history gave
+        if (!page.messages.empty()) last_ = newest_ = page.messages.back().id;
         if (page.messages.size() < page_size || !c_->wait_for_room()) break;
       }
-      if (!c_->resumes_.caught_up(channel_, last_, send))
+      if (!c_->resumes_.caught_up(channel_, newest_, send))
         c_->close(ws_close::policy_violation, "too far behind while resuming: more waited than server::max_send_queue_bytes");
       delete this;
     }
@@ -15363,7 +15391,8 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
     asio::executor_work_guard<asio::io_context::executor_type> work_;  // first: destroyed last
     std::shared_ptr<ws_connection> c_;
     std::string channel_;
-    std::string last_;
+    std::string last_;    // the id the next page starts after
+    std::string newest_;  // the newest id the client has now; empty: unknown
   };
 
   // Until what waits to be written is under half of max_send_queue_bytes (true), or the connection
@@ -15546,6 +15575,9 @@ class ws_connection final : public std::enable_shared_from_this<ws_connection<Co
   std::string reply_;
   ws_running_streams running_;
   ws_resumes resumes_;
+  std::mutex catch_up_mutex_;
+  bool opening_ = false;  // the connect handler runs: catch-ups wait for it
+  std::vector<work_item*> deferred_catch_ups_;
 
   std::mutex send_mutex_;
   std::condition_variable closed_;
