@@ -14853,10 +14853,14 @@ struct ws_resume_request {
   bool asked = false;
   std::map<std::string, std::string, std::less<>> after;  // channel -> the last id the client saw
 
-  // False, with `why`, when `sb_resume` is there but is not such an object.
+  // False, with `why`, when `sb_resume` is there but is not such an object, or the query cannot
+  // be read.
   bool parse(std::string_view query, std::string& why) {
     query_fields fields;
-    if (!fields.parse(query)) return false;  // the query's own fault is for whoever reads it
+    if (!fields.parse(query)) {
+      why = "the query: " + fields.error();
+      return false;
+    }
     for (const auto& field : fields.fields()) {
       if (field.name != ws_resume_parameter) continue;
       asked = true;

@@ -43,6 +43,7 @@ TEST(WsResumeRequest, AbsentEmptyOrNamingChannels) {
 
 TEST(WsResumeRequest, WhatIsNotSuchAnObjectIsRefusedSayingWhy) {
   EXPECT_NE(refusal("sb_resume=").find("JSON object"), std::string::npos);
+  EXPECT_NE(refusal("sb_resume=%7").find("percent"), std::string::npos);
   EXPECT_NE(refusal("sb_resume=%5B%5D").find("JSON object"), std::string::npos);
   EXPECT_NE(refusal("sb_resume=%7B%22a%22%3A1%7D").find("JSON object"), std::string::npos);  // {"a":1}
   const std::string not_an_id = refusal("sb_resume=%7B%22room%22%3A%22yesterday%22%7D");
