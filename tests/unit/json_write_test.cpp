@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -215,6 +216,53 @@ TEST(JsonWrite, DoublesShortestRoundTrip) {
   EXPECT_EQ(json(0.1f), "0.1");
   EXPECT_EQ(json(16777216.0f), "16777216.0");
   EXPECT_EQ(json(std::numeric_limits<float>::max()), "3.4028235e38");
+}
+
+// The shortest form (detail/shortest.hpp) is std::to_chars's, trimmed for JSON: checked here on a
+// sample; tests/long/shortest_exhaustive.cpp checks every float and many more doubles.
+std::string to_chars_for_json(auto value) {
+  char text[64];
+  char* last = std::to_chars(text, text + 60, value).ptr;
+  std::string out(text, last);
+  if (const auto e = out.find("e+"); e != std::string::npos) out.erase(e + 1, 1);
+  if (out.find_first_of(".e") == std::string::npos) out += ".0";
+  return out;
+}
+
+TEST(JsonWrite, ShortestFormIsToCharsOnASample) {
+  std::mt19937_64 random(20261204);
+  int compared = 0;
+  for (int i = 0; i < 300000; ++i) {
+    const std::uint64_t bits = random();
+    double d;
+    std::memcpy(&d, &bits, sizeof d);
+    const double few_digits = static_cast<double>(random() % 1000000) / static_cast<double>(1 + random() % 10000);
+    for (double v : {d, few_digits, std::ldexp(1.0, static_cast<int>(random() % 2098) - 1074)}) {
+      if (!std::isfinite(v)) continue;
+      ASSERT_EQ(json(v), to_chars_for_json(v)) << std::hexfloat << v;
+      ++compared;
+    }
+    const auto float_bits = static_cast<std::uint32_t>(bits >> 16);
+    float f;
+    std::memcpy(&f, &float_bits, sizeof f);
+    if (std::isfinite(f)) {
+      ASSERT_EQ(json(f), to_chars_for_json(f)) << std::hexfloat << f;
+    }
+  }
+  EXPECT_GT(compared, 800000);
+  for (std::uint64_t bits = 1; bits < 64; ++bits) {  // the smallest subnormals, below Schubfach's C_TINY
+    double d;
+    std::memcpy(&d, &bits, sizeof d);
+    EXPECT_EQ(json(d), to_chars_for_json(d));
+    const auto small = static_cast<std::uint32_t>(bits);
+    float f;
+    std::memcpy(&f, &small, sizeof f);
+    EXPECT_EQ(json(f), to_chars_for_json(f));
+  }
+  // Integer-valued doubles from 2^53 are written exactly in the fixed form, as printf's %f does.
+  EXPECT_EQ(json(123456789012345683968.0), "123456789012345683968.0");
+  EXPECT_EQ(json(9007199254740993.0), to_chars_for_json(9007199254740993.0));
+  EXPECT_EQ(json(1.5L), "1.5");  // long double keeps the library's form
 }
 
 TEST(JsonWrite, DoublesRoundTripExactly) {

@@ -3,6 +3,7 @@
 // capacity, or into a fixed span that reports overflow.
 
 #include <switchboard/json/detail/read_context.hpp>
+#include <switchboard/json/detail/shortest.hpp>
 #include <switchboard/json/detail/text.hpp>
 #include <switchboard/json/detail/traits.hpp>
 #include <switchboard/json/error.hpp>
@@ -174,7 +175,8 @@ void write_integer(auto value, W& w) {
     w.raw({local, static_cast<std::size_t>(result.ptr - local)});
 }
 
-// Shortest round-trip form, always recognisably a floating-point number ("1.0", "1e300").
+// Shortest round-trip form (detail/shortest.hpp), always recognisably a floating-point number
+// ("1.0", "1e300").
 template <class W, class F>
 void write_floating(F value, W& w) {
   if (!std::isfinite(value)) {
@@ -182,19 +184,24 @@ void write_floating(F value, W& w) {
                   std::string("cannot write ") + (std::isnan(value) ? "NaN" : "infinity") + ": JSON has no such number");
   }
   if (w.failed()) return;
-  char local[32];
+  char local[48];
   const bool in_place = w.sink().ensure(sizeof local);  // as in write_integer
   char* first = in_place ? w.sink().cursor() : local;
-  char* last = std::to_chars(first, first + 30, value).ptr;  // 2 spare bytes for ".0"
-  char* exponent = std::find(first, last, 'e');
-  if (exponent != last) {
-    if (exponent[1] == '+') {
-      std::memmove(exponent + 1, exponent + 2, static_cast<std::size_t>(last - exponent - 2));
-      --last;
+  char* last = nullptr;
+  if constexpr (std::is_same_v<F, double> || std::is_same_v<F, float>) {
+    last = write_shortest(first, value);
+  } else {  // long double: the library's shortest form, trimmed the same way
+    last = std::to_chars(first, first + 44, value).ptr;  // 2 spare bytes for ".0"
+    char* exponent = std::find(first, last, 'e');
+    if (exponent != last) {
+      if (exponent[1] == '+') {
+        std::memmove(exponent + 1, exponent + 2, static_cast<std::size_t>(last - exponent - 2));
+        --last;
+      }
+    } else if (std::find(first, last, '.') == last) {
+      *last++ = '.';
+      *last++ = '0';
     }
-  } else if (std::find(first, last, '.') == last) {
-    *last++ = '.';
-    *last++ = '0';
   }
   if (in_place)
     w.sink().advance(static_cast<std::size_t>(last - first));
