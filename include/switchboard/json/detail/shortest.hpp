@@ -246,24 +246,32 @@ inline constexpr char digit_pairs[] =
     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
     "8081828384858687888990919293949596979899";
 
-// The `length` last digits of n, two at a time, eight per 64-bit division.
+inline void write_pair(char* p, std::uint32_t two_digits) { std::memcpy(p, digit_pairs + 2 * two_digits, 2); }
+
+// Eight digits of v < 10^8, leading zeros included.
+inline void write_eight(char* p, std::uint32_t v) {
+  const std::uint32_t high = v / 10000, low = v % 10000;
+  write_pair(p, high / 100);
+  write_pair(p + 2, high % 100);
+  write_pair(p + 4, low / 100);
+  write_pair(p + 6, low % 100);
+}
+
+// The `length` (at most 20) last digits of n: eight at a time from the right, then pairs.
 inline void write_digits(char* first, int length, std::uint64_t n) {
   char* p = first + length;
   while (p - first >= 8) {
-    auto chunk = static_cast<std::uint32_t>(n % 100000000u);
+    p -= 8;
+    write_eight(p, static_cast<std::uint32_t>(n % 100000000u));
     n /= 100000000u;
-    for (int pair = 0; pair < 4; ++pair, chunk /= 100) {
-      p -= 2;
-      std::memcpy(p, digit_pairs + 2 * (chunk % 100), 2);
-    }
   }
   auto rest = static_cast<std::uint32_t>(n);
   while (p - first >= 2) {
     p -= 2;
-    std::memcpy(p, digit_pairs + 2 * (rest % 100), 2);
+    write_pair(p, rest % 100);
     rest /= 100;
   }
-  if (p != first) *--p = static_cast<char>('0' + rest % 10);
+  if (p != first) *--p = static_cast<char>('0' + rest);
 }
 
 // A finite value as std::to_chars writes it without a format (the shorter of fixed and scientific,
