@@ -11363,8 +11363,9 @@ class mcp_server {
 //   /sse/<module>/<endpoint>   the endpoint's stream as server-sent events
 //   /api/_describe             modules, endpoints, methods and JSON Schemas
 //   /api/_openapi.json         the same as OpenAPI 3.1; /api/_types.d.ts: as TypeScript declarations
-//   /api/_health               {"status":"ok"|"degraded","bus":{...}}: whether the bus reaches the
-//                              other instances (always 200: this instance still serves)
+//   /api/_health               {"status":"ok"|"degraded","bus":{...}[,"sessions":{...}]}: whether the
+//                              bus reaches the other instances and a shared session store answers
+//                              (always 200: this instance still serves)
 //   /mcp                       MCP over Streamable HTTP (protocol/mcp.hpp; options.mcp_path, "" for none)
 //   /_sb/switchboard.js        the browser client (/_sb/switchboard.d.ts: its declarations; /_sb/explorer:
 //                              a page that calls every endpoint from forms built from their schemas)
@@ -12520,6 +12521,12 @@ class session_store {
   // (Redis TTLs) need not override it.
   virtual void sweep() {}
 
+  // What GET /api/_health shows of a store in another process: a JSON object (empty: nothing to show,
+  // as for the in-memory store). It may check the store (a round trip); healthy() then says whether
+  // sessions can be read and kept.
+  virtual std::string health() { return {}; }
+  virtual bool healthy() const { return true; }
+
   // A fresh unguessable id: 128 bits from the OS entropy source, as 32 hex digits.
   virtual std::string new_id() {
     std::lock_guard lock(entropy_mutex_);
@@ -13338,8 +13345,14 @@ class http_api {
   void health(const http_input& in, http_output& out) {
     if (in.method != "GET" && in.method != "HEAD") return method_not_allowed(in, out, "GET", "/api/_health");
     const sb::bus& bus = app_.bus();
-    out.body = bus.healthy() ? R"({"status":"ok","bus":)" : R"({"status":"degraded","bus":)";
+    const std::string sessions = options_.sessions->health();  // first: it may check the store
+    const bool ok = bus.healthy() && options_.sessions->healthy();
+    out.body = ok ? R"({"status":"ok","bus":)" : R"({"status":"degraded","bus":)";
     out.body += bus.health();
+    if (!sessions.empty()) {
+      out.body += R"(,"sessions":)";
+      out.body += sessions;
+    }
     out.body += '}';
     out.content_type = "application/json";
     out.add_field("Cache-Control", "no-store");

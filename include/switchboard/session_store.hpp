@@ -50,6 +50,12 @@ class session_store {
   // (Redis TTLs) need not override it.
   virtual void sweep() {}
 
+  // What GET /api/_health shows of a store in another process: a JSON object (empty: nothing to show,
+  // as for the in-memory store). It may check the store (a round trip); healthy() then says whether
+  // sessions can be read and kept.
+  virtual std::string health() { return {}; }
+  virtual bool healthy() const { return true; }
+
   // A fresh unguessable id: 128 bits from the OS entropy source, as 32 hex digits.
   virtual std::string new_id() {
     std::lock_guard lock(entropy_mutex_);

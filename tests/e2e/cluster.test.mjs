@@ -95,6 +95,7 @@ test('/api/_health says which bus and how it is', async () => {
   assert.equal(h.bus.kind, 'redis');
   assert.equal(h.bus.connected, true);
   assert.equal(h.bus.last_error, '');
+  assert.deepEqual(h.sessions, { kind: 'redis', connected: true, error: '' }, 'the shared session store answers');
 });
 
 test('people on three instances chat with each other', async () => {
@@ -264,6 +265,8 @@ test('Redis killed mid-run: each instance goes on alone, then the room spans the
   const h = await health(instances[0]);
   assert.equal(h.bus.connected, false);
   assert.notEqual(h.bus.last_error, '', 'it says what failed');
+  assert.equal(h.sessions.connected, false);
+  assert.match(h.sessions.error, /cannot connect/);
   say(local, 'while Redis is down');
   assert.equal((await local.next()).data.text, 'while Redis is down', 'local delivery goes on');
   assert.equal((await ada.next()).data.text, 'while Redis is down');

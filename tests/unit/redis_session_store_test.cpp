@@ -96,11 +96,15 @@ TEST(RedisSessionStore, RedisDownMeansNoSessionsThenItComesBack) {
   const sb::session s = ada(store);
   store.save(s);
   ASSERT_TRUE(store.load(s.id));  // a pooled connection that the crash will break
+  EXPECT_EQ(store.health(), R"({"kind":"redis","connected":true,"error":""})");
   redis.stop();
   EXPECT_FALSE(store.load(s.id));
   EXPECT_FALSE(store.healthy());
   EXPECT_FALSE(store.update(s));
+  const std::string down = store.health();  // what /api/_health shows
+  EXPECT_NE(down.find(R"("connected":false,"error":"cannot connect to 127.0.0.1:)"), std::string::npos) << down;
   redis.start();  // empty: it kept nothing
+  EXPECT_EQ(store.health(), R"({"kind":"redis","connected":true,"error":""})");
   store.save(s);
   EXPECT_TRUE(store.healthy());
   ASSERT_TRUE(store.load(s.id));

@@ -75,7 +75,21 @@ class redis_session_store final : public session_store {
   void erase(std::string_view id) override { run({"DEL", key_of(id)}); }
 
   // False while the last call could not reach Redis.
-  bool healthy() const { return healthy_; }
+  bool healthy() const override { return healthy_; }
+
+  // Asks Redis (PING) now: {"kind":"redis","connected":true|false,"error":"<what fails now, if anything>"}.
+  std::string health() override {
+    const reply pong = run({"PING"});
+    std::string out = R"({"kind":"redis","connected":)";
+    out += pong ? "true" : "false";
+    out += R"(,"error":)";
+    {
+      std::lock_guard lock(said_mutex_);
+      json::write_text(said_, out);
+    }
+    out += '}';
+    return out;
+  }
 
  private:
   struct reply_free {
