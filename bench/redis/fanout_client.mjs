@@ -48,9 +48,14 @@ for (let i = 0; i < n; ++i)
 const publisher = await member(aPort, () => {});
 // The room is followed on B once probes said on A reach every subscriber (negative indexes, each
 // its own): the cross-instance path is up.
+const warmDeadline = Date.now() + 20000;
 for (let probe = -1; !warmed; --probe) {
+  if (Date.now() > warmDeadline) {
+    console.log(JSON.stringify({ error: 'the room never reached instance B within 20 s' }));
+    process.exit(1);
+  }
   publisher.say(`${probe} ${now()}`);
-  await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, 100));  // a paced probe, repeated until one arrives
 }
 const done = new Promise((r) => { onComplete = r; });
 const start = now();

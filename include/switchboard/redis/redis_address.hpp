@@ -3,6 +3,7 @@
 
 #include <charconv>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -52,6 +53,14 @@ struct redis_address {
     if (rest.empty()) return fail("no host");
     address.host = std::string(rest);
     return address;
+  }
+
+  // The same, throwing std::invalid_argument with the reason: for constructors that take a url.
+  static redis_address from_url(std::string_view url) {
+    std::string why;
+    auto address = parse(url, &why);
+    if (!address) throw std::invalid_argument(why);
+    return *address;
   }
 
  private:

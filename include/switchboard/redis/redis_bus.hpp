@@ -52,7 +52,6 @@
 #include <optional>
 #include <random>
 #include <set>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -76,7 +75,7 @@ class redis_bus final : public bus {
   // (the bus keeps trying, see above).
   explicit redis_bus(redis_bus_options options = {})
       : options_(std::move(options)),
-        address_(checked(options_.url)),
+        address_(redis_address::from_url(options_.url)),
         commands_(loop_, address_, options_.reconnect, "publisher",
                   [this](redisAsyncContext* c) {
                     take_connection_tag(c);
@@ -200,13 +199,6 @@ class redis_bus final : public bus {
     std::uint64_t except = 0;
     bool kept = false;
   };
-
-  static redis_address checked(const std::string& url) {
-    std::string why;
-    auto address = redis_address::parse(url, &why);
-    if (!address) throw std::invalid_argument(why);
-    return *address;
-  }
 
   // ---- connection ids (on the loop) ----
 

@@ -28,7 +28,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -48,7 +47,7 @@ class redis_session_store final : public session_store {
  public:
   // Throws std::invalid_argument when the url cannot be read; an unreachable Redis is not an error.
   explicit redis_session_store(redis_session_store_options options = {})
-      : options_(std::move(options)), address_(checked(options_.url)) {}
+      : options_(std::move(options)), address_(redis_address::from_url(options_.url)) {}
   ~redis_session_store() override {
     for (redisContext* c : idle_) redisFree(c);
   }
@@ -96,13 +95,6 @@ class redis_session_store final : public session_store {
     void operator()(redisReply* r) const { freeReplyObject(r); }
   };
   using reply = std::unique_ptr<redisReply, reply_free>;
-
-  static redis_address checked(const std::string& url) {
-    std::string why;
-    auto address = redis_address::parse(url, &why);
-    if (!address) throw std::invalid_argument(why);
-    return *address;
-  }
 
   std::string key_of(std::string_view id) const {
     std::string key = options_.prefix;
